@@ -1,0 +1,148 @@
+import { TaskFlowError } from './errors.ts';
+import type { AtomKind } from './states.ts';
+
+/** Named inputs of an atom: argument name → value. */
+export type Inputs = Record<string, unknown>;
+
+/**
+ * How an atom's result is published as symbols:
+ * - a string names the whole result;
+ * - an array names the positions of an array result (`['width', 'height']`);
+ * - an object maps keys of an object result to symbol names (`{ id: 'volumeId' }`).
+ */
+export type ProvidesSpec<Out> =
+  | string
+  | readonly string[]
+  | { readonly [K in keyof Out & string]?: string };
+
+/** Options shared by every atom (tasks and retries). */
+export interface AtomOptions<In extends Inputs> {
+  /** Unique across the whole flow, nesting included; persisted details are matched by it. */
+  readonly name: string;
+  /** Arguments that must be supplied, by name. */
+  readonly requires?: readonly (keyof In & string)[];
+  /** Arguments that may be absent, with the value used when nothing supplies them. */
+  readonly optional?: { readonly [K in keyof In]?: In[K] };
+  /** Reads an argument from a differently named symbol: `{ size: 'volumeSize' }`. */
+  readonly rebind?: { readonly [K in keyof In]?: string };
+  /** Constant inputs of this atom only; they beat every producer and the store. */
+  readonly inject?: { readonly [K in keyof In]?: In[K] };
+  /** Among atoms ready at the same moment, higher runs first. Default 0. */
+  readonly priority?: number;
+  /** Recorded with the atom's details; a resumed run refuses a mismatch unless allowed. */
+  readonly version?: string;
+}
+
+/** Where one argument of an atom comes from. */
+export interface ArgumentSource {
+  readonly arg: string;
+  readonly symbol: string;
+  readonly optional: boolean;
+  readonly defaultValue: unknown;
+}
+
+/**
+ * Anything the engine schedules: a task or a retry. Immutable once built.
+ */
+export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
+  abstract readonly kind: AtomKind;
+  readonly name: string;
+  readonly priority: number;
+  readonly version: string;
+  /** Argument → symbol, for required and optional arguments alike (rebind applied). */
+  readonly arguments: readonly ArgumentSource[];
+  readonly injected: Readonly<Record<string, unknown>>;
+  readonly provides: ProvidesSpec<Out> | undefined;
+  /** The symbols this atom publishes, derived from `provides`. */
+  readonly providedSymbols: readonly string[];
+
+  constructor(options: AtomOptions<In> & { readonly provides?: ProvidesSpec<Out> | undefined }) {
+    if (typeof options.name !== 'string' || options.name.length === 0) {
+      throw new TaskFlowError('INVALID_DEFINITION', 'An atom needs a non-empty "name"; give each task and retry a unique name.');
+    }
+    this.name = options.name;
+    this.priority = options.priority ?? 0;
+    this.version = options.version ?? '1.0';
+    this.injected = { ...(options.inject ?? {}) };
+    this.provides = options.provides;
+    this.providedSymbols = symbolsOf(options.name, options.provides);
+    const rebind: Record<string, string | undefined> = { ...(options.rebind ?? {}) };
+    const optional: Record<string, unknown> = { ...(options.optional ?? {}) };
+    const required = [...(options.requires ?? [])];
+    for (const arg of required) {
+      if (arg in optional) {
+        throw new TaskFlowError(
+          'INVALID_DEFINITION',
+          `Atom "${options.name}" lists "${arg}" both in "requires" and "optional"; keep it in one of them.`,
+        );
+      }
+    }
+    const sources = [
+      ...required.map((arg) => ({ arg, optional: false, defaultValue: undefined })),
+      ...Object.keys(optional).map((arg) => ({ arg, optional: true, defaultValue: optional[arg] })),
+    ];
+    for (const arg of Object.keys(rebind)) {
+      if (!sources.some((s) => s.arg === arg)) {
+        throw new TaskFlowError(
+          'INVALID_DEFINITION',
+          `Atom "${options.name}" rebinds "${arg}", which is neither required nor optional; add it to "requires" or remove the rebind.`,
+        );
+      }
+    }
+    this.arguments = sources.map((s) => ({ ...s, symbol: rebind[s.arg] ?? s.arg }));
+  }
+
+  /** Symbols this atom needs from producers or the store (injected arguments excluded). */
+  get requiredSymbols(): readonly string[] {
+    return this.arguments.filter((a) => !a.optional && !(a.arg in this.injected)).map((a) => a.symbol);
+  }
+
+  /** The value of `symbol` within a result of this atom. */
+  valueOf(symbol: string, result: unknown): unknown {
+    const spec = this.provides;
+    if (spec === undefined) return undefined;
+    if (typeof spec === 'string') return result;
+    if (Array.isArray(spec)) {
+      const index = spec.indexOf(symbol);
+      if (!Array.isArray(result)) {
+        throw new TaskFlowError(
+          'BAD_RESULT',
+          `Atom "${this.name}" provides positions [${spec.join(', ')}] but returned ${describeValue(result)}; return an array or provide one name.`,
+        );
+      }
+      return result[index];
+    }
+    const entries = Object.entries(spec as Record<string, string | undefined>);
+    const key = entries.find(([, name]) => name === symbol)?.[0];
+    if (typeof result !== 'object' || result === null || key === undefined) {
+      throw new TaskFlowError(
+        'BAD_RESULT',
+        `Atom "${this.name}" provides keys of an object but returned ${describeValue(result)}; return an object or provide one name.`,
+      );
+    }
+    return (result as Record<string, unknown>)[key];
+  }
+}
+
+function symbolsOf(name: string, spec: ProvidesSpec<unknown> | undefined): readonly string[] {
+  if (spec === undefined) return [];
+  if (typeof spec === 'string') return [spec];
+  const symbols = Array.isArray(spec) ? [...spec] : Object.values(spec as Record<string, string>);
+  const seen = new Set<string>();
+  for (const symbol of symbols) {
+    if (typeof symbol !== 'string' || symbol.length === 0) {
+      throw new TaskFlowError('INVALID_DEFINITION', `Atom "${name}" has an empty or non-string name in "provides".`);
+    }
+    if (seen.has(symbol)) {
+      throw new TaskFlowError('INVALID_DEFINITION', `Atom "${name}" provides "${symbol}" twice; give each provided value its own name.`);
+    }
+    seen.add(symbol);
+  }
+  return symbols;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}

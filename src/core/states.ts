@@ -1,0 +1,73 @@
+/** Persisted spellings of flow, atom and intention states (as TaskFlow). */
+export const FLOW_STATES = [
+  'PENDING',
+  'RUNNING',
+  'SUCCESS',
+  'FAILURE',
+  'REVERTED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'RESUMING',
+] as const;
+export type FlowState = (typeof FLOW_STATES)[number];
+
+export const ATOM_STATES = [
+  'PENDING',
+  'RUNNING',
+  'SUCCESS',
+  'FAILURE',
+  'REVERTING',
+  'REVERTED',
+  'REVERT_FAILURE',
+  'IGNORE',
+  'RETRYING',
+] as const;
+export type AtomState = (typeof ATOM_STATES)[number];
+
+export const INTENTIONS = ['EXECUTE', 'REVERT', 'RETRY', 'IGNORE'] as const;
+export type Intention = (typeof INTENTIONS)[number];
+
+export type AtomKind = 'task' | 'retry';
+
+const ATOM_TRANSITIONS: Readonly<Record<AtomState, readonly AtomState[]>> = {
+  PENDING: ['RUNNING', 'IGNORE'],
+  RUNNING: ['SUCCESS', 'FAILURE'],
+  SUCCESS: ['REVERTING', 'RETRYING'],
+  FAILURE: ['REVERTING'],
+  REVERTING: ['REVERTED', 'REVERT_FAILURE'],
+  REVERTED: ['PENDING'],
+  REVERT_FAILURE: [],
+  IGNORE: ['PENDING'],
+  RETRYING: ['RUNNING'],
+};
+
+const FLOW_TRANSITIONS: Readonly<Record<FlowState, readonly FlowState[]>> = {
+  PENDING: ['RUNNING'],
+  RUNNING: ['SUCCESS', 'FAILURE', 'REVERTED', 'SUSPENDING'],
+  SUSPENDING: ['SUSPENDED', 'SUCCESS', 'FAILURE', 'REVERTED'],
+  SUSPENDED: ['RESUMING', 'RUNNING'],
+  RESUMING: ['RUNNING'],
+  SUCCESS: ['PENDING'],
+  FAILURE: ['PENDING', 'RESUMING', 'RUNNING'],
+  REVERTED: ['PENDING'],
+};
+
+/** True when an atom of `kind` may move from `from` to `to`; SUCCESS→RETRYING is for retries only. */
+export function isLegalAtomTransition(kind: AtomKind, from: AtomState, to: AtomState): boolean {
+  if (to === 'RETRYING' && kind !== 'retry') return false;
+  return ATOM_TRANSITIONS[from].includes(to);
+}
+
+export function isLegalFlowTransition(from: FlowState, to: FlowState): boolean {
+  return FLOW_TRANSITIONS[from].includes(to);
+}
+
+/** Atom states in which the atom's code has run and its effects are not yet undone. */
+export function hasRun(state: AtomState): boolean {
+  return state === 'RUNNING' || state === 'SUCCESS' || state === 'FAILURE' || state === 'REVERTING';
+}
+
+/** Flow states after which nothing more happens unless the flow is reset. */
+export function isFinished(state: FlowState): boolean {
+  return state === 'SUCCESS' || state === 'REVERTED';
+}

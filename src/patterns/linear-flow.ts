@@ -1,0 +1,29 @@
+import { Flow, type FlowChild, type FlowOptions, providedBy, requiredBy } from './flow.ts';
+
+/**
+ * Runs its children one after another; a failure reverts them newest first.
+ *
+ * @example
+ * const flow = linearFlow('deploy', [createVolume, bootServer, attachVolume]);
+ */
+export class LinearFlow extends Flow {
+  readonly kind = 'linear' as const;
+
+  add(...children: FlowChild[]): LinearFlow {
+    return new LinearFlow(this.name, [...this.children, ...children], { retry: this.retry });
+  }
+
+  protected externalRequirements(): Set<string> {
+    const external = this.retryRequirements();
+    const provided = new Set(this.retry?.providedSymbols ?? []);
+    for (const child of this.children) {
+      for (const symbol of requiredBy(child)) if (!provided.has(symbol)) external.add(symbol);
+      for (const symbol of providedBy(child)) provided.add(symbol);
+    }
+    return external;
+  }
+}
+
+export function linearFlow(name: string, children: readonly FlowChild[] = [], options: FlowOptions = {}): LinearFlow {
+  return new LinearFlow(name, children, options);
+}

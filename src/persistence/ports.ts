@@ -1,0 +1,57 @@
+import type { FlowState } from '../core/states.ts';
+import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
+
+/** The right to write one flow detail, until `expiresAt`; `token` fences out older holders. */
+export interface Lease {
+  readonly flowId: string;
+  readonly owner: string;
+  readonly token: number;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/**
+ * What an engine needs to checkpoint a run and to continue it later. Every write is awaited
+ * before the engine moves on, so what the backend acknowledged is what a new process resumes.
+ * Writes carry the writer's lease; a write whose lease token is not the flow's current one is
+ * refused with a `FENCED` error and changes nothing.
+ */
+export interface RunStore {
+  /** Creates the logbook (if new) and the flow detail, or returns the stored flow detail with that id unchanged. */
+  ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
+  /** The flow detail and its atom details, or undefined when no run has that id. */
+  loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined>;
+  saveFlow(detail: FlowDetail, lease: Lease): Promise<void>;
+  saveAtom(flowId: string, detail: AtomDetail, lease: Lease): Promise<void>;
+  /**
+   * Takes the flow's lease for `owner`, with a token greater than any before. Refused with
+   * `LEASE_HELD` while another owner's lease has not expired.
+   */
+  acquireLease(flowId: string, owner: string, ttlMs: number): Promise<Lease>;
+  /** Extends a held lease; refused with `FENCED` when it was taken over. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /** Gives the lease up so another engine may continue at once; a no-op when already lost. */
+  releaseLease(lease: Lease): Promise<void>;
+}
+
+/** A page of a listing; pass `next` back as `after` to get the following page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly next: string | undefined;
+}
+
+export interface FlowQuery {
+  readonly logbookId?: string;
+  readonly states?: readonly FlowState[];
+  /** Only runs that are not SUCCESS or REVERTED: what to look at after a crash. */
+  readonly unfinished?: boolean;
+  readonly limit?: number;
+  readonly after?: string;
+}
+
+/** What the CLI, the service and the dashboard need to list and inspect runs. */
+export interface RunReader {
+  listLogbooks(query: { readonly limit?: number; readonly after?: string }): Promise<Page<LogBook>>;
+  listFlows(query: FlowQuery): Promise<Page<FlowDetail>>;
+  loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined>;
+}
