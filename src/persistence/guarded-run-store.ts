@@ -1,0 +1,249 @@
+import { ATOM_STATES, FLOW_STATES } from '../core/states.ts';
+import { findJsonProblem } from './json-safety.ts';
+import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
+import { decodeCursor, pageLimit } from './paging.ts';
+import type { FlowQuery, Lease, Page, RunReader, RunStore } from './ports.ts';
+import { fenced, illegalTransition, invalidArgument, leaseHeld, runNotFound } from './refusals.ts';
+import type { LeaseOutcome, RunStoreBackend, WriteOutcome } from './run-store-backend.ts';
+import { StorageError } from './storage-error.ts';
+import { atomWriteRule } from './write-rules.ts';
+
+/** A store an engine writes and a reader inspects, that must be closed when done. */
+export interface RunStorage extends RunStore, RunReader {
+  /** Releases connections and file handles. Idempotent; later calls fail with `STORE_CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link guardRunStore}. */
+export interface GuardOptions {
+  /** Epoch milliseconds used for lease expiry; tests pass a fake clock. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * Wraps a backend with the invariants every backend shares: values must be JSON-safe, atom
+ * writes must follow legal transitions, writes must carry the current lease, arguments must be
+ * well formed. Refusals reported by the backend become {@link StorageError}s here, so every
+ * backend throws the same codes and messages.
+ *
+ * @example
+ * const store = guardRunStore(new MemoryRunStoreBackend(), { now: clock.now });
+ * const lease = await store.acquireLease(flow.id, 'engine-1', 30_000);
+ * await store.saveAtom(flow.id, detail, lease);
+ */
+export function guardRunStore(backend: RunStoreBackend, options: GuardOptions = {}): RunStorage {
+  return new GuardedRunStore(backend, options.now ?? Date.now);
+}
+
+class GuardedRunStore implements RunStorage {
+  readonly #backend: RunStoreBackend;
+  readonly #now: () => number;
+  #closed = false;
+
+  constructor(backend: RunStoreBackend, now: () => number) {
+    this.#backend = backend;
+    this.#now = now;
+  }
+
+  async ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail> {
+    this.#open();
+    requireId(book.id, 'logbook id');
+    requireId(detail.id, 'flow detail id');
+    if (detail.logbookId !== book.id) {
+      throw invalidArgument(
+        `Flow detail "${detail.id}" names logbook "${detail.logbookId}" but was given logbook "${book.id}"; pass the logbook the detail belongs to.`,
+        detail.id,
+      );
+    }
+    checkFlowState(detail);
+    checkRecord(book, `logbook "${book.id}"`, detail.id);
+    checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
+    return this.#backend.ensureFlow(book, detail);
+  }
+
+  async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
+    this.#open();
+    return this.#backend.loadRun(flowId);
+  }
+
+  async saveFlow(detail: FlowDetail, lease: Lease): Promise<void> {
+    this.#open();
+    checkLeaseFor(lease, detail.id);
+    checkFlowState(detail);
+    checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
+    const outcome = await this.#backend.writeFlow(detail, lease);
+    this.#explain(outcome, lease, `save flow detail "${detail.id}"`, undefined);
+  }
+
+  async saveAtom(flowId: string, detail: AtomDetail, lease: Lease): Promise<void> {
+    this.#open();
+    checkLeaseFor(lease, flowId);
+    requireId(detail.name, 'atom name');
+    if (
+      !ATOM_STATES.includes(detail.state) ||
+      (detail.kind !== 'task' && detail.kind !== 'retry')
+    ) {
+      throw invalidArgument(
+        `Atom "${detail.name}" of run "${flowId}" has kind ${JSON.stringify(detail.kind)} and state ${JSON.stringify(detail.state)}; the kind must be "task" or "retry" and the state one of ${ATOM_STATES.join(', ')}.`,
+        flowId,
+      );
+    }
+    checkRecord(detail, `atom "${detail.name}" of run "${flowId}"`, flowId);
+    const rule = atomWriteRule(detail.kind, detail.state);
+    const outcome = await this.#backend.writeAtom(flowId, detail, lease, rule);
+    this.#explain(outcome, lease, `save atom "${detail.name}" of run "${flowId}"`, detail);
+  }
+
+  async acquireLease(flowId: string, owner: string, ttlMs: number): Promise<Lease> {
+    this.#open();
+    requireId(owner, 'lease owner');
+    checkTtl(ttlMs);
+    const outcome = await this.#backend.acquireLease({ flowId, owner, ttlMs, now: this.#now() });
+    return this.#leaseFrom(outcome, flowId, owner, `lease run "${flowId}"`);
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
+    this.#open();
+    checkLeaseFor(lease, lease.flowId);
+    checkTtl(ttlMs);
+    const outcome = await this.#backend.renewLease({ lease, ttlMs, now: this.#now() });
+    if (outcome.kind === 'fenced')
+      throw fenced(lease, outcome.holder, `renew the lease on run "${lease.flowId}"`);
+    return this.#leaseFrom(
+      outcome,
+      lease.flowId,
+      lease.owner,
+      `renew the lease on run "${lease.flowId}"`,
+    );
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    this.#open();
+    checkLeaseFor(lease, lease.flowId);
+    await this.#backend.releaseLease(lease);
+  }
+
+  async listLogbooks(query: {
+    readonly limit?: number;
+    readonly after?: string;
+  }): Promise<Page<LogBook>> {
+    this.#open();
+    pageLimit(query.limit);
+    decodeCursor(query.after);
+    return this.#backend.listLogbooks(query);
+  }
+
+  async listFlows(query: FlowQuery): Promise<Page<FlowDetail>> {
+    this.#open();
+    pageLimit(query.limit);
+    decodeCursor(query.after);
+    for (const state of query.states ?? []) {
+      if (!FLOW_STATES.includes(state)) {
+        throw invalidArgument(
+          `Flow state filter ${JSON.stringify(state)} is unknown; use any of ${FLOW_STATES.join(', ')}.`,
+        );
+      }
+    }
+    return this.#backend.listFlows(query);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#backend.close();
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      throw new StorageError(
+        'STORE_CLOSED',
+        'This run store was closed; open a new one with openRunStore(url) to keep using it.',
+      );
+    }
+  }
+
+  #explain(
+    outcome: WriteOutcome,
+    lease: Lease,
+    action: string,
+    atom: AtomDetail | undefined,
+  ): void {
+    switch (outcome.kind) {
+      case 'written':
+        return;
+      case 'no-run':
+        throw runNotFound(lease.flowId, action);
+      case 'fenced':
+        throw fenced(lease, outcome.holder, action);
+      case 'illegal':
+        if (atom === undefined)
+          throw new Error(`Backend reported an illegal transition for: ${action}`);
+        throw illegalTransition(lease.flowId, atom, outcome.from);
+    }
+  }
+
+  #leaseFrom(outcome: LeaseOutcome, flowId: string, owner: string, action: string): Lease {
+    switch (outcome.kind) {
+      case 'granted':
+        return outcome.lease;
+      case 'no-run':
+        throw runNotFound(flowId, action);
+      case 'held':
+        throw leaseHeld(flowId, owner, outcome.holder);
+      case 'fenced':
+        throw leaseHeld(flowId, owner, outcome.holder);
+    }
+  }
+}
+
+function checkRecord(record: object, subject: string, flowId: string): void {
+  // Each top-level field is its own root, so paths read like `result.items[3].when`.
+  for (const [key, value] of Object.entries(record)) {
+    const problem = findJsonProblem(value, key);
+    if (problem !== undefined) {
+      throw new StorageError(
+        'NOT_SERIALIZABLE',
+        `Cannot store ${subject}: ${problem.path} ${problem.reason}. Stored values are JSON and must come back exactly as they went in.`,
+        { flowId },
+      );
+    }
+  }
+}
+
+function checkFlowState(detail: FlowDetail): void {
+  if (!FLOW_STATES.includes(detail.state)) {
+    throw invalidArgument(
+      `Flow detail "${detail.id}" has state ${JSON.stringify(detail.state)}; use one of ${FLOW_STATES.join(', ')}.`,
+      detail.id,
+    );
+  }
+}
+
+function checkLeaseFor(lease: Lease, flowId: string): void {
+  if (lease.flowId !== flowId) {
+    throw invalidArgument(
+      `A lease on run "${lease.flowId}" was used to write run "${flowId}"; acquire a lease on "${flowId}" and pass that one.`,
+      flowId,
+    );
+  }
+  if (!Number.isSafeInteger(lease.token) || typeof lease.owner !== 'string') {
+    throw invalidArgument(
+      `The lease passed for run "${flowId}" is malformed; pass the Lease returned by acquireLease or renewLease.`,
+      flowId,
+    );
+  }
+}
+
+function checkTtl(ttlMs: number): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+    throw invalidArgument(
+      `Lease ttlMs ${String(ttlMs)} is invalid; pass a positive whole number of milliseconds, e.g. 30000.`,
+    );
+  }
+}
+
+function requireId(value: string, what: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw invalidArgument(`The ${what} must be a non-empty string, got ${JSON.stringify(value)}.`);
+  }
+}

@@ -1,0 +1,69 @@
+import type { AtomState } from '../core/states.ts';
+import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
+import type { Lease, RunReader } from './ports.ts';
+
+/**
+ * Which stored states an atom write may replace. Computed once, by the guard, from the legal
+ * transitions; a backend only has to apply it atomically together with the fencing check.
+ */
+export interface AtomWriteRule {
+  /** The write replaces a stored record only when the stored state is one of these. */
+  readonly from: readonly AtomState[];
+  /** The write may create the record when the atom has none yet. */
+  readonly create: boolean;
+}
+
+/** Who holds a run's lease now, as a backend reports it after refusing a write. */
+export interface LeaseHolder {
+  /** Undefined when nobody holds it (released, or never taken). */
+  readonly owner: string | undefined;
+  readonly token: number;
+  readonly expiresAt: number;
+}
+
+/** What became of a conditional write. Refusals say why, so one place can explain them. */
+export type WriteOutcome =
+  | { readonly kind: 'written' }
+  | { readonly kind: 'no-run' }
+  | { readonly kind: 'fenced'; readonly holder: LeaseHolder }
+  | { readonly kind: 'illegal'; readonly from: AtomState | undefined };
+
+/** What became of a lease request. */
+export type LeaseOutcome =
+  | { readonly kind: 'granted'; readonly lease: Lease }
+  | { readonly kind: 'no-run' }
+  | { readonly kind: 'held'; readonly holder: LeaseHolder }
+  | { readonly kind: 'fenced'; readonly holder: LeaseHolder };
+
+/**
+ * What a storage technology implements. Each method is atomic: the fencing check and the
+ * write happen in one statement or transaction, so two processes racing cannot both win.
+ * Backends never throw for refusals; they report them, and {@link guardRunStore} turns them
+ * into errors, checks JSON-safety and computes transition rules, for every backend alike.
+ * Driver failures are thrown as `StorageError`s (`STORAGE_UNAVAILABLE`, `STORAGE_CORRUPT`).
+ *
+ * A write is accepted only while the run's current lease has the writer's token and owner;
+ * `releaseLease` clears the owner, so a released lease can no longer write either.
+ */
+export interface RunStoreBackend extends RunReader {
+  ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
+  writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome>;
+  writeAtom(
+    flowId: string,
+    detail: AtomDetail,
+    lease: Lease,
+    rule: AtomWriteRule,
+  ): Promise<WriteOutcome>;
+  /** Grants when nobody holds the lease or it expired at or before `now`; the token goes up by one. */
+  acquireLease(request: {
+    flowId: string;
+    owner: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<LeaseOutcome>;
+  /** Extends the lease to `now + ttlMs` while it is still the current one. */
+  renewLease(request: { lease: Lease; ttlMs: number; now: number }): Promise<LeaseOutcome>;
+  /** Clears the owner when `lease` is still the current one; otherwise does nothing. */
+  releaseLease(lease: Lease): Promise<void>;
+  close(): Promise<void>;
+}
