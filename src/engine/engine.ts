@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { StateError, type ValidationIssue, ValidationError } from '../core/errors.ts';
+import { failureToThrow } from '../core/failure.ts';
+import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
+import type { Flow } from '../patterns/flow.ts';
+import { type AtomRecord, type AtomSnapshot, clearAtomRecord, newAtomRecord, snapshotOf } from './atom-record.ts';
+import { compile } from './compile.ts';
+import { EventBus, type Listener } from './events.ts';
+import { ProviderIndex } from './providers.ts';
+import type { RevertScope, RunContext } from './run-context.ts';
+import { Runner } from './runner.ts';
+import { type EngineStatistics, newStatistics } from './statistics.ts';
+
+export interface EngineOptions {
+  /** Values given to the run from outside; producers inside the flow take precedence. */
+  readonly store?: Readonly<Record<string, unknown>>;
+  /** How many atoms may run at the same time; 1 (the default) runs one at a time. */
+  readonly concurrency?: number;
+  /**
+   * What a nested retry's REVERT does: 'enclosing' (default) lets the enclosing retry decide,
+   * reverting everything when there is none; 'subflow' is TaskFlow's default, which reverts
+   * only that retry's flow and leaves the atoms outside it as they are.
+   */
+  readonly revertScope?: RevertScope;
+  /** Stop at the first failure without reverting anything (TaskFlow's `never_resolve`). */
+  readonly haltOnFailure?: boolean;
+  readonly listeners?: readonly Listener[];
+  /** Receives errors that must not break the run: throwing listeners, deciders, retry decisions. */
+  readonly onError?: (error: unknown) => void;
+  readonly clock?: Clock;
+  /** Source of randomness for backoff jitter; `Math.random` by default. */
+  readonly random?: () => number;
+  /** Identifies this run; part of every idempotency key. A random UUID by default. */
+  readonly runId?: string;
+}
+
+type Compiled = Pick<RunContext, 'graph' | 'providers' | 'argumentProviders'> & {
+  readonly records: (AtomRecord | undefined)[];
+};
+
+/** What a run that did not fail returns. */
+export interface RunResult {
+  readonly state: Extract<FlowState, 'SUCCESS' | 'SUSPENDED'>;
+  /** Every symbol the flow provides, as visible at its end. */
+  readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * Runs one flow: compiles and validates it, executes its atoms feeding each its inputs,
+ * reverts what ran when something fails, retries where told, and can be suspended and run again.
+ * `run()` rejects with the original error of a failed run (a `WrappedFailure` when several atoms failed).
+ *
+ * @example
+ * const engine = new Engine(linearFlow('deploy', [createVolume, bootServer]), { store: { size: 10 } });
+ * const { outputs } = await engine.run();
+ */
+export class Engine {
+  readonly flow: Flow;
+  readonly #store: Readonly<Record<string, unknown>>;
+  readonly #bus: EventBus;
+  readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
+  #compiled: Compiled | undefined;
+  #state: FlowState = 'PENDING';
+  #runner: Runner | undefined;
+  readonly #statistics: EngineStatistics = newStatistics();
+
+  constructor(flow: Flow, options: EngineOptions = {}) {
+    const concurrency = options.concurrency ?? 1;
+    if (!(concurrency >= 1)) {
+      throw new StateError(`Engine option "concurrency" is ${concurrency}; use a number of at least 1 (1 runs atoms one at a time).`);
+    }
+    this.flow = flow;
+    this.#store = { ...(options.store ?? {}) };
+    const reportError = options.onError ?? ((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)));
+    this.#bus = new EventBus(reportError);
+    for (const listener of options.listeners ?? []) this.#bus.subscribe(listener);
+    this.#context = {
+      store: this.#store,
+      bus: this.#bus,
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+      concurrency,
+      revertScope: options.revertScope ?? 'enclosing',
+      haltOnFailure: options.haltOnFailure === true,
+      runId: options.runId ?? randomUUID(),
+      statistics: this.#statistics,
+      reportError,
+      flowState: () => this.#state,
+      setFlowState: (to) => this.#setState(to),
+      saveAtom: () => undefined,
+    };
+  }
+
+  get state(): FlowState {
+    return this.#state;
+  }
+
+  get statistics(): Readonly<EngineStatistics> {
+    return this.#statistics;
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  subscribe(listener: Listener): () => void {
+    return this.#bus.subscribe(listener);
+  }
+
+  /**
+   * Compiles and validates the flow against the store. Throws a {@link ValidationError} listing
+   * every problem. `run()` does this by itself; call it to fail early.
+   */
+  compile(): void {
+    if (this.#compiled) return;
+    let started = performance.now();
+    const graph = compile(this.flow);
+    this.#statistics.compileMs = performance.now() - started;
+    started = performance.now();
+    const providers = new ProviderIndex(graph);
+    const issues: ValidationIssue[] = [...graph.issues];
+    const argumentProviders: (readonly number[] | undefined)[][] = [];
+    for (const index of graph.atoms) {
+      const atom = graph.nodes[index]?.atom;
+      if (!atom) continue;
+      argumentProviders[index] = atom.arguments.map((arg) => {
+        if (Object.hasOwn(atom.injected, arg.arg)) return undefined;
+        const first = providers.groups(index, arg.symbol).next().value;
+        if (first && first.length > 1) {
+          const names = first.map((p: number) => `"${graph.nodes[p]?.atom?.name}"`).join(' and ');
+          issues.push({
+            code: 'AMBIGUOUS_PROVIDER',
+            atom: atom.name,
+            symbol: arg.symbol,
+            message: `Atom "${atom.name}" requires "${arg.symbol}", which ${names} all provide and none is nearer; rename one of the outputs or rebind "${arg.arg}" to the one you mean.`,
+          });
+        } else if (!first && !arg.optional && !Object.hasOwn(this.#store, arg.symbol)) {
+          issues.push({
+            code: 'MISSING_REQUIREMENT',
+            atom: atom.name,
+            symbol: arg.symbol,
+            message: `Atom "${atom.name}" requires "${arg.symbol}", but no atom before it provides it and the store lacks it; add a provider before "${atom.name}", put "${arg.symbol}" in the store, or inject it.`,
+          });
+        }
+        return first;
+      });
+    }
+    this.#statistics.validateMs = performance.now() - started;
+    if (issues.length > 0) throw new ValidationError(issues);
+    const records = graph.nodes.map((node) => (node.atom ? newAtomRecord(node.index, node.atom) : undefined));
+    this.#compiled = { graph, providers, records, argumentProviders };
+  }
+
+  /**
+   * Runs the flow to its end, or until suspended. Resolves with the outputs when it succeeds or
+   * is suspended; rejects with the original error when it is reverted or fails.
+   * A flow that already succeeded is not run again until {@link Engine.reset}.
+   */
+  async run(): Promise<RunResult> {
+    if (this.#runner) throw new StateError(`Flow "${this.flow.name}" is already running in this engine; wait for run() to finish.`);
+    this.compile();
+    if (this.#state === 'SUCCESS') return { state: 'SUCCESS', outputs: this.outputs() };
+    if (this.#state === 'REVERTED') await this.reset();
+    const started = performance.now();
+    const runner = new Runner({ ...this.#context, ...(this.#compiled as Compiled) });
+    this.#runner = runner;
+    try {
+      await this.#setState('RUNNING');
+      const end = await runner.run();
+      await this.#setState(end.state);
+      if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
+      return { state: end.state, outputs: this.outputs() };
+    } finally {
+      this.#runner = undefined;
+      this.#statistics.runMs += performance.now() - started;
+    }
+  }
+
+  /** Stops starting new atoms; those running finish and the run resolves SUSPENDED. */
+  suspend(): void {
+    if (!this.#runner || this.#state !== 'RUNNING') return;
+    this.#runner.suspend();
+    void this.#setState('SUSPENDING');
+  }
+
+  /** Returns a finished, failed or suspended flow to PENDING so it can run again from the start. */
+  async reset(): Promise<void> {
+    if (this.#runner) throw new StateError(`Flow "${this.flow.name}" is running; suspend it and wait for run() before resetting.`);
+    this.compile();
+    for (const record of this.#records()) {
+      if (record.state === 'PENDING') continue;
+      const from = record.state;
+      clearAtomRecord(record);
+      record.history = [];
+      await this.#context.saveAtom(record);
+      if (this.#bus.active) this.#bus.emit({ type: 'atom', atom: record.atom.name, kind: record.atom.kind, from, to: 'PENDING' });
+    }
+    if (this.#state !== 'PENDING') await this.#setState('PENDING');
+  }
+
+  /** The current record of an atom, by name. */
+  atom(name: string): AtomSnapshot {
+    this.compile();
+    const index = this.#compiled?.graph.byName.get(name);
+    const record = index === undefined ? undefined : this.#compiled?.records[index];
+    if (!record) throw new StateError(`Flow "${this.flow.name}" has no atom named "${name}".`);
+    return snapshotOf(record);
+  }
+
+  /** Every atom's record, in definition order. */
+  atoms(): AtomSnapshot[] {
+    this.compile();
+    return this.#records().map(snapshotOf);
+  }
+
+  /** Every symbol the flow provides, with the value visible at the end of the flow. */
+  outputs(): Record<string, unknown> {
+    this.compile();
+    const { graph, providers, records } = this.#compiled as Compiled;
+    const outputs: Record<string, unknown> = {};
+    for (const symbol of this.flow.provides) {
+      for (const group of providers.exitGroups(graph.root, symbol)) {
+        const record = group.map((i) => records[i]).find((r) => r?.state === 'SUCCESS' && r.hasResult);
+        if (record) {
+          outputs[symbol] = record.atom.valueOf(symbol, record.result);
+          break;
+        }
+      }
+    }
+    return outputs;
+  }
+
+  #records(): AtomRecord[] {
+    const compiled = this.#compiled;
+    if (!compiled) return [];
+    return compiled.graph.atoms.map((i) => compiled.records[i] as AtomRecord);
+  }
+
+  #setState(to: FlowState): Promise<void> | undefined {
+    const from = this.#state;
+    if (from === to) return undefined;
+    if (!isLegalFlowTransition(from, to)) {
+      throw new StateError(`Flow "${this.flow.name}" cannot move from ${from} to ${to}.`);
+    }
+    this.#state = to;
+    if (this.#bus.active) this.#bus.emit({ type: 'flow', flow: this.flow.name, from, to });
+    return undefined;
+  }
+}
+
+/**
+ * Runs a flow to its end and returns its outputs; rejects with the original error when it fails.
+ *
+ * @example
+ * const { doubled } = await runFlow(linearFlow('math', [double]), { store: { size: 21 } });
+ */
+export async function runFlow(flow: Flow, options: EngineOptions = {}): Promise<Record<string, unknown>> {
+  const { outputs } = await new Engine(flow, options).run();
+  return outputs;
+}

@@ -1,0 +1,37 @@
+import type { Clock } from '../core/clock.ts';
+import type { FlowState } from '../core/states.ts';
+import type { AtomRecord } from './atom-record.ts';
+import type { CompiledGraph } from './compile.ts';
+import type { EventBus } from './events.ts';
+import type { ProviderIndex } from './providers.ts';
+import type { EngineStatistics } from './statistics.ts';
+
+/** How a "REVERT" decision of a nested retry is carried out. */
+export type RevertScope = 'enclosing' | 'subflow';
+
+/** What one run of the engine shares with the scheduler. */
+export interface RunContext {
+  readonly graph: CompiledGraph;
+  readonly providers: ProviderIndex;
+  /** By node index; undefined for virtual nodes. */
+  readonly records: readonly (AtomRecord | undefined)[];
+  /** By node index, by argument: the nearest providers found when validating. */
+  readonly argumentProviders: readonly (readonly (readonly number[] | undefined)[] | undefined)[];
+  readonly store: Readonly<Record<string, unknown>>;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly concurrency: number;
+  readonly revertScope: RevertScope;
+  readonly haltOnFailure: boolean;
+  /** Prefix of idempotency keys: the flow detail id. */
+  readonly runId: string;
+  readonly statistics: EngineStatistics;
+  /** Reports an error that must not stop the run (a throwing listener, decider or retry decision). */
+  readonly reportError: (error: unknown) => void;
+  readonly flowState: () => FlowState;
+  /** Moves the flow to a new state, persisting it first when persistence is on. */
+  setFlowState(to: FlowState): Promise<void> | undefined;
+  /** Persists an atom record; undefined (nothing to wait for) without persistence. */
+  saveAtom(record: AtomRecord): Promise<void> | undefined;
+}

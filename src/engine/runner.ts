@@ -1,0 +1,617 @@
+import { TaskFlowError, TaskTimeoutError } from '../core/errors.ts';
+import { Failure } from '../core/failure.ts';
+import type { Retry } from '../core/retry.ts';
+import { type AtomState, hasRun, isLegalAtomTransition } from '../core/states.ts';
+import type { AtomContext, Task } from '../core/task.ts';
+import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
+import type { CompiledFlow } from './compile.ts';
+import { ignoredBy } from './deciders.ts';
+import { Heap } from './heap.ts';
+import { resolveInputs } from './inputs.ts';
+import type { RunContext } from './run-context.ts';
+import { type Resolution, resolveFailure } from './resolution.ts';
+
+/** A set of atoms being reverted, and what happens once they all are. */
+interface ActiveScope {
+  readonly resolution: Resolution;
+  readonly flow: CompiledFlow;
+  readonly failures: Map<string, Failure>;
+  /** Atoms of the scope that ran and are not reverted yet. */
+  live: number;
+}
+
+interface Completion {
+  readonly node: number;
+  readonly phase: 'execute' | 'revert';
+  readonly ok: boolean;
+  readonly value: unknown;
+}
+
+/** How a run ended, as the engine reports it. */
+export type RunEnd =
+  | { readonly state: 'SUCCESS' | 'SUSPENDED' }
+  | { readonly state: 'REVERTED' | 'FAILURE'; readonly failures: readonly Failure[] };
+
+/**
+ * Schedules one run of a compiled flow: executes atoms whose predecessors are done, resolves
+ * failures through retries, reverts newest first, and stops cleanly on suspend. All state
+ * changes happen on this one loop; atom code runs concurrently up to the concurrency limit.
+ */
+export class Runner {
+  readonly #ctx: RunContext;
+  readonly #waiting: Int32Array;
+  readonly #done: Uint8Array;
+  readonly #queued: Uint8Array;
+  readonly #liveSuccessors: Int32Array;
+  readonly #scopeOf: (ActiveScope | undefined)[];
+  readonly #ready: Heap;
+  readonly #reverts: Heap;
+  readonly #completions: Completion[] = [];
+  readonly #pendingWrites: Promise<void>[] = [];
+  #completionHead = 0;
+  #inflight = 0;
+  #wake: (() => void) | undefined;
+  #completedSeq = 0;
+  #suspending = false;
+  /** Set when no atom may start anywhere: a revert failed, halt-on-failure, or the run is ending reverted. */
+  #stopping = false;
+  #endedReverted: Failure[] | undefined;
+  readonly #haltFailures: Failure[] = [];
+  readonly #revertFailures: Failure[] = [];
+  readonly #scopes = new Set<ActiveScope>();
+  #revertStartedAt: number | undefined;
+
+  constructor(ctx: RunContext) {
+    this.#ctx = ctx;
+    const n = ctx.graph.nodes.length;
+    this.#waiting = new Int32Array(n);
+    this.#done = new Uint8Array(n);
+    this.#queued = new Uint8Array(n);
+    this.#liveSuccessors = new Int32Array(n);
+    this.#scopeOf = new Array(n).fill(undefined);
+    const records = ctx.records;
+    this.#ready = new Heap((a, b) => {
+      const pa = records[a]?.atom.priority ?? 0;
+      const pb = records[b]?.atom.priority ?? 0;
+      return pa !== pb ? pa > pb : a < b;
+    });
+    this.#reverts = new Heap((a, b) => (records[a]?.completedSeq ?? 0) > (records[b]?.completedSeq ?? 0));
+  }
+
+  /** Asks the run to stop starting atoms; those running finish. */
+  suspend(): void {
+    this.#suspending = true;
+  }
+
+  async run(): Promise<RunEnd> {
+    await this.#prepare();
+    await this.#loop();
+    return this.#end();
+  }
+
+  // ---- preparing from the records (a fresh run, a continued one, or one loaded after a crash) ----
+
+  async #prepare(): Promise<void> {
+    const { graph, records } = this.#ctx;
+    const order = Array.from(graph.nodes.keys()).sort((a, b) => (graph.topoRank[a] ?? 0) - (graph.topoRank[b] ?? 0));
+    for (const index of order) {
+      const node = graph.nodes[index];
+      if (!node) continue;
+      let waiting = 0;
+      for (const p of node.predecessors) if (this.#done[p] === 0) waiting++;
+      this.#waiting[index] = waiting;
+      const record = records[index];
+      this.#done[index] = record ? (record.state === 'SUCCESS' || record.state === 'IGNORE' ? 1 : 0) : waiting === 0 ? 1 : 0;
+      if (record?.state === 'REVERT_FAILURE') {
+        this.#stopping = true;
+        if (record.revertFailure) this.#revertFailures.push(record.revertFailure);
+      }
+    }
+    for (const index of graph.atoms) {
+      const record = records[index];
+      if (record?.intention === 'RETRY') await this.#openScope({ kind: 'retry', retry: index }, new Map());
+    }
+    const leftover = graph.atoms.filter((i) => {
+      const r = records[i];
+      return r && r.intention === 'REVERT' && this.#scopeOf[i] === undefined && (hasRun(r.state) || r.state === 'REVERTED');
+    });
+    if (leftover.length > 0) await this.#openScope({ kind: 'all', byDefault: true }, this.#storedFailures());
+    for (const index of graph.atoms) {
+      const record = records[index];
+      if (!record || this.#waiting[index] !== 0 || this.#scopeOf[index]) continue;
+      if (record.state === 'PENDING' || record.state === 'RUNNING' || record.state === 'RETRYING') this.#onReady(index);
+    }
+    for (const index of graph.atoms) {
+      const record = records[index];
+      if (record?.state === 'FAILURE' && record.intention === 'EXECUTE' && record.failure) {
+        await this.#onFailed(index, record.failure);
+      }
+    }
+  }
+
+  #storedFailures(): Map<string, Failure> {
+    const failures = new Map<string, Failure>();
+    for (const index of this.#ctx.graph.atoms) {
+      const record = this.#ctx.records[index];
+      if (record?.failure) failures.set(record.atom.name, record.failure);
+    }
+    return failures;
+  }
+
+  // ---- the loop ----
+
+  async #loop(): Promise<void> {
+    for (;;) {
+      while (this.#completionHead < this.#completions.length) {
+        const completion = this.#completions[this.#completionHead++] as Completion;
+        await this.#complete(completion);
+      }
+      this.#completions.length = 0;
+      this.#completionHead = 0;
+      if (this.#pendingWrites.length > 0) await Promise.all(this.#pendingWrites.splice(0));
+      await this.#startWork();
+      if (this.#completions.length > 0) continue;
+      if (this.#inflight === 0) return;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  #deliver(completion: Completion): void {
+    this.#completions.push(completion);
+    this.#inflight--;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async #startWork(): Promise<void> {
+    while (this.#canStart() && !this.#isHalted()) {
+      const next = this.#reverts.pop();
+      if (next === undefined) break;
+      await this.#startRevert(next);
+    }
+    while (this.#canStart() && !this.#stopping) {
+      const next = this.#ready.pop();
+      if (next === undefined) break;
+      this.#queued[next] = 0;
+      if (this.#scopeOf[next]) continue;
+      await this.#startExecute(next);
+    }
+  }
+
+  /** Room to start one more atom; a finished atom must be processed first (it may have failed). */
+  #canStart(): boolean {
+    return this.#inflight < this.#ctx.concurrency && !this.#suspending && this.#completions.length === 0;
+  }
+
+  #isHalted(): boolean {
+    return this.#revertFailures.length > 0 || this.#haltFailures.length > 0;
+  }
+
+  // ---- executing ----
+
+  async #startExecute(index: number): Promise<void> {
+    const record = this.#ctx.records[index] as AtomRecord;
+    const { atom } = record;
+    const from = record.state;
+    const delayMs = from === 'RETRYING' ? (atom as Retry).delayMs(record.history, this.#ctx.random) : 0;
+    if (from !== 'RUNNING') this.#setState(record, 'RUNNING');
+    record.intention = 'EXECUTE';
+    record.attempts++;
+    this.#ctx.statistics.executed++;
+    await this.#ctx.saveAtom(record);
+    this.#emitAtom(record, from, undefined);
+    this.#emitProgress(record, 0, undefined);
+    let inputs: Record<string, unknown>;
+    try {
+      inputs = resolveInputs(this.#ctx, index, false);
+    } catch (error) {
+      this.#inflight++;
+      this.#deliver({ node: index, phase: 'execute', ok: false, value: error });
+      return;
+    }
+    const context = this.#atomContext(record);
+    const call =
+      atom.kind === 'task'
+        ? () => (atom as Task).execute(inputs, context.context)
+        : () => (atom as Retry).execute(record.history, inputs, context.context);
+    this.#launch(index, 'execute', call, context.controller, (atom as Task).timeoutMs, delayMs);
+  }
+
+  #atomContext(record: AtomRecord): { context: AtomContext; controller: AbortController } {
+    const controller = new AbortController();
+    const context: AtomContext = {
+      signal: controller.signal,
+      attempt: record.attempts,
+      idempotencyKey: `${this.#ctx.runId}:${record.atom.name}`,
+      progress: (fraction, details) => {
+        const value = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+        record.progress = value;
+        this.#emitProgress(record, value, details);
+      },
+    };
+    return { context, controller };
+  }
+
+  #launch(
+    index: number,
+    phase: Completion['phase'],
+    call: () => unknown,
+    controller: AbortController,
+    timeoutMs: number | undefined,
+    delayMs: number,
+  ): void {
+    this.#inflight++;
+    let value: unknown;
+    if (delayMs === 0) {
+      try {
+        value = call();
+      } catch (error) {
+        this.#deliver({ node: index, phase, ok: false, value: error });
+        return;
+      }
+      if (!isThenable(value)) {
+        this.#deliver({ node: index, phase, ok: true, value });
+        return;
+      }
+    }
+    const settle = async (): Promise<unknown> => {
+      if (delayMs > 0) await this.#ctx.clock.sleep(delayMs);
+      return delayMs > 0 ? await call() : await value;
+    };
+    const name = (this.#ctx.records[index] as AtomRecord).atom.name;
+    withTimeout(settle(), timeoutMs, controller, this.#ctx, name).then(
+      (result) => this.#deliver({ node: index, phase, ok: true, value: result }),
+      (error: unknown) => this.#deliver({ node: index, phase, ok: false, value: error }),
+    );
+  }
+
+  async #complete(completion: Completion): Promise<void> {
+    const record = this.#ctx.records[completion.node] as AtomRecord;
+    if (completion.phase === 'revert') {
+      await this.#completeRevert(record, completion);
+      return;
+    }
+    record.completedSeq = ++this.#completedSeq;
+    if (!completion.ok) {
+      const failure = Failure.from(completion.value);
+      record.failure = failure;
+      record.hasResult = false;
+      this.#setState(record, 'FAILURE');
+      this.#ctx.statistics.failed++;
+      await this.#ctx.saveAtom(record);
+      this.#emitAtom(record, 'RUNNING', { failure });
+      await this.#onFailed(completion.node, failure);
+      return;
+    }
+    record.result = completion.value;
+    record.hasResult = true;
+    record.failure = undefined;
+    record.progress = 1;
+    if (record.atom.kind === 'retry') record.history.push({ result: completion.value, failures: {} });
+    this.#setState(record, 'SUCCESS');
+    this.#ctx.statistics.succeeded++;
+    await this.#ctx.saveAtom(record);
+    this.#emitProgress(record, 1, undefined);
+    this.#emitAtom(record, 'RUNNING', { result: completion.value });
+    const scope = this.#scopeOf[completion.node];
+    if (scope) this.#offerRevert(completion.node);
+    else this.#markDone(completion.node);
+  }
+
+  /** A node is done (SUCCESS or IGNORE, or a virtual node whose predecessors are): release successors. */
+  #markDone(start: number): void {
+    const stack = [start];
+    while (stack.length > 0) {
+      const index = stack.pop() as number;
+      this.#done[index] = 1;
+      for (const next of this.#ctx.graph.nodes[index]?.successors ?? []) {
+        if (--(this.#waiting[next] as number) === 0 && this.#onReady(next)) stack.push(next);
+      }
+    }
+  }
+
+  /** Called when all predecessors of a node are done; returns true when the node is done at once. */
+  #onReady(index: number): boolean {
+    const { graph, records } = this.#ctx;
+    const node = graph.nodes[index];
+    if (!node) return false;
+    if (node.deciders.length > 0) {
+      const ignored = ignoredBy(graph, records, index, this.#ctx.reportError);
+      for (const atomIndex of ignored) this.#ignore(atomIndex);
+    }
+    const record = records[index];
+    if (!record) return true;
+    if (record.state === 'IGNORE') return true;
+    if (this.#scopeOf[index] === undefined) this.#enqueue(index);
+    return false;
+  }
+
+  #ignore(index: number): void {
+    const record = this.#ctx.records[index];
+    if (!record || record.state !== 'PENDING') return;
+    this.#setState(record, 'IGNORE');
+    record.intention = 'IGNORE';
+    this.#ctx.statistics.ignored++;
+    // Ignoring happens inside a synchronous cascade; the loop awaits the write before it
+    // starts anything else.
+    const write = this.#ctx.saveAtom(record);
+    if (write) this.#pendingWrites.push(write);
+    this.#emitAtom(record, 'PENDING', undefined);
+  }
+
+  // ---- failures and their resolution ----
+
+  async #onFailed(index: number, failure: Failure): Promise<void> {
+    const record = this.#ctx.records[index] as AtomRecord;
+    if (this.#ctx.haltOnFailure) {
+      this.#haltFailures.push(failure);
+      this.#stopping = true;
+      return;
+    }
+    const scope = this.#scopeOf[index];
+    if (scope) {
+      scope.failures.set(record.atom.name, failure);
+      this.#recordInHistory(scope, record.atom.name, failure);
+      this.#offerRevert(index);
+      return;
+    }
+    const resolution = resolveFailure(this.#ctx, index, failure);
+    await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
+  }
+
+  #recordInHistory(scope: ActiveScope, name: string, failure: Failure): void {
+    if (scope.resolution.kind !== 'retry') return;
+    const retry = this.#ctx.records[scope.resolution.retry] as AtomRecord;
+    const last = retry.history.at(-1);
+    if (last) retry.history[retry.history.length - 1] = { result: last.result, failures: { ...last.failures, [name]: failure } };
+  }
+
+  /** Starts reverting the atoms a resolution covers; atoms still running join once they finish. */
+  async #openScope(resolution: Resolution, failures: Map<string, Failure>): Promise<void> {
+    const { graph, records } = this.#ctx;
+    const flow = resolution.kind === 'all' ? graph.root : (graph.nodes[resolution.retry] as { flow: CompiledFlow }).flow;
+    const scope: ActiveScope = { resolution, flow, failures, live: 0 };
+    for (const other of [...this.#scopes]) {
+      if (isInside(other.flow, flow)) {
+        for (const [name, failure] of other.failures) if (!failures.has(name)) failures.set(name, failure);
+        this.#scopes.delete(other);
+      }
+    }
+    this.#scopes.add(scope);
+    if (resolution.kind !== 'retry') this.#stopping = true;
+    this.#revertStartedAt ??= this.#ctx.clock.now();
+    const members = flow.nodes.filter((i) => !(resolution.kind === 'retry' && i === resolution.retry));
+    members.sort((a, b) => (graph.topoRank[b] ?? 0) - (graph.topoRank[a] ?? 0));
+    const memberSet = new Set(members);
+    const writes: Promise<void>[] = [];
+    for (const index of members) {
+      this.#scopeOf[index] = scope;
+      let live = 0;
+      for (const next of graph.nodes[index]?.successors ?? []) if (memberSet.has(next) && this.#isLive(next)) live++;
+      this.#liveSuccessors[index] = live;
+      const record = records[index];
+      if (record && (hasRun(record.state) || record.state === 'REVERTED') && record.intention !== 'REVERT') {
+        record.intention = 'REVERT';
+        const write = this.#ctx.saveAtom(record);
+        if (write) writes.push(write);
+      }
+      if (record && hasRun(record.state)) scope.live++;
+    }
+    if (resolution.kind === 'retry') {
+      const retry = records[resolution.retry] as AtomRecord;
+      retry.intention = 'RETRY';
+      const write = this.#ctx.saveAtom(retry);
+      if (write) writes.push(write);
+    }
+    await Promise.all(writes);
+    for (const index of members) if (records[index]?.state === 'REVERTING') this.#queueRevert(index);
+    for (const index of members) this.#offerRevert(index);
+    if (scope.live === 0) await this.#closeScope(scope);
+  }
+
+  #isLive(index: number): boolean {
+    const record = this.#ctx.records[index];
+    return record ? hasRun(record.state) : (this.#liveSuccessors[index] as number) > 0;
+  }
+
+  /** Queues an atom of a scope for revert once nothing after it still has to be reverted. */
+  #offerRevert(index: number): void {
+    const record = this.#ctx.records[index];
+    if (!record || this.#liveSuccessors[index] !== 0) return;
+    if (record.state === 'SUCCESS' || record.state === 'FAILURE') this.#queueRevert(index);
+  }
+
+  #queueRevert(index: number): void {
+    if (this.#queued[index] === 2) return;
+    this.#queued[index] = 2;
+    this.#reverts.push(index);
+  }
+
+  // ---- reverting ----
+
+  async #startRevert(index: number): Promise<void> {
+    const record = this.#ctx.records[index] as AtomRecord;
+    const scope = this.#scopeOf[index];
+    this.#queued[index] = 0;
+    if (!scope || (record.state !== 'SUCCESS' && record.state !== 'FAILURE' && record.state !== 'REVERTING')) return;
+    const from = record.state;
+    if (from !== 'REVERTING') this.#setState(record, 'REVERTING');
+    await this.#ctx.saveAtom(record);
+    this.#emitAtom(record, from, undefined);
+    this.#emitProgress(record, 0, undefined);
+    const inputs = resolveInputs(this.#ctx, index, true);
+    const { context, controller } = this.#atomContext(record);
+    const { atom } = record;
+    const call =
+      atom.kind === 'task'
+        ? () =>
+            (atom as Task).revert(inputs, {
+              ...context,
+              outcome: record.failure ? { ok: false, failure: record.failure } : { ok: true, result: record.result },
+              flowFailures: new Map(scope.failures),
+            })
+        : () => (atom as Retry).revert(record.history, inputs, context);
+    this.#launch(index, 'revert', call, controller, (atom as Task).timeoutMs, 0);
+  }
+
+  async #completeRevert(record: AtomRecord, completion: Completion): Promise<void> {
+    const scope = this.#scopeOf[completion.node] as ActiveScope;
+    if (!completion.ok) {
+      const failure = Failure.from(completion.value);
+      record.revertFailure = failure;
+      this.#setState(record, 'REVERT_FAILURE');
+      this.#revertFailures.push(failure);
+      this.#stopping = true;
+      await this.#ctx.saveAtom(record);
+      this.#emitAtom(record, 'REVERTING', { failure });
+      return;
+    }
+    record.revertResult = completion.value;
+    record.hasRevertResult = true;
+    record.hasResult = false;
+    record.progress = 1;
+    if (record.atom.kind === 'retry') record.history = [];
+    this.#setState(record, 'REVERTED');
+    this.#ctx.statistics.reverted++;
+    await this.#ctx.saveAtom(record);
+    this.#emitProgress(record, 1, undefined);
+    this.#emitAtom(record, 'REVERTING', { result: completion.value });
+    scope.live--;
+    this.#releasePredecessors(completion.node, scope);
+    if (scope.live === 0 && this.#scopes.has(scope)) await this.#closeScope(scope);
+  }
+
+  #releasePredecessors(start: number, scope: ActiveScope): void {
+    const stack = [start];
+    while (stack.length > 0) {
+      const index = stack.pop() as number;
+      for (const prev of this.#ctx.graph.nodes[index]?.predecessors ?? []) {
+        if (this.#scopeOf[prev] !== scope) continue;
+        if (--(this.#liveSuccessors[prev] as number) !== 0) continue;
+        if (this.#ctx.records[prev]) this.#offerRevert(prev);
+        else stack.push(prev);
+      }
+    }
+  }
+
+  async #closeScope(scope: ActiveScope): Promise<void> {
+    this.#scopes.delete(scope);
+    if (this.#scopes.size === 0 && this.#revertStartedAt !== undefined) {
+      this.#ctx.statistics.revertMs += this.#ctx.clock.now() - this.#revertStartedAt;
+      this.#revertStartedAt = undefined;
+    }
+    const { resolution } = scope;
+    if (resolution.kind !== 'retry') {
+      this.#endedReverted = [...scope.failures.values()];
+      return;
+    }
+    await this.#restartRetry(scope, resolution.retry);
+  }
+
+  /** The retry decided RETRY and its flow is reverted: reset the flow and run the retry again. */
+  async #restartRetry(scope: ActiveScope, retryIndex: number): Promise<void> {
+    const { graph, records } = this.#ctx;
+    const retry = records[retryIndex] as AtomRecord;
+    if (retry.state !== 'RETRYING') {
+      this.#setState(retry, 'RETRYING');
+      this.#ctx.statistics.retried++;
+      await this.#ctx.saveAtom(retry);
+      this.#emitAtom(retry, 'SUCCESS', undefined);
+    }
+    this.#done[retryIndex] = 0;
+    const members = scope.flow.nodes.filter((i) => i !== retryIndex && i !== scope.flow.start);
+    members.sort((a, b) => (graph.topoRank[a] ?? 0) - (graph.topoRank[b] ?? 0));
+    for (const index of members) {
+      this.#scopeOf[index] = undefined;
+      this.#done[index] = 0;
+      const record = records[index];
+      if (record && record.state !== 'PENDING') {
+        const from = record.state;
+        this.#setState(record, 'PENDING');
+        clearAtomRecord(record);
+        await this.#ctx.saveAtom(record);
+        this.#emitAtom(record, from, undefined);
+      }
+    }
+    for (const index of members) {
+      let waiting = 0;
+      for (const p of graph.nodes[index]?.predecessors ?? []) if (this.#done[p] === 0) waiting++;
+      this.#waiting[index] = waiting;
+    }
+    this.#enqueue(retryIndex);
+  }
+
+  #enqueue(index: number): void {
+    if (this.#queued[index] !== 0) return;
+    this.#queued[index] = 1;
+    this.#ready.push(index);
+  }
+
+  // ---- state changes and events ----
+
+  #setState(record: AtomRecord, to: AtomState): void {
+    if (!isLegalAtomTransition(record.atom.kind, record.state, to)) {
+      throw new TaskFlowError(
+        'INVALID_TRANSITION',
+        `Atom "${record.atom.name}" cannot move from ${record.state} to ${to}; this is a bug in the engine, please report it.`,
+      );
+    }
+    record.state = to;
+  }
+
+  #emitAtom(record: AtomRecord, from: AtomState, extra: { result?: unknown; failure?: Failure } | undefined): void {
+    if (!this.#ctx.bus.active) return;
+    this.#ctx.bus.emit({ type: 'atom', atom: record.atom.name, kind: record.atom.kind, from, to: record.state, ...extra });
+  }
+
+  #emitProgress(record: AtomRecord, progress: number, details: Parameters<AtomContext['progress']>[1]): void {
+    if (!this.#ctx.bus.active) return;
+    this.#ctx.bus.emit({ type: 'progress', atom: record.atom.name, progress, ...(details === undefined ? {} : { details }) });
+  }
+
+  #end(): RunEnd {
+    if (this.#revertFailures.length > 0) return { state: 'FAILURE', failures: this.#revertFailures };
+    if (this.#haltFailures.length > 0) return { state: 'FAILURE', failures: this.#haltFailures };
+    if (this.#endedReverted) return { state: 'REVERTED', failures: this.#endedReverted };
+    const { graph, records } = this.#ctx;
+    const finished = graph.atoms.every((i) => {
+      const state = records[i]?.state;
+      return state === 'SUCCESS' || state === 'IGNORE';
+    });
+    return { state: finished ? 'SUCCESS' : 'SUSPENDED' };
+  }
+}
+
+function isInside(inner: CompiledFlow, outer: CompiledFlow): boolean {
+  for (let f: CompiledFlow | undefined = inner; f; f = f.parent) if (f === outer) return true;
+  return false;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function withTimeout(
+  work: Promise<unknown>,
+  timeoutMs: number | undefined,
+  controller: AbortController,
+  ctx: RunContext,
+  atom: string,
+): Promise<unknown> {
+  if (timeoutMs === undefined) return work;
+  const timer = new AbortController();
+  const timeout = new Promise<never>((_, reject) => {
+    ctx.clock.sleep(timeoutMs, timer.signal).then(
+      () => {
+        const error = new TaskTimeoutError(atom, timeoutMs);
+        controller.abort(error);
+        reject(error);
+      },
+      () => undefined,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => timer.abort());
+}

@@ -1,0 +1,70 @@
+export { type ArgumentSource, Atom, type AtomOptions, type Inputs, type ProvidesSpec } from './core/atom.ts';
+export { type Clock, systemClock } from './core/clock.ts';
+export { StateError, TaskFlowError, TaskTimeoutError, type ValidationIssue, ValidationError } from './core/errors.ts';
+export { Failure, FailureError, type FailureJson, type JsonValue, WrappedFailure } from './core/failure.ts';
+export {
+  AlwaysRevert,
+  AlwaysRevertAll,
+  type Backoff,
+  ForEach,
+  type ForEachOptions,
+  NoValuesLeftError,
+  ParameterizedForEach,
+  type ParameterizedForEachOptions,
+  RETRY_DECISIONS,
+  Retry,
+  type RetryAttempt,
+  type RetryDecision,
+  type RetryHistory,
+  type RetryOptions,
+  Times,
+  type TimesOptions,
+} from './core/retry.ts';
+export {
+  ATOM_STATES,
+  type AtomKind,
+  type AtomState,
+  FLOW_STATES,
+  type FlowState,
+  INTENTIONS,
+  type Intention,
+} from './core/states.ts';
+export {
+  type AtomContext,
+  type ExecutionOutcome,
+  mapTask,
+  type MapTaskOptions,
+  type RevertContext,
+  reduceTask,
+  type ReduceTaskOptions,
+  Task,
+  type TaskDefinition,
+  type TaskOptions,
+  task,
+} from './core/task.ts';
+export type { AtomSnapshot } from './engine/atom-record.ts';
+export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
+export type { EngineEvent, Listener } from './engine/events.ts';
+export { MissingInputError } from './engine/inputs.ts';
+export type { RevertScope } from './engine/run-context.ts';
+export type { EngineStatistics } from './engine/statistics.ts';
+export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';
+export {
+  DECIDER_DEPTHS,
+  type Decider,
+  type DeciderDepth,
+  GraphFlow,
+  type GraphFlowOptions,
+  graphFlow,
+  type LinkOptions,
+} from './patterns/graph-flow.ts';
+export { LinearFlow, linearFlow } from './patterns/linear-flow.ts';
+export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
+export {
+  CaptureListener,
+  DurationListener,
+  describeEvent,
+  type Logger,
+  loggingListener,
+  printingListener,
+} from './engine/listeners.ts';
