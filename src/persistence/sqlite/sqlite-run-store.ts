@@ -1,0 +1,324 @@
+import Database from 'better-sqlite3';
+import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
+import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
+import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, toPage } from '../paging.ts';
+import type { FlowQuery, Lease, Page } from '../ports.ts';
+import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
+import type {
+  AtomWriteRule,
+  LeaseHolder,
+  LeaseOutcome,
+  RunStoreBackend,
+  WriteOutcome,
+} from '../run-store-backend.ts';
+import { toSqliteStorageError } from './sqlite-errors.ts';
+import { prepareSqliteSchema } from './sqlite-schema.ts';
+import { type SqliteStatements, sqliteStatements } from './sqlite-statements.ts';
+
+/** Options of {@link createSqliteRunStore}. */
+export interface SqliteRunStoreOptions extends GuardOptions {
+  /** The database file; created (with its schema) when missing. */
+  readonly path: string;
+  /**
+   * `'process-kill'` (default): WAL with `synchronous=NORMAL`; a committed write survives the
+   * process being killed at any instant, but the last commits may be lost if the machine loses
+   * power. `'power-loss'`: `synchronous=FULL`; every commit is fsynced, which is slower.
+   */
+  readonly durability?: 'process-kill' | 'power-loss';
+  /** How long a write waits for another process's write lock before failing. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface FlowRow {
+  readonly id: string;
+  readonly created_at: number;
+  readonly record: string;
+}
+
+interface HolderRow {
+  readonly lease_owner: string | null;
+  readonly lease_token: number;
+  readonly lease_expires_at: number;
+}
+
+/**
+ * The embedded backend: one SQLite file (better-sqlite3, WAL), shared safely by several
+ * processes on one host. Each write is one statement; fencing and lease checks sit in the
+ * statement's WHERE clause, and SQLite's write lock makes each statement atomic.
+ */
+export class SqliteRunStoreBackend implements RunStoreBackend {
+  readonly #db: Database.Database;
+  readonly #sql: SqliteStatements;
+
+  constructor(options: SqliteRunStoreOptions) {
+    this.#db = openDatabase(options);
+    this.#sql = sqliteStatements(this.#db);
+  }
+
+  async ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail> {
+    return this.#run(() =>
+      this.#db
+        .transaction(() => {
+          this.#sql.insertBook.run({
+            id: book.id,
+            createdAt: book.createdAt,
+            record: encodeRecord(book),
+          });
+          this.#sql.insertFlow.run(flowParams(detail));
+          const row = this.#sql.selectFlow.get({ id: detail.id }) as FlowRow;
+          return decodeFlow(row.record, `of run "${detail.id}"`);
+        })
+        .immediate(),
+    );
+  }
+
+  async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
+    return this.#run(() =>
+      // One read transaction, so the flow and its atoms come from the same snapshot.
+      this.#db.transaction(() => {
+        const row = this.#sql.selectFlow.get({ id: flowId }) as FlowRow | undefined;
+        if (row === undefined) return undefined;
+        const atoms = this.#sql.selectAtoms.all({ flowId }) as { name: string; record: string }[];
+        return {
+          flow: decodeFlow(row.record, `of run "${flowId}"`),
+          atoms: atoms.map((atom) => decodeAtom(atom.record, `"${atom.name}" of run "${flowId}"`)),
+        };
+      })(),
+    );
+  }
+
+  async writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome> {
+    return this.#run(() => {
+      const { changes } = this.#sql.updateFlow.run({
+        ...flowParams(detail),
+        token: lease.token,
+        owner: lease.owner,
+      });
+      return changes === 1
+        ? { kind: 'written' }
+        : (this.#refusal(detail.id, lease) ?? { kind: 'no-run' });
+    });
+  }
+
+  async writeAtom(
+    flowId: string,
+    detail: AtomDetail,
+    lease: Lease,
+    rule: AtomWriteRule,
+  ): Promise<WriteOutcome> {
+    return this.#run(() => {
+      const { changes } = this.#sql.upsertAtom.run({
+        flowId,
+        name: detail.name,
+        state: detail.state,
+        record: encodeRecord(detail),
+        token: lease.token,
+        owner: lease.owner,
+        create: rule.create ? 1 : 0,
+        from: `,${rule.from.join(',')},`,
+      });
+      if (changes === 1) return { kind: 'written' };
+      const refusal = this.#refusal(flowId, lease);
+      if (refusal !== undefined) return refusal;
+      const atom = this.#sql.selectAtomState.get({ flowId, name: detail.name }) as
+        | { state: AtomDetail['state'] }
+        | undefined;
+      return { kind: 'illegal', from: atom?.state };
+    });
+  }
+
+  async acquireLease(request: {
+    flowId: string;
+    owner: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<LeaseOutcome> {
+    return this.#run(() => {
+      const row = this.#sql.acquireLease.get({
+        id: request.flowId,
+        owner: request.owner,
+        now: request.now,
+        expiresAt: request.now + request.ttlMs,
+      }) as HolderRow | undefined;
+      if (row !== undefined) return { kind: 'granted', lease: leaseOf(request.flowId, row) };
+      const holder = this.#holder(request.flowId);
+      return holder === undefined ? { kind: 'no-run' } : { kind: 'held', holder };
+    });
+  }
+
+  async renewLease(request: { lease: Lease; ttlMs: number; now: number }): Promise<LeaseOutcome> {
+    const { lease } = request;
+    return this.#run(() => {
+      const row = this.#sql.renewLease.get({
+        id: lease.flowId,
+        owner: lease.owner,
+        token: lease.token,
+        expiresAt: request.now + request.ttlMs,
+      }) as HolderRow | undefined;
+      if (row !== undefined) return { kind: 'granted', lease: leaseOf(lease.flowId, row) };
+      const holder = this.#holder(lease.flowId);
+      return holder === undefined ? { kind: 'no-run' } : { kind: 'fenced', holder };
+    });
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    this.#run(() =>
+      this.#sql.releaseLease.run({ id: lease.flowId, owner: lease.owner, token: lease.token }),
+    );
+  }
+
+  async listLogbooks(query: {
+    readonly limit?: number;
+    readonly after?: string;
+  }): Promise<Page<LogBook>> {
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.after);
+    return this.#run(() => {
+      const rows = this.#sql.listBooks.all({
+        limit: limit + 1,
+        ...cursorParams(after),
+      }) as FlowRow[];
+      const page = toPage(rows.map(withPosition), limit);
+      return {
+        items: page.items.map((row) => decodeLogBook(row.record, `logbook "${row.id}"`)),
+        next: page.next,
+      };
+    });
+  }
+
+  async listFlows(query: FlowQuery): Promise<Page<FlowDetail>> {
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.after);
+    const where = [
+      '(:afterId IS NULL OR created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))',
+    ];
+    const params: Record<string, string | number | null> = {
+      limit: limit + 1,
+      ...cursorParams(after),
+    };
+    if (query.logbookId !== undefined) {
+      where.push('logbook_id = :logbookId');
+      params.logbookId = query.logbookId;
+    }
+    if (query.states !== undefined) where.push(inList('state', query.states, 's', params));
+    if (query.unfinished === true)
+      where.push(`NOT ${inList('state', FINISHED_FLOW_STATES, 'f', params)}`);
+    const sql = `SELECT id, created_at, record FROM taskflow_flows WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT :limit`;
+    return this.#run(() => {
+      const rows = this.#sql.cached(sql).all(params) as FlowRow[];
+      const page = toPage(rows.map(withPosition), limit);
+      return {
+        items: page.items.map((row) => decodeFlow(row.record, `of run "${row.id}"`)),
+        next: page.next,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  /** The connection's durability settings as SQLite reports them, e.g. for a health check. */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' } {
+    const levels = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+    const synchronous = levels[Number(this.#db.pragma('synchronous', { simple: true }))] ?? 'OFF';
+    return { journalMode: String(this.#db.pragma('journal_mode', { simple: true })), synchronous };
+  }
+
+  /** Why a write changed nothing: no such run, or another lease is current; else undefined. */
+  #refusal(flowId: string, lease: Lease): WriteOutcome | undefined {
+    const holder = this.#holder(flowId);
+    if (holder === undefined) return { kind: 'no-run' };
+    if (holder.token !== lease.token || holder.owner !== lease.owner)
+      return { kind: 'fenced', holder };
+    return undefined;
+  }
+
+  #holder(flowId: string): LeaseHolder | undefined {
+    const row = this.#sql.selectHolder.get({ id: flowId }) as HolderRow | undefined;
+    return row === undefined
+      ? undefined
+      : {
+          owner: row.lease_owner ?? undefined,
+          token: row.lease_token,
+          expiresAt: row.lease_expires_at,
+        };
+  }
+
+  #run<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw toSqliteStorageError(error);
+    }
+  }
+}
+
+/**
+ * A run store in one SQLite file: the embedded default, durable against a killed process.
+ *
+ * @example
+ * const store = createSqliteRunStore({ path: '/var/lib/app/runs.db' });
+ * const lease = await store.acquireLease(flowId, 'engine-1', 30_000);
+ */
+export function createSqliteRunStore(options: SqliteRunStoreOptions): RunStorage {
+  return guardRunStore(new SqliteRunStoreBackend(options), options);
+}
+
+function openDatabase(options: SqliteRunStoreOptions): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    prepareSqliteSchema(db, options.path);
+    // Only now, with the file known to be ours: switching to WAL rewrites the file header.
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'power-loss' ? 'FULL' : 'NORMAL'}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw toSqliteStorageError(error, options.path);
+  }
+}
+
+function flowParams(detail: FlowDetail): Record<string, string | number> {
+  return {
+    id: detail.id,
+    logbookId: detail.logbookId,
+    state: detail.state,
+    createdAt: detail.createdAt,
+    record: encodeRecord(detail),
+  };
+}
+
+function cursorParams(
+  after: { createdAt: number; id: string } | undefined,
+): Record<string, string | number | null> {
+  return { afterAt: after?.createdAt ?? null, afterId: after?.id ?? null };
+}
+
+function inList(
+  column: string,
+  values: readonly string[],
+  prefix: string,
+  params: Record<string, string | number | null>,
+): string {
+  if (values.length === 0) return '0';
+  const names = values.map((value, index) => {
+    params[`${prefix}${index}`] = value;
+    return `:${prefix}${index}`;
+  });
+  return `${column} IN (${names.join(', ')})`;
+}
+
+function withPosition(row: FlowRow): FlowRow & { createdAt: number } {
+  return { ...row, createdAt: row.created_at };
+}
+
+function leaseOf(flowId: string, row: HolderRow): Lease {
+  return {
+    flowId,
+    owner: row.lease_owner ?? '',
+    token: row.lease_token,
+    expiresAt: row.lease_expires_at,
+  };
+}

@@ -1,0 +1,86 @@
+import type Database from 'better-sqlite3';
+
+/** The prepared statements of the SQLite backend, compiled once per connection. */
+export interface SqliteStatements {
+  readonly insertBook: Database.Statement;
+  readonly insertFlow: Database.Statement;
+  readonly selectFlow: Database.Statement;
+  readonly selectAtoms: Database.Statement;
+  readonly selectAtomState: Database.Statement;
+  readonly selectHolder: Database.Statement;
+  readonly updateFlow: Database.Statement;
+  readonly upsertAtom: Database.Statement;
+  readonly acquireLease: Database.Statement;
+  readonly renewLease: Database.Statement;
+  readonly releaseLease: Database.Statement;
+  readonly listBooks: Database.Statement;
+  /** A statement built at run time (listing filters), prepared once per distinct text. */
+  cached(sql: string): Database.Statement;
+}
+
+// The fence: a write lands only while the writer's lease is the run's current one.
+const FENCE = 'lease_token = :token AND lease_owner = :owner';
+
+export function sqliteStatements(db: Database.Database): SqliteStatements {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    insertBook: db.prepare(
+      'INSERT INTO taskflow_logbooks (id, created_at, record) VALUES (:id, :createdAt, :record) ON CONFLICT (id) DO NOTHING',
+    ),
+    insertFlow: db.prepare(
+      `INSERT INTO taskflow_flows (id, logbook_id, state, created_at, record)
+       VALUES (:id, :logbookId, :state, :createdAt, :record) ON CONFLICT (id) DO NOTHING`,
+    ),
+    selectFlow: db.prepare('SELECT id, created_at, record FROM taskflow_flows WHERE id = :id'),
+    selectAtoms: db.prepare(
+      'SELECT name, record FROM taskflow_atoms WHERE flow_id = :flowId ORDER BY seq',
+    ),
+    selectAtomState: db.prepare(
+      'SELECT state FROM taskflow_atoms WHERE flow_id = :flowId AND name = :name',
+    ),
+    selectHolder: db.prepare(
+      'SELECT lease_owner, lease_token, lease_expires_at FROM taskflow_flows WHERE id = :id',
+    ),
+    updateFlow: db.prepare(
+      `UPDATE taskflow_flows SET logbook_id = :logbookId, state = :state, record = :record
+       WHERE id = :id AND ${FENCE}`,
+    ),
+    // One statement: fence, transition rule and upsert. SQLite takes the write lock before
+    // reading, so no other process can move the lease between the check and the write.
+    // (The SELECT needs its WHERE for SQLite to parse the ON CONFLICT that follows.)
+    upsertAtom: db.prepare(
+      `INSERT INTO taskflow_atoms (flow_id, name, state, record)
+       SELECT :flowId, :name, :state, :record FROM taskflow_flows
+        WHERE id = :flowId AND ${FENCE}
+          AND (:create = 1 OR EXISTS (SELECT 1 FROM taskflow_atoms WHERE flow_id = :flowId AND name = :name))
+       ON CONFLICT (flow_id, name) DO UPDATE SET state = excluded.state, record = excluded.record
+        WHERE instr(:from, ',' || taskflow_atoms.state || ',') > 0`,
+    ),
+    acquireLease: db.prepare(
+      `UPDATE taskflow_flows
+          SET lease_owner = :owner, lease_token = lease_token + 1, lease_expires_at = :expiresAt
+        WHERE id = :id AND (lease_owner IS NULL OR lease_expires_at <= :now)
+        RETURNING lease_owner, lease_token, lease_expires_at`,
+    ),
+    renewLease: db.prepare(
+      `UPDATE taskflow_flows SET lease_expires_at = :expiresAt WHERE id = :id AND ${FENCE}
+        RETURNING lease_owner, lease_token, lease_expires_at`,
+    ),
+    releaseLease: db.prepare(
+      `UPDATE taskflow_flows SET lease_owner = NULL, lease_expires_at = 0 WHERE id = :id AND ${FENCE}`,
+    ),
+    listBooks: db.prepare(
+      `SELECT id, created_at, record FROM taskflow_logbooks
+        WHERE (:afterId IS NULL OR created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))
+        ORDER BY created_at, id LIMIT :limit`,
+    ),
+    cached(sql: string): Database.Statement {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = db.prepare(sql);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
