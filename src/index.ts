@@ -1,7 +1,25 @@
-export { type ArgumentSource, Atom, type AtomOptions, type Inputs, type ProvidesSpec } from './core/atom.ts';
+export {
+  type ArgumentSource,
+  Atom,
+  type AtomOptions,
+  type Inputs,
+  type ProvidesSpec,
+} from './core/atom.ts';
 export { type Clock, systemClock } from './core/clock.ts';
-export { StateError, TaskFlowError, TaskTimeoutError, type ValidationIssue, ValidationError } from './core/errors.ts';
-export { Failure, FailureError, type FailureJson, type JsonValue, WrappedFailure } from './core/failure.ts';
+export {
+  StateError,
+  TaskFlowError,
+  TaskTimeoutError,
+  ValidationError,
+  type ValidationIssue,
+} from './core/errors.ts';
+export {
+  Failure,
+  FailureError,
+  type FailureJson,
+  type JsonValue,
+  WrappedFailure,
+} from './core/failure.ts';
 export {
   AlwaysRevert,
   AlwaysRevertAll,
@@ -32,11 +50,11 @@ export {
 export {
   type AtomContext,
   type ExecutionOutcome,
-  mapTask,
   type MapTaskOptions,
+  mapTask,
+  type ReduceTaskOptions,
   type RevertContext,
   reduceTask,
-  type ReduceTaskOptions,
   Task,
   type TaskDefinition,
   type TaskOptions,
@@ -46,6 +64,14 @@ export type { AtomSnapshot } from './engine/atom-record.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
 export { MissingInputError } from './engine/inputs.ts';
+export {
+  CaptureListener,
+  DurationListener,
+  describeEvent,
+  type Logger,
+  loggingListener,
+  printingListener,
+} from './engine/listeners.ts';
 export type { RevertScope } from './engine/run-context.ts';
 export type { EngineStatistics } from './engine/statistics.ts';
 export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';
@@ -60,11 +86,3 @@ export {
 } from './patterns/graph-flow.ts';
 export { LinearFlow, linearFlow } from './patterns/linear-flow.ts';
 export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
-export {
-  CaptureListener,
-  DurationListener,
-  describeEvent,
-  type Logger,
-  loggingListener,
-  printingListener,
-} from './engine/listeners.ts';

@@ -58,7 +58,10 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
 
   constructor(options: AtomOptions<In> & { readonly provides?: ProvidesSpec<Out> | undefined }) {
     if (typeof options.name !== 'string' || options.name.length === 0) {
-      throw new TaskFlowError('INVALID_DEFINITION', 'An atom needs a non-empty "name"; give each task and retry a unique name.');
+      throw new TaskFlowError(
+        'INVALID_DEFINITION',
+        'An atom needs a non-empty "name"; give each task and retry a unique name.',
+      );
     }
     this.name = options.name;
     this.priority = options.priority ?? 0;
@@ -94,7 +97,9 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
 
   /** Symbols this atom needs from producers or the store (injected arguments excluded). */
   get requiredSymbols(): readonly string[] {
-    return this.arguments.filter((a) => !a.optional && !(a.arg in this.injected)).map((a) => a.symbol);
+    return this.arguments
+      .filter((a) => !a.optional && !(a.arg in this.injected))
+      .map((a) => a.symbol);
   }
 
   /** The value of `symbol` within a result of this atom. */
@@ -131,10 +136,16 @@ function symbolsOf(name: string, spec: ProvidesSpec<unknown> | undefined): reado
   const seen = new Set<string>();
   for (const symbol of symbols) {
     if (typeof symbol !== 'string' || symbol.length === 0) {
-      throw new TaskFlowError('INVALID_DEFINITION', `Atom "${name}" has an empty or non-string name in "provides".`);
+      throw new TaskFlowError(
+        'INVALID_DEFINITION',
+        `Atom "${name}" has an empty or non-string name in "provides".`,
+      );
     }
     if (seen.has(symbol)) {
-      throw new TaskFlowError('INVALID_DEFINITION', `Atom "${name}" provides "${symbol}" twice; give each provided value its own name.`);
+      throw new TaskFlowError(
+        'INVALID_DEFINITION',
+        `Atom "${name}" provides "${symbol}" twice; give each provided value its own name.`,
+      );
     }
     seen.add(symbol);
   }

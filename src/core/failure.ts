@@ -103,10 +103,17 @@ export class FailureError extends TaskFlowError {
 
 function describe(thrown: unknown, depth: number): FailureJson {
   if (!(thrown instanceof Error)) {
-    return { type: typeof thrown === 'object' && thrown !== null ? 'Object' : typeof thrown, message: safeString(thrown), retryable: false };
+    return {
+      type: typeof thrown === 'object' && thrown !== null ? 'Object' : typeof thrown,
+      message: safeString(thrown),
+      retryable: false,
+    };
   }
   const extra = thrown as Error & { details?: unknown; retryable?: unknown };
-  const cause = depth < MAX_CAUSE_DEPTH && thrown.cause !== undefined ? describe(thrown.cause, depth + 1) : undefined;
+  const cause =
+    depth < MAX_CAUSE_DEPTH && thrown.cause !== undefined
+      ? describe(thrown.cause, depth + 1)
+      : undefined;
   const details = toJsonValue(extra.details);
   return {
     type: thrown.name || thrown.constructor.name || 'Error',
@@ -120,7 +127,7 @@ function describe(thrown: unknown, depth: number): FailureJson {
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }
@@ -137,13 +144,19 @@ function toJsonValue(value: unknown): JsonValue | undefined {
 
 function parseFailureJson(value: unknown, path: string): FailureJson {
   if (typeof value !== 'object' || value === null) {
-    throw new TaskFlowError('INVALID_FAILURE', `${path} must be an object with "type" and "message", got ${safeString(value)}.`);
+    throw new TaskFlowError(
+      'INVALID_FAILURE',
+      `${path} must be an object with "type" and "message", got ${safeString(value)}.`,
+    );
   }
   const v = value as Record<string, unknown>;
   const field = (name: string, kind: 'string' | 'boolean', optional: boolean): void => {
     if (v[name] === undefined && optional) return;
     if (typeof v[name] !== kind) {
-      throw new TaskFlowError('INVALID_FAILURE', `${path}.${name} must be a ${kind}, got ${safeString(v[name])}.`);
+      throw new TaskFlowError(
+        'INVALID_FAILURE',
+        `${path}.${name} must be a ${kind}, got ${safeString(v[name])}.`,
+      );
     }
   };
   field('type', 'string', false);

@@ -104,7 +104,10 @@ export class Times extends Retry<Inputs, number> {
   constructor(options: TimesOptions) {
     super(options);
     if (!Number.isInteger(options.attempts) || options.attempts < 1) {
-      throw new TaskFlowError('INVALID_DEFINITION', `Retry "${options.name}" has attempts ${options.attempts}; use a whole number of at least 1.`);
+      throw new TaskFlowError(
+        'INVALID_DEFINITION',
+        `Retry "${options.name}" has attempts ${options.attempts}; use a whole number of at least 1.`,
+      );
     }
     this.attempts = options.attempts;
     this.#revertAll = options.revertAll === true;
@@ -148,7 +151,11 @@ function nextValue(retry: string, values: readonly unknown[], history: RetryHist
   return left[0];
 }
 
-function decideForEach(values: readonly unknown[], history: RetryHistory, revertAll: boolean): RetryDecision {
+function decideForEach(
+  values: readonly unknown[],
+  history: RetryHistory,
+  revertAll: boolean,
+): RetryDecision {
   if (remaining(values, history).length > 0) return 'RETRY';
   return revertAll ? 'REVERT_ALL' : 'REVERT';
 }
@@ -212,7 +219,10 @@ export class ParameterizedForEach<T> extends Retry<{ values: readonly T[] }, T> 
 
 function toArray<T>(retry: string, values: unknown): readonly T[] {
   if (!Array.isArray(values)) {
-    throw new TaskFlowError('INVALID_INPUT', `Retry "${retry}" needs an array in "values", got ${typeof values}.`);
+    throw new TaskFlowError(
+      'INVALID_INPUT',
+      `Retry "${retry}" needs an array in "values", got ${typeof values}.`,
+    );
   }
   return values as T[];
 }

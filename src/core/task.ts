@@ -105,7 +105,8 @@ export function task<In extends Inputs, Out>(definition: TaskDefinition<In, Out>
 }
 
 /** Options of {@link mapTask}. */
-export interface MapTaskOptions<T, R> extends Omit<TaskOptions<Inputs, R[]>, 'requires' | 'provides' | 'optional' | 'rebind'> {
+export interface MapTaskOptions<T, R>
+  extends Omit<TaskOptions<Inputs, R[]>, 'requires' | 'provides' | 'optional' | 'rebind'> {
   /** The symbols whose values are mapped, in order. */
   readonly requires: readonly string[];
   /** One name per mapped value, same length as `requires`. */
@@ -134,7 +135,8 @@ export function mapTask<T, R>(options: MapTaskOptions<T, R>): Task<Inputs, R[]> 
 }
 
 /** Options of {@link reduceTask}. */
-export interface ReduceTaskOptions<T, R> extends Omit<TaskOptions<Inputs, R>, 'requires' | 'optional' | 'rebind'> {
+export interface ReduceTaskOptions<T, R>
+  extends Omit<TaskOptions<Inputs, R>, 'requires' | 'optional' | 'rebind'> {
   /** The symbols whose values are folded, in order. */
   readonly requires: readonly string[];
   readonly initial: R;
@@ -151,6 +153,7 @@ export function reduceTask<T, R>(options: ReduceTaskOptions<T, R>): Task<Inputs,
   const { reduce, initial, ...rest } = options;
   return task<Inputs, R>({
     ...rest,
-    execute: (inputs) => options.requires.reduce((acc, symbol) => reduce(acc, inputs[symbol] as T), initial),
+    execute: (inputs) =>
+      options.requires.reduce((acc, symbol) => reduce(acc, inputs[symbol] as T), initial),
   });
 }

@@ -1,4 +1,4 @@
-import { Atom } from '../core/atom.ts';
+import type { Atom } from '../core/atom.ts';
 import type { ValidationIssue } from '../core/errors.ts';
 import { Retry } from '../core/retry.ts';
 import { Flow, type FlowChild } from '../patterns/flow.ts';
@@ -85,8 +85,21 @@ export function compile(root: Flow): CompiledGraph {
     nodes[to]?.predecessors.push(from);
   };
 
-  const compileFlow = (flow: Flow, parent: CompiledFlow | undefined, position: number): CompiledFlow => {
-    const compiled: CompiledFlow = { flow, parent, position, start: -1, end: -1, retry: undefined, children: [], nodes: [] };
+  const compileFlow = (
+    flow: Flow,
+    parent: CompiledFlow | undefined,
+    position: number,
+  ): CompiledFlow => {
+    const compiled: CompiledFlow = {
+      flow,
+      parent,
+      position,
+      start: -1,
+      end: -1,
+      retry: undefined,
+      children: [],
+      nodes: [],
+    };
     const start = addNode(undefined, compiled, -1);
     const retry = flow.retry ? addNode(flow.retry, compiled, -1) : undefined;
     Object.assign(compiled, { start, retry });
@@ -108,7 +121,11 @@ export function compile(root: Flow): CompiledGraph {
           message: `Retry "${child.name}" was added to flow "${flow.name}" as a plain child; attach it with the flow's "retry" option instead.`,
         });
       }
-      compiled.children.push(child instanceof Flow ? compileFlow(child, compiled, index) : addNode(child, compiled, index));
+      compiled.children.push(
+        child instanceof Flow
+          ? compileFlow(child, compiled, index)
+          : addNode(child, compiled, index),
+      );
     });
     compiled.end = addNode(undefined, compiled, -1);
     const entry = (c: number | CompiledFlow): number => (typeof c === 'number' ? c : c.start);
@@ -142,7 +159,8 @@ export function compile(root: Flow): CompiledGraph {
           hasOut.add(edge.from);
           hasIn.add(edge.to);
           if (edge.decider) {
-            const sources = typeof from === 'number' ? [from] : from.nodes.filter((n) => nodes[n]?.atom);
+            const sources =
+              typeof from === 'number' ? [from] : from.nodes.filter((n) => nodes[n]?.atom);
             nodes[entry(to)]?.deciders.push({ sources, decider: edge.decider, depth: edge.depth });
           }
         }

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { StateError, type ValidationIssue, ValidationError } from '../core/errors.ts';
+import { StateError, ValidationError, type ValidationIssue } from '../core/errors.ts';
 import { failureToThrow } from '../core/failure.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
 import type { Flow } from '../patterns/flow.ts';
-import { type AtomRecord, type AtomSnapshot, clearAtomRecord, newAtomRecord, snapshotOf } from './atom-record.ts';
+import {
+  type AtomRecord,
+  type AtomSnapshot,
+  clearAtomRecord,
+  newAtomRecord,
+  snapshotOf,
+} from './atom-record.ts';
 import { compile } from './compile.ts';
 import { EventBus, type Listener } from './events.ts';
 import { ProviderIndex } from './providers.ts';
@@ -68,11 +74,15 @@ export class Engine {
   constructor(flow: Flow, options: EngineOptions = {}) {
     const concurrency = options.concurrency ?? 1;
     if (!(concurrency >= 1)) {
-      throw new StateError(`Engine option "concurrency" is ${concurrency}; use a number of at least 1 (1 runs atoms one at a time).`);
+      throw new StateError(
+        `Engine option "concurrency" is ${concurrency}; use a number of at least 1 (1 runs atoms one at a time).`,
+      );
     }
     this.flow = flow;
     this.#store = { ...(options.store ?? {}) };
-    const reportError = options.onError ?? ((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)));
+    const reportError =
+      options.onError ??
+      ((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)));
     this.#bus = new EventBus(reportError);
     for (const listener of options.listeners ?? []) this.#bus.subscribe(listener);
     this.#context = {
@@ -145,7 +155,9 @@ export class Engine {
     }
     this.#statistics.validateMs = performance.now() - started;
     if (issues.length > 0) throw new ValidationError(issues);
-    const records = graph.nodes.map((node) => (node.atom ? newAtomRecord(node.index, node.atom) : undefined));
+    const records = graph.nodes.map((node) =>
+      node.atom ? newAtomRecord(node.index, node.atom) : undefined,
+    );
     this.#compiled = { graph, providers, records, argumentProviders };
   }
 
@@ -155,7 +167,10 @@ export class Engine {
    * A flow that already succeeded is not run again until {@link Engine.reset}.
    */
   async run(): Promise<RunResult> {
-    if (this.#runner) throw new StateError(`Flow "${this.flow.name}" is already running in this engine; wait for run() to finish.`);
+    if (this.#runner)
+      throw new StateError(
+        `Flow "${this.flow.name}" is already running in this engine; wait for run() to finish.`,
+      );
     this.compile();
     if (this.#state === 'SUCCESS') return { state: 'SUCCESS', outputs: this.outputs() };
     if (this.#state === 'REVERTED') await this.reset();
@@ -183,7 +198,10 @@ export class Engine {
 
   /** Returns a finished, failed or suspended flow to PENDING so it can run again from the start. */
   async reset(): Promise<void> {
-    if (this.#runner) throw new StateError(`Flow "${this.flow.name}" is running; suspend it and wait for run() before resetting.`);
+    if (this.#runner)
+      throw new StateError(
+        `Flow "${this.flow.name}" is running; suspend it and wait for run() before resetting.`,
+      );
     this.compile();
     for (const record of this.#records()) {
       if (record.state === 'PENDING') continue;
@@ -191,7 +209,14 @@ export class Engine {
       clearAtomRecord(record);
       record.history = [];
       await this.#context.saveAtom(record);
-      if (this.#bus.active) this.#bus.emit({ type: 'atom', atom: record.atom.name, kind: record.atom.kind, from, to: 'PENDING' });
+      if (this.#bus.active)
+        this.#bus.emit({
+          type: 'atom',
+          atom: record.atom.name,
+          kind: record.atom.kind,
+          from,
+          to: 'PENDING',
+        });
     }
     if (this.#state !== 'PENDING') await this.#setState('PENDING');
   }
@@ -218,7 +243,9 @@ export class Engine {
     const outputs: Record<string, unknown> = {};
     for (const symbol of this.flow.provides) {
       for (const group of providers.exitGroups(graph.root, symbol)) {
-        const record = group.map((i) => records[i]).find((r) => r?.state === 'SUCCESS' && r.hasResult);
+        const record = group
+          .map((i) => records[i])
+          .find((r) => r?.state === 'SUCCESS' && r.hasResult);
         if (record) {
           outputs[symbol] = record.atom.valueOf(symbol, record.result);
           break;
@@ -252,7 +279,10 @@ export class Engine {
  * @example
  * const { doubled } = await runFlow(linearFlow('math', [double]), { store: { size: 21 } });
  */
-export async function runFlow(flow: Flow, options: EngineOptions = {}): Promise<Record<string, unknown>> {
+export async function runFlow(
+  flow: Flow,
+  options: EngineOptions = {},
+): Promise<Record<string, unknown>> {
   const { outputs } = await new Engine(flow, options).run();
   return outputs;
 }

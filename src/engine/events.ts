@@ -4,7 +4,12 @@ import type { AtomKind, AtomState, FlowState } from '../core/states.ts';
 
 /** Everything an engine publishes while it runs. */
 export type EngineEvent =
-  | { readonly type: 'flow'; readonly flow: string; readonly from: FlowState; readonly to: FlowState }
+  | {
+      readonly type: 'flow';
+      readonly flow: string;
+      readonly from: FlowState;
+      readonly to: FlowState;
+    }
   | {
       readonly type: 'atom';
       readonly atom: string;
@@ -16,7 +21,12 @@ export type EngineEvent =
       /** With FAILURE and REVERT_FAILURE. */
       readonly failure?: Failure;
     }
-  | { readonly type: 'progress'; readonly atom: string; readonly progress: number; readonly details?: JsonValue }
+  | {
+      readonly type: 'progress';
+      readonly atom: string;
+      readonly progress: number;
+      readonly details?: JsonValue;
+    }
   | {
       readonly type: 'retry';
       readonly retry: string;

@@ -35,7 +35,9 @@ export class Heap {
       if (left >= items.length) break;
       const right = left + 1;
       const child =
-        right < items.length && this.#before(items[right] as number, items[left] as number) ? right : left;
+        right < items.length && this.#before(items[right] as number, items[left] as number)
+          ? right
+          : left;
       if (!this.#before(items[child] as number, last)) break;
       items[i] = items[child] as number;
       i = child;

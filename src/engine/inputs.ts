@@ -16,7 +16,11 @@ export class MissingInputError extends TaskFlowError {
  * producer, then the store, then the optional default. With `lenient` (for reverts) a missing
  * value is left undefined instead of failing.
  */
-export function resolveInputs(ctx: RunContext, index: number, lenient: boolean): Record<string, unknown> {
+export function resolveInputs(
+  ctx: RunContext,
+  index: number,
+  lenient: boolean,
+): Record<string, unknown> {
   const record = ctx.records[index];
   if (!record) return {};
   const { atom } = record;
@@ -59,10 +63,15 @@ function lookup(
   return undefined;
 }
 
-function visibleValue(ctx: RunContext, group: readonly number[], symbol: string): { value: unknown } | undefined {
+function visibleValue(
+  ctx: RunContext,
+  group: readonly number[],
+  symbol: string,
+): { value: unknown } | undefined {
   for (const provider of group) {
     const record = ctx.records[provider];
-    if (record?.state === 'SUCCESS' && record.hasResult) return { value: record.atom.valueOf(symbol, record.result) };
+    if (record?.state === 'SUCCESS' && record.hasResult)
+      return { value: record.atom.valueOf(symbol, record.result) };
   }
   return undefined;
 }

@@ -14,8 +14,10 @@ export function describeEvent(event: EngineEvent, withValues = true): string {
     case 'atom': {
       const suffix = event.kind === 'task' ? 't' : 'r';
       if (!withValues) return `${event.atom}.${suffix} ${event.to}`;
-      if (event.failure) return `${event.atom}.${suffix} ${event.to}(${event.failure.type}: ${event.failure.message})`;
-      if ('result' in event) return `${event.atom}.${suffix} ${event.to}(${formatValue(event.result)})`;
+      if (event.failure)
+        return `${event.atom}.${suffix} ${event.to}(${event.failure.type}: ${event.failure.message})`;
+      if ('result' in event)
+        return `${event.atom}.${suffix} ${event.to}(${formatValue(event.result)})`;
       return `${event.atom}.${suffix} ${event.to}`;
     }
     case 'progress':
@@ -78,7 +80,9 @@ export function loggingListener(logger: Logger): Listener {
 }
 
 /** Prints each event as one line (to stdout by default). */
-export function printingListener(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Listener {
+export function printingListener(
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Listener {
   return (event) => write(describeEvent(event));
 }
 
@@ -91,7 +95,10 @@ export function printingListener(write: (line: string) => void = (line) => proce
  * timing.durations.get('boot')?.executeMs;
  */
 export class DurationListener {
-  readonly durations = new Map<string, { executeMs?: number; revertMs?: number }>();
+  readonly durations = new Map<
+    string,
+    { executeMs?: number | undefined; revertMs?: number | undefined }
+  >();
   flowMs: number | undefined;
   readonly #started = new Map<string, number>();
   readonly #now: () => number;
@@ -103,7 +110,8 @@ export class DurationListener {
   readonly listener: Listener = (event) => {
     if (event.type === 'flow') {
       if (event.to === 'RUNNING') this.#started.set('\u0000flow', this.#now());
-      else if (event.from === 'RUNNING' || event.from === 'SUSPENDING') this.flowMs = this.#elapsed('\u0000flow');
+      else if (event.from === 'RUNNING' || event.from === 'SUSPENDING')
+        this.flowMs = this.#elapsed('\u0000flow');
       return;
     }
     if (event.type !== 'atom') return;

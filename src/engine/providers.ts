@@ -41,7 +41,8 @@ export class ProviderIndex {
     }
     const positions = this.#positionsOf(child, symbol);
     if (child.flow.kind === 'linear') {
-      for (let i = positions.length - 1; i >= 0; i--) yield* this.#exitOf(child, positions[i] as number, symbol);
+      for (let i = positions.length - 1; i >= 0; i--)
+        yield* this.#exitOf(child, positions[i] as number, symbol);
     } else if (positions.length > 0) {
       const frontier = child.flow.kind === 'graph' ? this.#unshadowed(child, positions) : positions;
       yield frontier.flatMap((p) => this.#firstExit(child, p, symbol));
@@ -63,13 +64,16 @@ export class ProviderIndex {
       case 'graph': {
         // Inferred links join a consumer to its providers directly; walking all ancestors is
         // needed only for symbols no direct predecessor provides (optional arguments).
-        const direct = (this.#childPredecessors(flow)[position] ?? []).filter((p) => positions.includes(p));
+        const direct = (this.#childPredecessors(flow)[position] ?? []).filter((p) =>
+          positions.includes(p),
+        );
         let visible = direct;
         if (visible.length === 0) {
           const ancestors = this.#ancestors(flow, position);
           visible = positions.filter((p) => ancestors.has(p));
         }
-        if (visible.length > 0) yield this.#unshadowed(flow, visible).flatMap((p) => this.#firstExit(flow, p, symbol));
+        if (visible.length > 0)
+          yield this.#unshadowed(flow, visible).flatMap((p) => this.#firstExit(flow, p, symbol));
         return;
       }
     }
@@ -135,6 +139,8 @@ export class ProviderIndex {
   /** Drops providers that run before another provider in the set: the later one shadows them. */
   #unshadowed(flow: CompiledFlow, positions: readonly number[]): number[] {
     if (positions.length < 2) return [...positions];
-    return positions.filter((p) => !positions.some((q) => q !== p && this.#ancestors(flow, q).has(p)));
+    return positions.filter(
+      (p) => !positions.some((q) => q !== p && this.#ancestors(flow, q).has(p)),
+    );
   }
 }

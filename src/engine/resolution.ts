@@ -1,5 +1,5 @@
-import { RETRY_DECISIONS, type Retry, type RetryDecision } from '../core/retry.ts';
 import type { Failure } from '../core/failure.ts';
+import { RETRY_DECISIONS, type Retry, type RetryDecision } from '../core/retry.ts';
 import type { CompiledGraph } from './compile.ts';
 import { resolveInputs } from './inputs.ts';
 import type { RunContext } from './run-context.ts';
@@ -17,13 +17,22 @@ export type Resolution =
  * Asks the nearest retry around the failed atom what to do. REVERT asks the next retry out,
  * as if the whole inner flow had failed, and records the failure there under the inner retry's name.
  */
-export function resolveFailure(ctx: RunContext, index: number, failure: Failure, key?: string): Resolution {
+export function resolveFailure(
+  ctx: RunContext,
+  index: number,
+  failure: Failure,
+  key?: string,
+): Resolution {
   const retryIndex = enclosingRetry(ctx.graph, index);
   const record = retryIndex === undefined ? undefined : ctx.records[retryIndex];
   if (retryIndex === undefined || !record) return { kind: 'all', byDefault: true };
   const name = key ?? ctx.records[index]?.atom.name ?? '';
   const last = record.history.at(-1);
-  if (last) record.history[record.history.length - 1] = { result: last.result, failures: { ...last.failures, [name]: failure } };
+  if (last)
+    record.history[record.history.length - 1] = {
+      result: last.result,
+      failures: { ...last.failures, [name]: failure },
+    };
   const decision = decide(ctx, retryIndex);
   if (ctx.bus.active) {
     ctx.bus.emit({
@@ -54,10 +63,15 @@ function decide(ctx: RunContext, retryIndex: number): RetryDecision {
   const record = ctx.records[retryIndex];
   if (!record) return 'REVERT_ALL';
   try {
-    const decision = (record.atom as Retry).onFailure(record.history, resolveInputs(ctx, retryIndex, true));
+    const decision = (record.atom as Retry).onFailure(
+      record.history,
+      resolveInputs(ctx, retryIndex, true),
+    );
     if ((RETRY_DECISIONS as readonly string[]).includes(decision)) return decision;
     ctx.reportError(
-      new TypeError(`Retry "${record.atom.name}" decided ${String(decision)}; return one of ${RETRY_DECISIONS.join(', ')}. Reverting everything.`),
+      new TypeError(
+        `Retry "${record.atom.name}" decided ${String(decision)}; return one of ${RETRY_DECISIONS.join(', ')}. Reverting everything.`,
+      ),
     );
   } catch (error) {
     ctx.reportError(error);

@@ -8,8 +8,8 @@ import type { CompiledFlow } from './compile.ts';
 import { ignoredBy } from './deciders.ts';
 import { Heap } from './heap.ts';
 import { resolveInputs } from './inputs.ts';
-import type { RunContext } from './run-context.ts';
 import { type Resolution, resolveFailure } from './resolution.ts';
+import type { RunContext } from './run-context.ts';
 
 /** A set of atoms being reverted, and what happens once they all are. */
 interface ActiveScope {
@@ -75,7 +75,9 @@ export class Runner {
       const pb = records[b]?.atom.priority ?? 0;
       return pa !== pb ? pa > pb : a < b;
     });
-    this.#reverts = new Heap((a, b) => (records[a]?.completedSeq ?? 0) > (records[b]?.completedSeq ?? 0));
+    this.#reverts = new Heap(
+      (a, b) => (records[a]?.completedSeq ?? 0) > (records[b]?.completedSeq ?? 0),
+    );
   }
 
   /** Asks the run to stop starting atoms; those running finish. */
@@ -93,7 +95,9 @@ export class Runner {
 
   async #prepare(): Promise<void> {
     const { graph, records } = this.#ctx;
-    const order = Array.from(graph.nodes.keys()).sort((a, b) => (graph.topoRank[a] ?? 0) - (graph.topoRank[b] ?? 0));
+    const order = Array.from(graph.nodes.keys()).sort(
+      (a, b) => (graph.topoRank[a] ?? 0) - (graph.topoRank[b] ?? 0),
+    );
     for (const index of order) {
       const node = graph.nodes[index];
       if (!node) continue;
@@ -101,7 +105,13 @@ export class Runner {
       for (const p of node.predecessors) if (this.#done[p] === 0) waiting++;
       this.#waiting[index] = waiting;
       const record = records[index];
-      this.#done[index] = record ? (record.state === 'SUCCESS' || record.state === 'IGNORE' ? 1 : 0) : waiting === 0 ? 1 : 0;
+      this.#done[index] = record
+        ? record.state === 'SUCCESS' || record.state === 'IGNORE'
+          ? 1
+          : 0
+        : waiting === 0
+          ? 1
+          : 0;
       if (record?.state === 'REVERT_FAILURE') {
         this.#stopping = true;
         if (record.revertFailure) this.#revertFailures.push(record.revertFailure);
@@ -109,17 +119,25 @@ export class Runner {
     }
     for (const index of graph.atoms) {
       const record = records[index];
-      if (record?.intention === 'RETRY') await this.#openScope({ kind: 'retry', retry: index }, new Map());
+      if (record?.intention === 'RETRY')
+        await this.#openScope({ kind: 'retry', retry: index }, new Map());
     }
     const leftover = graph.atoms.filter((i) => {
       const r = records[i];
-      return r && r.intention === 'REVERT' && this.#scopeOf[i] === undefined && (hasRun(r.state) || r.state === 'REVERTED');
+      return (
+        r &&
+        r.intention === 'REVERT' &&
+        this.#scopeOf[i] === undefined &&
+        (hasRun(r.state) || r.state === 'REVERTED')
+      );
     });
-    if (leftover.length > 0) await this.#openScope({ kind: 'all', byDefault: true }, this.#storedFailures());
+    if (leftover.length > 0)
+      await this.#openScope({ kind: 'all', byDefault: true }, this.#storedFailures());
     for (const index of graph.atoms) {
       const record = records[index];
       if (!record || this.#waiting[index] !== 0 || this.#scopeOf[index]) continue;
-      if (record.state === 'PENDING' || record.state === 'RUNNING' || record.state === 'RETRYING') this.#onReady(index);
+      if (record.state === 'PENDING' || record.state === 'RUNNING' || record.state === 'RETRYING')
+        this.#onReady(index);
     }
     for (const index of graph.atoms) {
       const record = records[index];
@@ -183,7 +201,9 @@ export class Runner {
 
   /** Room to start one more atom; a finished atom must be processed first (it may have failed). */
   #canStart(): boolean {
-    return this.#inflight < this.#ctx.concurrency && !this.#suspending && this.#completions.length === 0;
+    return (
+      this.#inflight < this.#ctx.concurrency && !this.#suspending && this.#completions.length === 0
+    );
   }
 
   #isHalted(): boolean {
@@ -196,7 +216,8 @@ export class Runner {
     const record = this.#ctx.records[index] as AtomRecord;
     const { atom } = record;
     const from = record.state;
-    const delayMs = from === 'RETRYING' ? (atom as Retry).delayMs(record.history, this.#ctx.random) : 0;
+    const delayMs =
+      from === 'RETRYING' ? (atom as Retry).delayMs(record.history, this.#ctx.random) : 0;
     if (from !== 'RUNNING') this.#setState(record, 'RUNNING');
     record.intention = 'EXECUTE';
     record.attempts++;
@@ -290,7 +311,8 @@ export class Runner {
     record.hasResult = true;
     record.failure = undefined;
     record.progress = 1;
-    if (record.atom.kind === 'retry') record.history.push({ result: completion.value, failures: {} });
+    if (record.atom.kind === 'retry')
+      record.history.push({ result: completion.value, failures: {} });
     this.#setState(record, 'SUCCESS');
     this.#ctx.statistics.succeeded++;
     await this.#ctx.saveAtom(record);
@@ -331,7 +353,7 @@ export class Runner {
 
   #ignore(index: number): void {
     const record = this.#ctx.records[index];
-    if (!record || record.state !== 'PENDING') return;
+    if (record?.state !== 'PENDING') return;
     this.#setState(record, 'IGNORE');
     record.intention = 'IGNORE';
     this.#ctx.statistics.ignored++;
@@ -366,34 +388,49 @@ export class Runner {
     if (scope.resolution.kind !== 'retry') return;
     const retry = this.#ctx.records[scope.resolution.retry] as AtomRecord;
     const last = retry.history.at(-1);
-    if (last) retry.history[retry.history.length - 1] = { result: last.result, failures: { ...last.failures, [name]: failure } };
+    if (last)
+      retry.history[retry.history.length - 1] = {
+        result: last.result,
+        failures: { ...last.failures, [name]: failure },
+      };
   }
 
   /** Starts reverting the atoms a resolution covers; atoms still running join once they finish. */
   async #openScope(resolution: Resolution, failures: Map<string, Failure>): Promise<void> {
     const { graph, records } = this.#ctx;
-    const flow = resolution.kind === 'all' ? graph.root : (graph.nodes[resolution.retry] as { flow: CompiledFlow }).flow;
+    const flow =
+      resolution.kind === 'all'
+        ? graph.root
+        : (graph.nodes[resolution.retry] as { flow: CompiledFlow }).flow;
     const scope: ActiveScope = { resolution, flow, failures, live: 0 };
     for (const other of [...this.#scopes]) {
       if (isInside(other.flow, flow)) {
-        for (const [name, failure] of other.failures) if (!failures.has(name)) failures.set(name, failure);
+        for (const [name, failure] of other.failures)
+          if (!failures.has(name)) failures.set(name, failure);
         this.#scopes.delete(other);
       }
     }
     this.#scopes.add(scope);
     if (resolution.kind !== 'retry') this.#stopping = true;
     this.#revertStartedAt ??= this.#ctx.clock.now();
-    const members = flow.nodes.filter((i) => !(resolution.kind === 'retry' && i === resolution.retry));
+    const members = flow.nodes.filter(
+      (i) => !(resolution.kind === 'retry' && i === resolution.retry),
+    );
     members.sort((a, b) => (graph.topoRank[b] ?? 0) - (graph.topoRank[a] ?? 0));
     const memberSet = new Set(members);
     const writes: Promise<void>[] = [];
     for (const index of members) {
       this.#scopeOf[index] = scope;
       let live = 0;
-      for (const next of graph.nodes[index]?.successors ?? []) if (memberSet.has(next) && this.#isLive(next)) live++;
+      for (const next of graph.nodes[index]?.successors ?? [])
+        if (memberSet.has(next) && this.#isLive(next)) live++;
       this.#liveSuccessors[index] = live;
       const record = records[index];
-      if (record && (hasRun(record.state) || record.state === 'REVERTED') && record.intention !== 'REVERT') {
+      if (
+        record &&
+        (hasRun(record.state) || record.state === 'REVERTED') &&
+        record.intention !== 'REVERT'
+      ) {
         record.intention = 'REVERT';
         const write = this.#ctx.saveAtom(record);
         if (write) writes.push(write);
@@ -407,7 +444,8 @@ export class Runner {
       if (write) writes.push(write);
     }
     await Promise.all(writes);
-    for (const index of members) if (records[index]?.state === 'REVERTING') this.#queueRevert(index);
+    for (const index of members)
+      if (records[index]?.state === 'REVERTING') this.#queueRevert(index);
     for (const index of members) this.#offerRevert(index);
     if (scope.live === 0) await this.#closeScope(scope);
   }
@@ -436,7 +474,11 @@ export class Runner {
     const record = this.#ctx.records[index] as AtomRecord;
     const scope = this.#scopeOf[index];
     this.#queued[index] = 0;
-    if (!scope || (record.state !== 'SUCCESS' && record.state !== 'FAILURE' && record.state !== 'REVERTING')) return;
+    if (
+      !scope ||
+      (record.state !== 'SUCCESS' && record.state !== 'FAILURE' && record.state !== 'REVERTING')
+    )
+      return;
     const from = record.state;
     if (from !== 'REVERTING') this.#setState(record, 'REVERTING');
     await this.#ctx.saveAtom(record);
@@ -450,7 +492,9 @@ export class Runner {
         ? () =>
             (atom as Task).revert(inputs, {
               ...context,
-              outcome: record.failure ? { ok: false, failure: record.failure } : { ok: true, result: record.result },
+              outcome: record.failure
+                ? { ok: false, failure: record.failure }
+                : { ok: true, result: record.result },
               flowFailures: new Map(scope.failures),
             })
         : () => (atom as Retry).revert(record.history, inputs, context);
@@ -562,18 +606,39 @@ export class Runner {
     record.state = to;
   }
 
-  #emitAtom(record: AtomRecord, from: AtomState, extra: { result?: unknown; failure?: Failure } | undefined): void {
+  #emitAtom(
+    record: AtomRecord,
+    from: AtomState,
+    extra: { result?: unknown; failure?: Failure } | undefined,
+  ): void {
     if (!this.#ctx.bus.active) return;
-    this.#ctx.bus.emit({ type: 'atom', atom: record.atom.name, kind: record.atom.kind, from, to: record.state, ...extra });
+    this.#ctx.bus.emit({
+      type: 'atom',
+      atom: record.atom.name,
+      kind: record.atom.kind,
+      from,
+      to: record.state,
+      ...extra,
+    });
   }
 
-  #emitProgress(record: AtomRecord, progress: number, details: Parameters<AtomContext['progress']>[1]): void {
+  #emitProgress(
+    record: AtomRecord,
+    progress: number,
+    details: Parameters<AtomContext['progress']>[1],
+  ): void {
     if (!this.#ctx.bus.active) return;
-    this.#ctx.bus.emit({ type: 'progress', atom: record.atom.name, progress, ...(details === undefined ? {} : { details }) });
+    this.#ctx.bus.emit({
+      type: 'progress',
+      atom: record.atom.name,
+      progress,
+      ...(details === undefined ? {} : { details }),
+    });
   }
 
   #end(): RunEnd {
-    if (this.#revertFailures.length > 0) return { state: 'FAILURE', failures: this.#revertFailures };
+    if (this.#revertFailures.length > 0)
+      return { state: 'FAILURE', failures: this.#revertFailures };
     if (this.#haltFailures.length > 0) return { state: 'FAILURE', failures: this.#haltFailures };
     if (this.#endedReverted) return { state: 'REVERTED', failures: this.#endedReverted };
     const { graph, records } = this.#ctx;

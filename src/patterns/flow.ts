@@ -36,7 +36,10 @@ export abstract class Flow {
       }
     }
     if (options.retry !== undefined && !(options.retry instanceof Retry)) {
-      throw new TaskFlowError('INVALID_DEFINITION', `Flow "${name}" was given a "retry" that is not a Retry.`);
+      throw new TaskFlowError(
+        'INVALID_DEFINITION',
+        `Flow "${name}" was given a "retry" that is not a Retry.`,
+      );
     }
     this.name = name;
     this.children = Object.freeze([...children]);

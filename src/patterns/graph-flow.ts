@@ -60,7 +60,10 @@ export class GraphFlow extends Flow {
   }
 
   add(...children: FlowChild[]): GraphFlow {
-    return new GraphFlow(this.name, [...this.children, ...children], { retry: this.retry, links: this.links });
+    return new GraphFlow(this.name, [...this.children, ...children], {
+      retry: this.retry,
+      links: this.links,
+    });
   }
 
   /**
@@ -69,7 +72,10 @@ export class GraphFlow extends Flow {
    */
   link(from: FlowChild | string, to: FlowChild | string, options: LinkOptions = {}): GraphFlow {
     const link: ExplicitLink = { from: nameOf(from), to: nameOf(to), options };
-    return new GraphFlow(this.name, this.children, { retry: this.retry, links: [...this.links, link] });
+    return new GraphFlow(this.name, this.children, {
+      retry: this.retry,
+      links: [...this.links, link],
+    });
   }
 
   protected externalRequirements(): Set<string> {
@@ -78,14 +84,19 @@ export class GraphFlow extends Flow {
     for (const child of this.children) {
       for (const symbol of requiredBy(child)) {
         if (fromRetry.has(symbol)) continue;
-        if (!this.children.some((other) => other !== child && providedBy(other).includes(symbol))) external.add(symbol);
+        if (!this.children.some((other) => other !== child && providedBy(other).includes(symbol)))
+          external.add(symbol);
       }
     }
     return external;
   }
 }
 
-export function graphFlow(name: string, children: readonly FlowChild[] = [], options: GraphFlowOptions = {}): GraphFlow {
+export function graphFlow(
+  name: string,
+  children: readonly FlowChild[] = [],
+  options: GraphFlowOptions = {},
+): GraphFlow {
   return new GraphFlow(name, children, options);
 }
 
@@ -93,7 +104,11 @@ function nameOf(child: FlowChild | string): string {
   return typeof child === 'string' ? child : child.name;
 }
 
-function buildEdges(name: string, children: readonly FlowChild[], links: readonly ExplicitLink[]): GraphEdge[] {
+function buildEdges(
+  name: string,
+  children: readonly FlowChild[],
+  links: readonly ExplicitLink[],
+): GraphEdge[] {
   const providers = new Map<string, number[]>();
   children.forEach((child, index) => {
     for (const symbol of providedBy(child)) {
@@ -110,8 +125,7 @@ function buildEdges(name: string, children: readonly FlowChild[], links: readonl
       }
     }
   });
-  const indexByName = new Map<string, number>();
-  children.forEach((child, index) => indexByName.set(child.name, index));
+  const indexByName = new Map(children.map((child, index) => [child.name, index]));
   for (const link of links) {
     const from = indexByName.get(link.from);
     const to = indexByName.get(link.to);
@@ -129,15 +143,28 @@ function buildEdges(name: string, children: readonly FlowChild[], links: readonl
     if (from === undefined || to === undefined) continue;
     if (from === to) {
       throw new ValidationError([
-        { code: 'CYCLE', atom: link.from, message: `Graph flow "${name}" cannot link "${link.from}" to itself; remove that link.` },
+        {
+          code: 'CYCLE',
+          atom: link.from,
+          message: `Graph flow "${name}" cannot link "${link.from}" to itself; remove that link.`,
+        },
       ]);
     }
-    edges.set(`${from}>${to}`, { from, to, decider: link.options.decider, depth: link.options.depth ?? 'ALL' });
+    edges.set(`${from}>${to}`, {
+      from,
+      to,
+      decider: link.options.decider,
+      depth: link.options.depth ?? 'ALL',
+    });
   }
   return [...edges.values()];
 }
 
-function topologicalOrder(name: string, children: readonly FlowChild[], edges: readonly GraphEdge[]): number[] {
+function topologicalOrder(
+  name: string,
+  children: readonly FlowChild[],
+  edges: readonly GraphEdge[],
+): number[] {
   const indegree = new Array<number>(children.length).fill(0);
   const successors: number[][] = children.map(() => []);
   for (const edge of edges) {
@@ -159,7 +186,9 @@ function topologicalOrder(name: string, children: readonly FlowChild[], edges: r
     }
   }
   if (order.length < children.length) {
-    const cycle = findCycle(successors, new Set(order)).map((index) => children[index]?.name ?? '?');
+    const cycle = findCycle(successors, new Set(order)).map(
+      (index) => children[index]?.name ?? '?',
+    );
     throw new ValidationError([
       {
         code: 'CYCLE',

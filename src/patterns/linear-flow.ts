@@ -24,6 +24,10 @@ export class LinearFlow extends Flow {
   }
 }
 
-export function linearFlow(name: string, children: readonly FlowChild[] = [], options: FlowOptions = {}): LinearFlow {
+export function linearFlow(
+  name: string,
+  children: readonly FlowChild[] = [],
+  options: FlowOptions = {},
+): LinearFlow {
   return new LinearFlow(name, children, options);
 }

@@ -23,6 +23,10 @@ export class UnorderedFlow extends Flow {
   }
 }
 
-export function unorderedFlow(name: string, children: readonly FlowChild[] = [], options: FlowOptions = {}): UnorderedFlow {
+export function unorderedFlow(
+  name: string,
+  children: readonly FlowChild[] = [],
+  options: FlowOptions = {},
+): UnorderedFlow {
   return new UnorderedFlow(name, children, options);
 }

@@ -50,7 +50,9 @@ export class FakeClock implements Clock {
     const target = this.#now + ms;
     for (;;) {
       await settle();
-      const next = this.#sleepers.filter((s) => s.until <= target).sort((a, b) => a.until - b.until)[0];
+      const next = this.#sleepers
+        .filter((s) => s.until <= target)
+        .sort((a, b) => a.until - b.until)[0];
       if (!next) break;
       this.#sleepers.splice(this.#sleepers.indexOf(next), 1);
       this.#now = next.until;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type AtomContext, runFlow, linearFlow, Task, task } from '../../src/index.ts';
+import { type AtomContext, linearFlow, runFlow, Task, task } from '../../src/index.ts';
 
 // These checks run at compile time (`npm run typecheck` fails when an expected error is missing);
 // the tests below make sure the same definitions also behave at run time.
@@ -17,7 +17,11 @@ class Resize extends Task<{ size: number }, number> {
 describe('typed tasks', () => {
   test('a task declared to take a number cannot be given a function reading it as a string', () => {
     // @ts-expect-error size is a number, not a string
-    task<{ size: number }, number>({ name: 'bad', requires: ['size'], execute: ({ size }: { size: string }) => size.length });
+    task<{ size: number }, number>({
+      name: 'bad',
+      requires: ['size'],
+      execute: ({ size }: { size: string }) => size.length,
+    });
     class Bad extends Task<{ size: number }, number> {
       // @ts-expect-error the class form is checked the same way
       execute({ size }: { size: string }): number {
@@ -31,14 +35,24 @@ describe('typed tasks', () => {
     // @ts-expect-error "sise" is not an argument of this task
     task({ name: 'typo', requires: ['sise'], execute: ({ size }: { size: number }) => size });
     // @ts-expect-error an injected value must have the argument's type
-    task({ name: 'inject', requires: ['size'], inject: { size: 'big' }, execute: ({ size }: { size: number }) => size });
+    task({
+      name: 'inject',
+      requires: ['size'],
+      inject: { size: 'big' },
+      execute: ({ size }: { size: number }) => size,
+    });
     // @ts-expect-error object provides must name keys of the result
     task({ name: 'keys', provides: { missing: 'x' }, execute: () => ({ id: 1 }) });
     assert.ok(true);
   });
 
   test('the class and function forms run with their inputs typed end to end', async () => {
-    const double = task({ name: 'double', requires: ['resized'], provides: 'doubled', execute: ({ resized }: { resized: number }) => resized * 2 });
+    const double = task({
+      name: 'double',
+      requires: ['resized'],
+      provides: 'doubled',
+      execute: ({ resized }: { resized: number }) => resized * 2,
+    });
     const outputs = await runFlow(linearFlow('f', [new Resize(), double]), { store: { size: 5 } });
     assert.deepEqual(outputs, { resized: 10, doubled: 20 });
   });

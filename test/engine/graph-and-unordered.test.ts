@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type DeciderDepth, Engine, graphFlow, linearFlow, task, unorderedFlow } from '../../src/index.ts';
+import {
+  type DeciderDepth,
+  Engine,
+  graphFlow,
+  linearFlow,
+  task,
+  unorderedFlow,
+} from '../../src/index.ts';
 import { type CallLog, capture, recording } from '../support/tasks.ts';
 
 describe('graph and unordered flows', () => {
@@ -21,7 +28,11 @@ describe('graph and unordered flows', () => {
     const log: CallLog = [];
     const flow = linearFlow('f', [
       recording('x', log),
-      unorderedFlow('u', [recording('a', log), recording('fail', log, { fail: true }), recording('b', log)]),
+      unorderedFlow('u', [
+        recording('a', log),
+        recording('fail', log, { fail: true }),
+        recording('b', log),
+      ]),
     ]);
     const { engine, error } = await capture(flow);
     assert.ok(error instanceof Error);
@@ -50,7 +61,9 @@ describe('graph and unordered flows', () => {
     ]);
     const { engine, error } = await capture(flow, { concurrency: 3 });
     assert.ok(error instanceof Error && 'failures' in error);
-    const messages = (error as unknown as { failures: { message: string }[] }).failures.map((f) => f.message).sort();
+    const messages = (error as unknown as { failures: { message: string }[] }).failures
+      .map((f) => f.message)
+      .sort();
     assert.deepEqual(messages, ['first', 'second']);
     for (const name of ['f1', 'f2', 'ok']) assert.equal(engine.atom(name).state, 'REVERTED');
   });
@@ -68,7 +81,9 @@ describe('graph and unordered flows', () => {
           running--;
         },
       });
-    await new Engine(graphFlow('g', [slow('a'), slow('b'), slow('c'), slow('d')]), { concurrency: 3 }).run();
+    await new Engine(graphFlow('g', [slow('a'), slow('b'), slow('c'), slow('d')]), {
+      concurrency: 3,
+    }).run();
     assert.equal(peak, 3);
     peak = 0;
     await new Engine(graphFlow('g', [slow('a'), slow('b'), slow('c')])).run();
@@ -79,7 +94,12 @@ describe('graph and unordered flows', () => {
 describe('deciders', () => {
   const build = (depth: DeciderDepth, log: CallLog) =>
     linearFlow('outer', [
-      graphFlow('g', [recording('a', log), recording('b', log), recording('c', log), recording('d', log)])
+      graphFlow('g', [
+        recording('a', log),
+        recording('b', log),
+        recording('c', log),
+        recording('d', log),
+      ])
         .link('a', 'b', { decider: () => false, depth })
         .link('b', 'c')
         .link('c', 'd'),
@@ -106,7 +126,11 @@ describe('deciders', () => {
   test('a decider sees the results of the link sources, and any "no" into a join wins', async () => {
     const log: CallLog = [];
     const histories: unknown[] = [];
-    const flow = graphFlow('g', [recording('a', log, { result: 1 }), recording('x', log, { result: 2 }), recording('b', log)])
+    const flow = graphFlow('g', [
+      recording('a', log, { result: 1 }),
+      recording('x', log, { result: 2 }),
+      recording('b', log),
+    ])
       .link('a', 'b', {
         decider: (history) => {
           histories.push(history);
@@ -131,7 +155,11 @@ describe('deciders', () => {
 
   test('a decider on a link into a subflow stands for its first atom at depth ATOM', async () => {
     const log: CallLog = [];
-    const flow = graphFlow('g', [recording('a', log), linearFlow('sub', [recording('b1', log), recording('b2', log)]), recording('c', log)])
+    const flow = graphFlow('g', [
+      recording('a', log),
+      linearFlow('sub', [recording('b1', log), recording('b2', log)]),
+      recording('c', log),
+    ])
       .link('a', 'sub', { decider: () => false, depth: 'ATOM' })
       .link('sub', 'c');
     await capture(flow);
@@ -141,7 +169,9 @@ describe('deciders', () => {
   test('reset puts ignored atoms back to PENDING and deciders are asked again', async () => {
     const log: CallLog = [];
     let answer = false;
-    const flow = graphFlow('g', [recording('a', log), recording('b', log)]).link('a', 'b', { decider: () => answer });
+    const flow = graphFlow('g', [recording('a', log), recording('b', log)]).link('a', 'b', {
+      decider: () => answer,
+    });
     const engine = new Engine(flow);
     await engine.run();
     assert.equal(engine.atom('b').state, 'IGNORE');

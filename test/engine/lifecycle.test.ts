@@ -11,9 +11,9 @@ import {
   printingListener,
   reduceTask,
   runFlow,
-  task,
   TaskTimeoutError,
   Times,
+  task,
   unorderedFlow,
 } from '../../src/index.ts';
 import { type CallLog, recording } from '../support/tasks.ts';
@@ -22,26 +22,43 @@ describe('suspend, continue and reset', () => {
   test('suspending when b succeeds leaves c PENDING, and running again runs only c', async () => {
     const log: CallLog = [];
     const capture = new CaptureListener();
-    const engine = new Engine(linearFlow('f', [recording('a', log), recording('b', log), recording('c', log)]), {
-      listeners: [capture.listener],
-    });
+    const engine = new Engine(
+      linearFlow('f', [recording('a', log), recording('b', log), recording('c', log)]),
+      {
+        listeners: [capture.listener],
+      },
+    );
     engine.subscribe((event) => {
       if (event.type === 'atom' && event.atom === 'b' && event.to === 'SUCCESS') engine.suspend();
     });
     const first = await engine.run();
     assert.equal(first.state, 'SUSPENDED');
     assert.equal(engine.atom('c').state, 'PENDING');
-    assert.deepEqual(capture.lines({ withValues: false }).slice(-2), ['f.f SUSPENDING', 'f.f SUSPENDED']);
+    assert.deepEqual(capture.lines({ withValues: false }).slice(-2), [
+      'f.f SUSPENDING',
+      'f.f SUSPENDED',
+    ]);
     capture.clear();
     const second = await engine.run();
     assert.equal(second.state, 'SUCCESS');
     assert.deepEqual(log, ['a', 'b', 'c']);
-    assert.deepEqual(capture.lines({ withValues: false }), ['f.f RUNNING', 'c.t RUNNING', 'c.t SUCCESS', 'f.f SUCCESS']);
+    assert.deepEqual(capture.lines({ withValues: false }), [
+      'f.f RUNNING',
+      'c.t RUNNING',
+      'c.t SUCCESS',
+      'f.f SUCCESS',
+    ]);
   });
 
   test('suspending during a revert finishes the revert on the next run', async () => {
     const log: CallLog = [];
-    const engine = new Engine(linearFlow('f', [recording('a', log), recording('b', log), recording('fail', log, { fail: true })]));
+    const engine = new Engine(
+      linearFlow('f', [
+        recording('a', log),
+        recording('b', log),
+        recording('fail', log, { fail: true }),
+      ]),
+    );
     engine.subscribe((event) => {
       if (event.type === 'atom' && event.atom === 'b' && event.to === 'REVERTED') engine.suspend();
     });
@@ -56,7 +73,9 @@ describe('suspend, continue and reset', () => {
   test('rerunning a finished flow does nothing until reset; after reset the same events repeat', async () => {
     const log: CallLog = [];
     const capture = new CaptureListener();
-    const engine = new Engine(linearFlow('f', [recording('a', log), recording('b', log)]), { listeners: [capture.listener] });
+    const engine = new Engine(linearFlow('f', [recording('a', log), recording('b', log)]), {
+      listeners: [capture.listener],
+    });
     await engine.run();
     const firstRun = capture.lines();
     capture.clear();
@@ -73,7 +92,11 @@ describe('suspend, continue and reset', () => {
 
   test('halt-on-failure stops without reverting, and a later run resolves the failure', async () => {
     const log: CallLog = [];
-    const flow = linearFlow('f', [recording('a', log), recording('fail', log, { fail: true }), recording('c', log)]);
+    const flow = linearFlow('f', [
+      recording('a', log),
+      recording('fail', log, { fail: true }),
+      recording('c', log),
+    ]);
     const engine = new Engine(flow, { haltOnFailure: true });
     await assert.rejects(engine.run(), /Woot from fail/);
     assert.equal(engine.state, 'FAILURE');
@@ -132,7 +155,9 @@ describe('timeouts, signals and progress', () => {
         if (++calls < 2) throw new Error('once');
       },
     });
-    await new Engine(linearFlow('f', [flaky], { retry: new Times({ name: 'r', attempts: 2 }) }), { runId: 'run-1' }).run();
+    await new Engine(linearFlow('f', [flaky], { retry: new Times({ name: 'r', attempts: 2 }) }), {
+      runId: 'run-1',
+    }).run();
     assert.deepEqual(seen, ['1:run-1:charge', '2:run-1:charge']);
   });
 });
@@ -140,8 +165,19 @@ describe('timeouts, signals and progress', () => {
 describe('helpers and listeners', () => {
   test('map and reduce tasks apply a function to each value and fold them', async () => {
     const flow = linearFlow('f', [
-      mapTask({ name: 'square', requires: ['a', 'b', 'c'], provides: ['a2', 'b2', 'c2'], map: (x: number) => x * x }),
-      reduceTask({ name: 'sum', requires: ['a2', 'b2', 'c2'], provides: 'total', initial: 0, reduce: (acc: number, x: number) => acc + x }),
+      mapTask({
+        name: 'square',
+        requires: ['a', 'b', 'c'],
+        provides: ['a2', 'b2', 'c2'],
+        map: (x: number) => x * x,
+      }),
+      reduceTask({
+        name: 'sum',
+        requires: ['a2', 'b2', 'c2'],
+        provides: 'total',
+        initial: 0,
+        reduce: (acc: number, x: number) => acc + x,
+      }),
     ]);
     const outputs = await runFlow(flow, { store: { a: 1, b: 2, c: 3 } });
     assert.deepEqual(outputs, { a2: 1, b2: 4, c2: 9, total: 14 });
@@ -172,18 +208,27 @@ describe('helpers and listeners', () => {
   });
 
   test('statistics count what the run did', async () => {
-    const engine = new Engine(linearFlow('f', [recording('a', []), recording('fail', [], { fail: true })]));
+    const engine = new Engine(
+      linearFlow('f', [recording('a', []), recording('fail', [], { fail: true })]),
+    );
     await assert.rejects(engine.run());
     const { executed, succeeded, failed, reverted } = engine.statistics;
-    assert.deepEqual({ executed, succeeded, failed, reverted }, { executed: 2, succeeded: 1, failed: 1, reverted: 2 });
+    assert.deepEqual(
+      { executed, succeeded, failed, reverted },
+      { executed: 2, succeeded: 1, failed: 1, reverted: 2 },
+    );
     assert.ok(engine.statistics.runMs > 0);
   });
 
   test('retry decisions are published as events', async () => {
     const events: EngineEvent[] = [];
-    const flow = linearFlow('f', [recording('fail', [], { fail: true })], { retry: new Times({ name: 'r', attempts: 2 }) });
+    const flow = linearFlow('f', [recording('fail', [], { fail: true })], {
+      retry: new Times({ name: 'r', attempts: 2 }),
+    });
     await assert.rejects(new Engine(flow, { listeners: [(event) => events.push(event)] }).run());
-    const decisions = events.flatMap((event) => (event.type === 'retry' ? [`${event.decision}@${event.attempt}`] : []));
+    const decisions = events.flatMap((event) =>
+      event.type === 'retry' ? [`${event.decision}@${event.attempt}`] : [],
+    );
     assert.deepEqual(decisions, ['RETRY@1', 'REVERT@2']);
   });
 });

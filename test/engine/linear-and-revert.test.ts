@@ -6,14 +6,26 @@ import { type CallLog, capture, recording } from '../support/tasks.ts';
 describe('linear flows and reverting', () => {
   test('a linear flow runs its tasks in order and succeeds', async () => {
     const log: CallLog = [];
-    const { lines, error } = await capture(linearFlow('f', [recording('t1', log), recording('t2', log)]));
+    const { lines, error } = await capture(
+      linearFlow('f', [recording('t1', log), recording('t2', log)]),
+    );
     assert.equal(error, undefined);
-    assert.deepEqual(lines, ['f.f RUNNING', 't1.t RUNNING', 't1.t SUCCESS', 't2.t RUNNING', 't2.t SUCCESS', 'f.f SUCCESS']);
+    assert.deepEqual(lines, [
+      'f.f RUNNING',
+      't1.t RUNNING',
+      't1.t SUCCESS',
+      't2.t RUNNING',
+      't2.t SUCCESS',
+      'f.f SUCCESS',
+    ]);
   });
 
   test('a failure reverts what ran, newest first, and the run rejects with the original error', async () => {
     const log: CallLog = [];
-    const flow = linearFlow('f', [recording('t1', log), linearFlow('inner', [recording('t2', log), recording('fail', log, { fail: true })])]);
+    const flow = linearFlow('f', [
+      recording('t1', log),
+      linearFlow('inner', [recording('t2', log), recording('fail', log, { fail: true })]),
+    ]);
     const { engine, lines, error } = await capture(flow);
     assert.ok(error instanceof Error);
     assert.equal(error.message, 'Woot from fail');
@@ -32,7 +44,9 @@ describe('linear flows and reverting', () => {
 
   test('atoms that never ran are not reverted and stay PENDING', async () => {
     const log: CallLog = [];
-    const { engine, error } = await capture(linearFlow('f', [recording('fail', log, { fail: true }), recording('never', log)]));
+    const { engine, error } = await capture(
+      linearFlow('f', [recording('fail', log, { fail: true }), recording('never', log)]),
+    );
     assert.ok(error instanceof Error);
     assert.deepEqual(log, ['fail', 'fail~']);
     assert.equal(engine.atom('never').state, 'PENDING');
@@ -52,7 +66,11 @@ describe('linear flows and reverting', () => {
     assert.equal(engine.state, 'FAILURE');
     assert.equal(engine.atom('nasty').state, 'REVERT_FAILURE');
     assert.equal(engine.atom('nasty').revertFailure?.message, 'Gotcha from nasty revert');
-    assert.equal(engine.atom('first').state, 'SUCCESS', 'no further reverts start after a revert failure');
+    assert.equal(
+      engine.atom('first').state,
+      'SUCCESS',
+      'no further reverts start after a revert failure',
+    );
     assert.deepEqual(log, ['first', 'nasty', 'fail', 'fail~', 'nasty~']);
     assert.equal(lines.at(-1), 'f.f FAILURE');
   });
@@ -60,7 +78,10 @@ describe('linear flows and reverting', () => {
   test('revert results are kept and results of reverted atoms are no longer visible', async () => {
     const log: CallLog = [];
     const { engine } = await capture(
-      linearFlow('f', [recording('t1', log, { provides: 'x', result: 7 }), recording('fail', log, { fail: true })]),
+      linearFlow('f', [
+        recording('t1', log, { provides: 'x', result: 7 }),
+        recording('fail', log, { fail: true }),
+      ]),
     );
     const t1 = engine.atom('t1');
     assert.equal(t1.state, 'REVERTED');
@@ -86,7 +107,11 @@ describe('linear flows and reverting', () => {
           throw new RangeError('too big');
         },
         revert: (_inputs, { outcome, flowFailures }) => {
-          seen.bad = { ok: outcome.ok, type: outcome.ok ? undefined : outcome.failure.type, failures: [...flowFailures.keys()] };
+          seen.bad = {
+            ok: outcome.ok,
+            type: outcome.ok ? undefined : outcome.failure.type,
+            failures: [...flowFailures.keys()],
+          };
         },
       }),
     ]);
@@ -115,6 +140,11 @@ describe('linear flows and reverting', () => {
     const listener = new CaptureListener();
     const flow = linearFlow('f', [task({ name: 'a', provides: 'x', execute: () => 5 })]);
     await new Engine(flow, { listeners: [listener.listener] }).run();
-    assert.deepEqual(listener.lines(), ['f.f RUNNING', 'a.t RUNNING', 'a.t SUCCESS(5)', 'f.f SUCCESS']);
+    assert.deepEqual(listener.lines(), [
+      'f.f RUNNING',
+      'a.t RUNNING',
+      'a.t SUCCESS(5)',
+      'f.f SUCCESS',
+    ]);
   });
 });

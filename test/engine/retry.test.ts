@@ -67,9 +67,13 @@ describe('retries', () => {
 
   test('Times(3) around a task that always fails makes three attempts, then reverts the flow and the retry', async () => {
     const log: CallLog = [];
-    const flow = linearFlow('flow-1', [recording('task1', log), recording('fail', log, { fail: true })], {
-      retry: new Times({ name: 'r1', attempts: 3, provides: 'x' }),
-    });
+    const flow = linearFlow(
+      'flow-1',
+      [recording('task1', log), recording('fail', log, { fail: true })],
+      {
+        retry: new Times({ name: 'r1', attempts: 3, provides: 'x' }),
+      },
+    );
     const { engine, lines, error } = await capture(flow);
     assert.equal((error as Error).message, 'Woot from fail');
     assert.equal(log.filter((entry) => entry === 'fail').length, 3);
@@ -97,11 +101,26 @@ describe('retries', () => {
     });
     const flow = linearFlow(
       'outer',
-      [recording('before', log), linearFlow('inner', [recording('in1', log), flaky], { retry: new Times({ name: 'ri', attempts: 3 }) })],
+      [
+        recording('before', log),
+        linearFlow('inner', [recording('in1', log), flaky], {
+          retry: new Times({ name: 'ri', attempts: 3 }),
+        }),
+      ],
       { retry: new Times({ name: 'ro', attempts: 2 }) },
     );
     await new Engine(flow).run();
-    assert.deepEqual(log, ['before', 'in1', 'flaky', 'in1~', 'in1', 'flaky', 'in1~', 'in1', 'flaky']);
+    assert.deepEqual(log, [
+      'before',
+      'in1',
+      'flaky',
+      'in1~',
+      'in1',
+      'flaky',
+      'in1~',
+      'in1',
+      'flaky',
+    ]);
   });
 
   test('a failure after the inner flow is retried by the outer retry from the start', async () => {
@@ -116,7 +135,13 @@ describe('retries', () => {
     });
     const flow = linearFlow(
       'outer',
-      [recording('before', log), linearFlow('inner', [recording('in1', log)], { retry: new Times({ name: 'ri', attempts: 3 }) }), after],
+      [
+        recording('before', log),
+        linearFlow('inner', [recording('in1', log)], {
+          retry: new Times({ name: 'ri', attempts: 3 }),
+        }),
+        after,
+      ],
       { retry: new Times({ name: 'ro', attempts: 2 }) },
     );
     await new Engine(flow).run();
@@ -127,7 +152,12 @@ describe('retries', () => {
     const log: CallLog = [];
     const flow = linearFlow(
       'outer',
-      [recording('before', log), linearFlow('inner', [recording('fail', log, { fail: true })], { retry: new AlwaysRevertAll({ name: 'ri' }) })],
+      [
+        recording('before', log),
+        linearFlow('inner', [recording('fail', log, { fail: true })], {
+          retry: new AlwaysRevertAll({ name: 'ri' }),
+        }),
+      ],
       { retry: new Times({ name: 'ro', attempts: 5 }) },
     );
     const { engine, error } = await capture(flow);
@@ -140,7 +170,12 @@ describe('retries', () => {
     const log: CallLog = [];
     const flow = linearFlow(
       'outer',
-      [recording('t0', log), linearFlow('inner', [recording('fail', log, { fail: true })], { retry: new AlwaysRevert({ name: 'ri' }) })],
+      [
+        recording('t0', log),
+        linearFlow('inner', [recording('fail', log, { fail: true })], {
+          retry: new AlwaysRevert({ name: 'ri' }),
+        }),
+      ],
       { retry: new Times({ name: 'ro', attempts: 2 }) },
     );
     const { engine, error } = await capture(flow);
@@ -154,7 +189,9 @@ describe('retries', () => {
     const log: CallLog = [];
     const flow = linearFlow('outer', [
       recording('t0', log),
-      linearFlow('inner', [recording('fail', log, { fail: true })], { retry: new Times({ name: 'ri', attempts: 2 }) }),
+      linearFlow('inner', [recording('fail', log, { fail: true })], {
+        retry: new Times({ name: 'ri', attempts: 2 }),
+      }),
       recording('t3', log),
     ]);
     const { engine, error } = await capture(flow, { revertScope: 'subflow' });
@@ -168,7 +205,9 @@ describe('retries', () => {
 
   test('ForEach tries each value in order, duplicates included', async () => {
     const log: CallLog = [];
-    const flow = linearFlow('f', [conditional('vt', 2, log)], { retry: new ForEach({ name: 'r', values: [1, 1, 2], provides: 'x' }) });
+    const flow = linearFlow('f', [conditional('vt', 2, log)], {
+      retry: new ForEach({ name: 'r', values: [1, 1, 2], provides: 'x' }),
+    });
     await new Engine(flow).run();
     assert.deepEqual(log, ['vt(1)', 'vt(1)', 'vt(2)']);
   });
@@ -177,7 +216,9 @@ describe('retries', () => {
     const log: CallLog = [];
     const flow = linearFlow('outer', [
       recording('before', log),
-      linearFlow('inner', [recording('t1', log)], { retry: new ForEach({ name: 'r', values: [], provides: 'x' }) }),
+      linearFlow('inner', [recording('t1', log)], {
+        retry: new ForEach({ name: 'r', values: [], provides: 'x' }),
+      }),
     ]);
     const { engine, error } = await capture(flow);
     assert.ok(error instanceof NoValuesLeftError);
@@ -189,7 +230,11 @@ describe('retries', () => {
   test('ParameterizedForEach takes its values from a symbol', async () => {
     const log: CallLog = [];
     const flow = linearFlow('f', [conditional('vt', 3, log)], {
-      retry: new ParameterizedForEach<number>({ name: 'r', rebind: { values: 'candidates' }, provides: 'x' }),
+      retry: new ParameterizedForEach<number>({
+        name: 'r',
+        rebind: { values: 'candidates' },
+        provides: 'x',
+      }),
     });
     await new Engine(flow, { store: { candidates: [5, 3, 9] } }).run();
     assert.deepEqual(log, ['vt(5)', 'vt(3)']);
@@ -202,12 +247,16 @@ describe('retries', () => {
         return history.length;
       }
       onFailure(history: RetryHistory): RetryDecision {
-        seen.push(history.map((attempt) => `${attempt.result}:${Object.keys(attempt.failures).join(',')}`));
+        seen.push(
+          history.map((attempt) => `${attempt.result}:${Object.keys(attempt.failures).join(',')}`),
+        );
         return history.length < 2 ? 'RETRY' : 'REVERT';
       }
     }
     const log: CallLog = [];
-    const flow = linearFlow('f', [recording('boom', log, { fail: true })], { retry: new Twice({ name: 'twice' }) });
+    const flow = linearFlow('f', [recording('boom', log, { fail: true })], {
+      retry: new Twice({ name: 'twice' }),
+    });
     await assert.rejects(new Engine(flow).run(), /Woot from boom/);
     assert.deepEqual(seen, [['0:boom'], ['0:boom', '1:boom']]);
   });
@@ -223,7 +272,11 @@ describe('retries', () => {
       },
     });
     const flow = linearFlow('f', [flaky], {
-      retry: new Times({ name: 'r', attempts: 5, backoff: { initialMs: 100, factor: 2, maxMs: 300 } }),
+      retry: new Times({
+        name: 'r',
+        attempts: 5,
+        backoff: { initialMs: 100, factor: 2, maxMs: 300 },
+      }),
     });
     const run = new Engine(flow, { clock, random: () => 1 }).run();
     await clock.advance(1_000);
@@ -231,7 +284,10 @@ describe('retries', () => {
     assert.equal(result.state, 'SUCCESS');
     assert.deepEqual(clock.sleeps, [100, 200, 300]);
     const halfJitter = new Times({ name: 'j', attempts: 2, backoff: { initialMs: 100 } });
-    assert.equal(halfJitter.delayMs([{ result: 1, failures: {} }], () => 0), 50);
+    assert.equal(
+      halfJitter.delayMs([{ result: 1, failures: {} }], () => 0),
+      50,
+    );
   });
 
   test('stale failures from an earlier attempt are cleared when the retry resets its flow', async () => {
@@ -242,7 +298,9 @@ describe('retries', () => {
         if (++calls < 2) throw new Error('first only');
       },
     });
-    const engine = new Engine(linearFlow('f', [flaky], { retry: new Times({ name: 'r', attempts: 3 }) }));
+    const engine = new Engine(
+      linearFlow('f', [flaky], { retry: new Times({ name: 'r', attempts: 3 }) }),
+    );
     await engine.run();
     assert.equal(engine.atom('flaky').failure, undefined);
     assert.equal(engine.atom('flaky').state, 'SUCCESS');

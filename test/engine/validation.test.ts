@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Engine, graphFlow, linearFlow, task, Times, unorderedFlow, ValidationError } from '../../src/index.ts';
+import {
+  Engine,
+  graphFlow,
+  linearFlow,
+  Times,
+  task,
+  unorderedFlow,
+  ValidationError,
+} from '../../src/index.ts';
 
-const t = (name: string, options: { requires?: string[]; provides?: string } = {}) => task({ name, ...options, execute: () => name });
+const t = (name: string, options: { requires?: string[]; provides?: string } = {}) =>
+  task({ name, ...options, execute: () => name });
 
 describe('validation', () => {
   test('every problem is reported at once, each naming the atom, the symbol and the fix', () => {
@@ -22,7 +31,9 @@ describe('validation', () => {
       caught = error;
     }
     assert.ok(caught instanceof ValidationError);
-    const codes = caught.issues.map((issue) => `${issue.code}:${issue.atom}${issue.symbol ? `:${issue.symbol}` : ''}`).sort();
+    const codes = caught.issues
+      .map((issue) => `${issue.code}:${issue.atom}${issue.symbol ? `:${issue.symbol}` : ''}`)
+      .sort();
     assert.deepEqual(codes, [
       'AMBIGUOUS_PROVIDER:reader:x',
       'DUPLICATE_ATOM:shared',
@@ -32,35 +43,52 @@ describe('validation', () => {
       'RETRY_AS_CHILD:misplaced',
     ]);
     const missing = caught.issues.find((issue) => issue.code === 'MISSING_REQUIREMENT');
-    assert.match(missing?.message ?? '', /Atom "needs" requires "amount".*put "amount" in the store/);
+    assert.match(
+      missing?.message ?? '',
+      /Atom "needs" requires "amount".*put "amount" in the store/,
+    );
     assert.match(caught.message, /6 problems/);
   });
 
   test('a link that would close a cycle is refused and leaves the graph unchanged', () => {
     const g = graphFlow('g', [t('a', { provides: 'x' }), t('b', { requires: ['x'] })]);
-    assert.throws(() => g.link('b', 'a'), (error: unknown) => {
-      assert.ok(error instanceof ValidationError);
-      assert.equal(error.issues[0]?.code, 'CYCLE');
-      assert.match(error.message, /cycle/);
-      return true;
-    });
+    assert.throws(
+      () => g.link('b', 'a'),
+      (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(error.issues[0]?.code, 'CYCLE');
+        assert.match(error.message, /cycle/);
+        return true;
+      },
+    );
     assert.equal(g.links.length, 0);
     assert.equal(g.edges.length, 1);
   });
 
   test('two providers of one symbol feeding one graph consumer are ambiguous, not a guess', () => {
-    const g = graphFlow('g', [t('a', { provides: 'x' }), t('b', { provides: 'x' }), t('c', { requires: ['x'] })]);
+    const g = graphFlow('g', [
+      t('a', { provides: 'x' }),
+      t('b', { provides: 'x' }),
+      t('c', { requires: ['x'] }),
+    ]);
     assert.throws(() => new Engine(g).compile(), /which "a" and "b" all provide/);
   });
 
   test('a later provider in a graph chain shadows an earlier one', async () => {
-    const g = graphFlow('g', [t('a', { provides: 'x' }), t('b', { provides: 'x' }), t('c', { requires: ['x'] })]).link('a', 'b');
+    const g = graphFlow('g', [
+      t('a', { provides: 'x' }),
+      t('b', { provides: 'x' }),
+      t('c', { requires: ['x'] }),
+    ]).link('a', 'b');
     await new Engine(g).run();
   });
 
   test('an invalid flow writes nothing and runs nothing', async () => {
     let ran = false;
-    const flow = linearFlow('f', [task({ name: 'a', execute: () => (ran = true) }), t('b', { requires: ['missing'] })]);
+    const flow = linearFlow('f', [
+      task({ name: 'a', execute: () => (ran = true) }),
+      t('b', { requires: ['missing'] }),
+    ]);
     await assert.rejects(new Engine(flow).run(), ValidationError);
     assert.equal(ran, false);
   });
@@ -68,7 +96,8 @@ describe('validation', () => {
   test('bad definitions fail when built, naming the fix', () => {
     assert.throws(() => task({ name: '', execute: () => 1 }), /non-empty "name"/);
     assert.throws(
-      () => task({ name: 'x', requires: ['a'], optional: { a: 1 }, execute: (_: { a: number }) => 1 }),
+      () =>
+        task({ name: 'x', requires: ['a'], optional: { a: 1 }, execute: (_: { a: number }) => 1 }),
       /both in "requires" and "optional"/,
     );
     assert.throws(() => new Times({ name: 'r', attempts: 0 }), /attempts 0/);

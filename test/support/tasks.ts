@@ -1,4 +1,11 @@
-import { CaptureListener, Engine, type EngineOptions, type Flow, type Task, task } from '../../src/index.ts';
+import {
+  CaptureListener,
+  Engine,
+  type EngineOptions,
+  type Flow,
+  type Task,
+  task,
+} from '../../src/index.ts';
 
 /** A shared log of execute and revert calls, in call order. */
 export type CallLog = string[];
@@ -23,7 +30,8 @@ export function recording(name: string, log: CallLog, options: RecordingOptions 
     execute: async () => {
       log.push(name);
       if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
-      if (options.fail) throw new Error(typeof options.fail === 'string' ? options.fail : `Woot from ${name}`);
+      if (options.fail)
+        throw new Error(typeof options.fail === 'string' ? options.fail : `Woot from ${name}`);
       return options.result === undefined ? name : options.result;
     },
     revert: () => {
@@ -40,7 +48,10 @@ export async function capture(
   options: EngineOptions = {},
 ): Promise<{ engine: Engine; lines: string[]; error: unknown }> {
   const listener = new CaptureListener();
-  const engine = new Engine(flow, { ...options, listeners: [listener.listener, ...(options.listeners ?? [])] });
+  const engine = new Engine(flow, {
+    ...options,
+    listeners: [listener.listener, ...(options.listeners ?? [])],
+  });
   let error: unknown;
   try {
     await engine.run();
