@@ -16,10 +16,10 @@ class Resize extends Task<{ size: number }, number> {
 
 describe('typed tasks', () => {
   test('a task declared to take a number cannot be given a function reading it as a string', () => {
-    // @ts-expect-error size is a number, not a string
     task<{ size: number }, number>({
       name: 'bad',
       requires: ['size'],
+      // @ts-expect-error size is a number, not a string
       execute: ({ size }: { size: string }) => size.length,
     });
     class Bad extends Task<{ size: number }, number> {
