@@ -35,10 +35,10 @@ describe('typed tasks', () => {
     const readSize = ({ size }: { size: number }) => size;
     // @ts-expect-error "sise" is not an argument of this task
     const typo = task({ name: 'typo', requires: ['sise'], execute: readSize });
-    // @ts-expect-error an injected value must have the argument's type
     const injected = task({
       name: 'i',
       requires: ['size'],
+      // @ts-expect-error an injected value must have the argument's type
       inject: { size: 'big' },
       execute: readSize,
     });
