@@ -1,0 +1,37 @@
+// The persistence feature: ports, the model, the guard every backend shares, and the backends.
+export { type GuardOptions, guardRunStore, type RunStorage } from './guarded-run-store.ts';
+export { assertJsonSafe, findJsonProblem, type JsonProblem } from './json-safety.ts';
+export { createMemoryRunStore, MemoryRunStoreBackend } from './memory/memory-run-store.ts';
+export type {
+  AtomDetail,
+  FlowDetail,
+  FlowFactoryRef,
+  LogBook,
+  RetryAttemptRecord,
+} from './model.ts';
+export { openRunStore } from './open-run-store.ts';
+export type { FlowQuery, Lease, Page, RunReader, RunStore } from './ports.ts';
+export {
+  openPostgresRunStore,
+  PostgresRunStoreBackend,
+  type PostgresRunStoreOptions,
+} from './postgres/postgres-run-store.ts';
+export type {
+  AtomWriteRule,
+  LeaseHolder,
+  LeaseOutcome,
+  RunStoreBackend,
+  WriteOutcome,
+} from './run-store-backend.ts';
+export {
+  createSqliteRunStore,
+  SqliteRunStoreBackend,
+  type SqliteRunStoreOptions,
+} from './sqlite/sqlite-run-store.ts';
+export {
+  isStorageError,
+  STORAGE_ERROR_CODES,
+  StorageError,
+  type StorageErrorCode,
+  type StorageErrorOptions,
+} from './storage-error.ts';

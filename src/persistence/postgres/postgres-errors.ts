@@ -1,0 +1,47 @@
+import { StorageError } from '../storage-error.ts';
+
+// SQLSTATE classes and codes after which the same call may succeed later.
+const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|40001|40P01|55P03|58)/;
+const CORRUPT_STATES = /^(XX001|XX002|42P01|42703)/;
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Turns a `pg` error into a {@link StorageError} with a code programs can act on: connection
+ * loss, server shutdown and lock contention become `STORAGE_UNAVAILABLE` (retryable);
+ * missing tables or columns and damaged data become `STORAGE_CORRUPT`. Anything else, and
+ * StorageErrors, pass through unchanged.
+ */
+export function toPostgresStorageError(error: unknown, schema: string): unknown {
+  if (error instanceof StorageError || !(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const lostConnection =
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+      error.message,
+    );
+  if (
+    (typeof code === 'string' && (NETWORK.has(code) || UNAVAILABLE_STATES.test(code))) ||
+    lostConnection
+  ) {
+    return new StorageError(
+      'STORAGE_UNAVAILABLE',
+      `PostgreSQL is unavailable (${typeof code === 'string' ? `${code}: ` : ''}${error.message}). The write may not have happened; retry with backoff, and check that the server is up and reachable.`,
+      { cause: error },
+    );
+  }
+  if (typeof code === 'string' && CORRUPT_STATES.test(code)) {
+    return new StorageError(
+      'STORAGE_CORRUPT',
+      `The taskflow tables in PostgreSQL schema "${schema}" are damaged (${code}: ${error.message}); they were changed outside this library. Restore them from a backup.`,
+      { cause: error },
+    );
+  }
+  return error;
+}

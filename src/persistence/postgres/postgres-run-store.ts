@@ -1,0 +1,307 @@
+import pg from 'pg';
+import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
+import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
+import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, toPage } from '../paging.ts';
+import type { FlowQuery, Lease, Page } from '../ports.ts';
+import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
+import type {
+  AtomWriteRule,
+  LeaseHolder,
+  LeaseOutcome,
+  RunStoreBackend,
+  WriteOutcome,
+} from '../run-store-backend.ts';
+import { StorageError } from '../storage-error.ts';
+import { toPostgresStorageError } from './postgres-errors.ts';
+import { preparePostgresSchema } from './postgres-schema.ts';
+import {
+  type NamedStatement,
+  type PostgresStatements,
+  postgresStatements,
+} from './postgres-statements.ts';
+
+/** Options of {@link openPostgresRunStore}: a pool you own, or a URL to make one from. */
+export type PostgresRunStoreOptions = GuardOptions & {
+  /** The schema holding the taskflow tables; created when missing. Default `public`. */
+  readonly schema?: string;
+} & (
+    | {
+        /**
+         * A pool you created; `close()` leaves it open. Give it an 'error' listener: `pg`
+         * emits errors of idle connections there (e.g. after a server restart).
+         */
+        readonly pool: pg.Pool;
+      }
+    | {
+        /** `postgres://user@host:5432/db`; the store owns the pool and ends it on `close()`. */
+        readonly url: string;
+        /** Connections in the pool made from the URL. Default 10. */
+        readonly maxConnections?: number;
+      }
+  );
+
+type Params = readonly (string | number | boolean | null | readonly string[])[];
+
+interface HolderRow {
+  readonly lease_owner: string | null;
+  readonly lease_token: string;
+  readonly lease_expires_at: number;
+}
+
+/**
+ * The backend for runs that outgrow one machine: several engines in several processes share
+ * one PostgreSQL database. Each write is one statement and one round trip; fencing and lease
+ * checks sit in the statement's WHERE clause, under PostgreSQL's row locks.
+ */
+export class PostgresRunStoreBackend implements RunStoreBackend {
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #schema: string;
+  readonly #sql: PostgresStatements;
+
+  constructor(options: { pool: pg.Pool; ownsPool: boolean; schema: string }) {
+    this.#pool = options.pool;
+    this.#ownsPool = options.ownsPool;
+    this.#schema = options.schema;
+    this.#sql = postgresStatements(options.schema);
+  }
+
+  async ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail> {
+    const params = [
+      detail.id,
+      detail.logbookId,
+      detail.state,
+      detail.createdAt,
+      encodeRecord(detail),
+      book.id,
+      book.createdAt,
+      encodeRecord(book),
+    ];
+    let rows = await this.#query<{ record: string }>(this.#sql.ensureFlow, params);
+    // A concurrent creator's row is invisible to this statement's snapshot; read it now.
+    if (rows.length === 0)
+      rows = await this.#query<{ record: string }>(this.#sql.selectFlow, [detail.id]);
+    return decodeFlow(rows[0]?.record, `of run "${detail.id}"`);
+  }
+
+  async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
+    const [row] = await this.#query<{ record: string; atoms: string[] }>(this.#sql.loadRun, [
+      flowId,
+    ]);
+    if (row === undefined) return undefined;
+    return {
+      flow: decodeFlow(row.record, `of run "${flowId}"`),
+      atoms: row.atoms.map((text, index) => decodeAtom(text, `#${index + 1} of run "${flowId}"`)),
+    };
+  }
+
+  async writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome> {
+    const params = [
+      detail.id,
+      lease.token,
+      lease.owner,
+      detail.logbookId,
+      detail.state,
+      encodeRecord(detail),
+    ];
+    if ((await this.#execute(this.#sql.updateFlow, params)) === 1) return { kind: 'written' };
+    return (await this.#refusal(detail.id, lease)) ?? { kind: 'no-run' };
+  }
+
+  async writeAtom(
+    flowId: string,
+    detail: AtomDetail,
+    lease: Lease,
+    rule: AtomWriteRule,
+  ): Promise<WriteOutcome> {
+    const params = [
+      flowId,
+      lease.token,
+      lease.owner,
+      detail.name,
+      detail.state,
+      encodeRecord(detail),
+      rule.create,
+      rule.from,
+    ];
+    if ((await this.#execute(this.#sql.upsertAtom, params)) === 1) return { kind: 'written' };
+    const refusal = await this.#refusal(flowId, lease);
+    if (refusal !== undefined) return refusal;
+    const [atom] = await this.#query<{ state: AtomDetail['state'] }>(this.#sql.selectAtomState, [
+      flowId,
+      detail.name,
+    ]);
+    return { kind: 'illegal', from: atom?.state };
+  }
+
+  async acquireLease(request: {
+    flowId: string;
+    owner: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<LeaseOutcome> {
+    const params = [request.flowId, request.owner, request.now, request.now + request.ttlMs];
+    const [row] = await this.#query<HolderRow>(this.#sql.acquireLease, params);
+    if (row !== undefined) return { kind: 'granted', lease: leaseOf(request.flowId, row) };
+    const holder = await this.#holder(request.flowId);
+    return holder === undefined ? { kind: 'no-run' } : { kind: 'held', holder };
+  }
+
+  async renewLease(request: { lease: Lease; ttlMs: number; now: number }): Promise<LeaseOutcome> {
+    const { lease } = request;
+    const params = [lease.flowId, lease.token, lease.owner, request.now + request.ttlMs];
+    const [row] = await this.#query<HolderRow>(this.#sql.renewLease, params);
+    if (row !== undefined) return { kind: 'granted', lease: leaseOf(lease.flowId, row) };
+    const holder = await this.#holder(lease.flowId);
+    return holder === undefined ? { kind: 'no-run' } : { kind: 'fenced', holder };
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    await this.#execute(this.#sql.releaseLease, [lease.flowId, lease.token, lease.owner]);
+  }
+
+  async listLogbooks(query: {
+    readonly limit?: number;
+    readonly after?: string;
+  }): Promise<Page<LogBook>> {
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.after);
+    const rows = await this.#query<{ id: string; created_at: number; record: string }>(
+      this.#sql.listBooks,
+      [after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    const page = toPage(
+      rows.map((row) => ({ ...row, createdAt: row.created_at })),
+      limit,
+    );
+    return {
+      items: page.items.map((row) => decodeLogBook(row.record, `logbook "${row.id}"`)),
+      next: page.next,
+    };
+  }
+
+  async listFlows(query: FlowQuery): Promise<Page<FlowDetail>> {
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.after);
+    const params: (string | number | null | readonly string[])[] = [
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      limit + 1,
+    ];
+    const where = ['($2::text IS NULL OR created_at > $1 OR (created_at = $1 AND id > $2))'];
+    const add = (clause: (n: string) => string, value: string | readonly string[]): void => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (query.logbookId !== undefined) add((n) => `logbook_id = ${n}`, query.logbookId);
+    if (query.states !== undefined) add((n) => `state = ANY(${n}::text[])`, query.states);
+    if (query.unfinished === true) add((n) => `state <> ALL(${n}::text[])`, FINISHED_FLOW_STATES);
+    const text = `SELECT id, created_at, record FROM ${this.#table('taskflow_flows')} WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT $3`;
+    const rows = await this.#query<{ id: string; created_at: number; record: string }>(
+      this.#sql.named(text),
+      params,
+    );
+    const page = toPage(
+      rows.map((row) => ({ ...row, createdAt: row.created_at })),
+      limit,
+    );
+    return {
+      items: page.items.map((row) => decodeFlow(row.record, `of run "${row.id}"`)),
+      next: page.next,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  async #refusal(flowId: string, lease: Lease): Promise<WriteOutcome | undefined> {
+    const holder = await this.#holder(flowId);
+    if (holder === undefined) return { kind: 'no-run' };
+    if (holder.token !== lease.token || holder.owner !== lease.owner)
+      return { kind: 'fenced', holder };
+    return undefined;
+  }
+
+  async #holder(flowId: string): Promise<LeaseHolder | undefined> {
+    const [row] = await this.#query<HolderRow>(this.#sql.selectHolder, [flowId]);
+    return row === undefined
+      ? undefined
+      : {
+          owner: row.lease_owner ?? undefined,
+          token: Number(row.lease_token),
+          expiresAt: row.lease_expires_at,
+        };
+  }
+
+  #table(name: string): string {
+    return `"${this.#schema.replaceAll('"', '""')}".${name}`;
+  }
+
+  async #query<R extends object>(statement: NamedStatement, values: Params): Promise<R[]> {
+    try {
+      const result = await this.#pool.query<R>({
+        name: statement.name,
+        text: statement.text,
+        values: [...values],
+      });
+      return result.rows;
+    } catch (error) {
+      throw toPostgresStorageError(error, this.#schema);
+    }
+  }
+
+  async #execute(statement: NamedStatement, values: Params): Promise<number> {
+    try {
+      const result = await this.#pool.query({
+        name: statement.name,
+        text: statement.text,
+        values: [...values],
+      });
+      return result.rowCount ?? 0;
+    } catch (error) {
+      throw toPostgresStorageError(error, this.#schema);
+    }
+  }
+}
+
+/**
+ * Opens a run store in PostgreSQL, creating or migrating its tables first (under an advisory
+ * lock, so engines starting together migrate once). A schema at a newer version, or with
+ * taskflow tables that are not ours, is refused with `SCHEMA_MISMATCH` and left unchanged.
+ *
+ * @example
+ * const store = await openPostgresRunStore({ url: 'postgres://app@db:5432/app', schema: 'taskflow' });
+ * const lease = await store.acquireLease(flowId, 'engine-1', 30_000);
+ */
+export async function openPostgresRunStore(options: PostgresRunStoreOptions): Promise<RunStorage> {
+  const schema = options.schema ?? 'public';
+  if (schema.length === 0)
+    throw new StorageError(
+      'INVALID_ARGUMENT',
+      'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
+    );
+  const owned = 'url' in options;
+  const pool = owned
+    ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 })
+    : options.pool;
+  // Without a listener, an idle connection dropped by the server would crash the process;
+  // the next query simply gets a fresh connection.
+  if (owned) pool.on('error', () => {});
+  try {
+    await preparePostgresSchema(pool, schema);
+  } catch (error) {
+    if (owned) await pool.end();
+    throw toPostgresStorageError(error, schema);
+  }
+  return guardRunStore(new PostgresRunStoreBackend({ pool, ownsPool: owned, schema }), options);
+}
+
+function leaseOf(flowId: string, row: HolderRow): Lease {
+  return {
+    flowId,
+    owner: row.lease_owner ?? '',
+    token: Number(row.lease_token),
+    expiresAt: row.lease_expires_at,
+  };
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { quoteIdentifier } from './postgres-schema.ts';
+
+/** A named statement: `pg` prepares it once per connection, then sends only Bind/Execute. */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** The statements of the PostgreSQL backend, for tables in one schema. */
+export interface PostgresStatements {
+  readonly ensureFlow: NamedStatement;
+  readonly selectFlow: NamedStatement;
+  readonly loadRun: NamedStatement;
+  readonly selectAtomState: NamedStatement;
+  readonly selectHolder: NamedStatement;
+  readonly updateFlow: NamedStatement;
+  readonly upsertAtom: NamedStatement;
+  readonly acquireLease: NamedStatement;
+  readonly renewLease: NamedStatement;
+  readonly releaseLease: NamedStatement;
+  readonly listBooks: NamedStatement;
+  /** Names a statement built at run time (listing filters). */
+  named(text: string): NamedStatement;
+}
+
+/** Names derive from the text, so one pool may serve stores on several schemas. */
+export function named(text: string): NamedStatement {
+  return { name: `taskflow_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
+}
+
+// $1 = flow id, $2 = lease token, $3 = lease owner in every fenced statement.
+const FENCE = 'lease_token = $2 AND lease_owner = $3';
+
+export function postgresStatements(schema: string): PostgresStatements {
+  const s = quoteIdentifier(schema);
+  return {
+    // One round trip: create the logbook and the run if new; the caller re-selects when a
+    // concurrent creator won (its row is not in this statement's snapshot).
+    ensureFlow: named(
+      `WITH book AS (
+         INSERT INTO ${s}.taskflow_logbooks (id, created_at, record) VALUES ($6, $7, $8) ON CONFLICT (id) DO NOTHING
+       ), flow AS (
+         INSERT INTO ${s}.taskflow_flows (id, logbook_id, state, created_at, record)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING record
+       )
+       SELECT record FROM flow UNION ALL SELECT record FROM ${s}.taskflow_flows WHERE id = $1 LIMIT 1`,
+    ),
+    selectFlow: named(`SELECT record FROM ${s}.taskflow_flows WHERE id = $1`),
+    // One statement, so the run and its atoms come from one snapshot.
+    loadRun: named(
+      `SELECT f.record, COALESCE((SELECT array_agg(a.record ORDER BY a.seq) FROM ${s}.taskflow_atoms a WHERE a.flow_id = f.id), '{}') AS atoms
+         FROM ${s}.taskflow_flows f WHERE f.id = $1`,
+    ),
+    selectAtomState: named(
+      `SELECT state FROM ${s}.taskflow_atoms WHERE flow_id = $1 AND name = $2`,
+    ),
+    selectHolder: named(
+      `SELECT lease_owner, lease_token, lease_expires_at FROM ${s}.taskflow_flows WHERE id = $1`,
+    ),
+    updateFlow: named(
+      `UPDATE ${s}.taskflow_flows SET logbook_id = $4, state = $5, record = $6 WHERE id = $1 AND ${FENCE}`,
+    ),
+    // One statement: fence, transition rule and upsert. FOR SHARE holds the run's row until
+    // commit, so a takeover (an UPDATE of the lease) waits for this write, or this write sees
+    // the new token and writes nothing.
+    upsertAtom: named(
+      `INSERT INTO ${s}.taskflow_atoms AS a (flow_id, name, state, record)
+       SELECT f.id, $4, $5, $6 FROM ${s}.taskflow_flows f
+        WHERE f.id = $1 AND f.lease_token = $2 AND f.lease_owner = $3
+          AND ($7::boolean OR EXISTS (SELECT 1 FROM ${s}.taskflow_atoms x WHERE x.flow_id = $1 AND x.name = $4))
+        FOR SHARE OF f
+       ON CONFLICT (flow_id, name) DO UPDATE SET state = EXCLUDED.state, record = EXCLUDED.record
+        WHERE a.state = ANY($8::text[])`,
+    ),
+    // Row locking makes this exclusive: a second UPDATE waits, then re-checks the WHERE
+    // against the winner's row and matches nothing.
+    acquireLease: named(
+      `UPDATE ${s}.taskflow_flows SET lease_owner = $2, lease_token = lease_token + 1, lease_expires_at = $4
+        WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= $3)
+        RETURNING lease_owner, lease_token, lease_expires_at`,
+    ),
+    renewLease: named(
+      `UPDATE ${s}.taskflow_flows SET lease_expires_at = $4 WHERE id = $1 AND ${FENCE}
+        RETURNING lease_owner, lease_token, lease_expires_at`,
+    ),
+    releaseLease: named(
+      `UPDATE ${s}.taskflow_flows SET lease_owner = NULL, lease_expires_at = 0 WHERE id = $1 AND ${FENCE}`,
+    ),
+    listBooks: named(
+      `SELECT id, created_at, record FROM ${s}.taskflow_logbooks
+        WHERE ($2::text IS NULL OR created_at > $1 OR (created_at = $1 AND id > $2))
+        ORDER BY created_at, id LIMIT $3`,
+    ),
+    named,
+  };
+}
