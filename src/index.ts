@@ -86,3 +86,7 @@ export {
 } from './patterns/graph-flow.ts';
 export { LinearFlow, linearFlow } from './patterns/linear-flow.ts';
 export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
+
+// Graph export (DOT and Mermaid).
+
+export { type GraphExportOptions, toDot, toMermaid } from './patterns/graph-export.ts';
