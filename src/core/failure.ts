@@ -53,6 +53,7 @@ export class Failure {
   /** Captures any thrown value. `details` and `retryable` are read from the error when present. */
   static from(thrown: unknown): Failure {
     if (thrown instanceof Failure) return thrown;
+    if (thrown instanceof FailureError) return thrown.failure;
     return new Failure(describe(thrown, 0), thrown instanceof Error ? thrown : undefined);
   }
 
@@ -116,7 +117,9 @@ function describe(thrown: unknown, depth: number): FailureJson {
       : undefined;
   const details = toJsonValue(extra.details);
   return {
-    type: thrown.name || thrown.constructor.name || 'Error',
+    // A subclass that does not set `name` still reports its class, as TaskFlow records it.
+    type:
+      thrown.name && thrown.name !== 'Error' ? thrown.name : thrown.constructor?.name || 'Error',
     message: thrown.message,
     ...(thrown.stack === undefined ? {} : { stack: thrown.stack }),
     ...(cause === undefined ? {} : { cause }),

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { StateError, ValidationError, type ValidationIssue } from '../core/errors.ts';
+import {
+  StateError,
+  TaskFlowError,
+  ValidationError,
+  type ValidationIssue,
+} from '../core/errors.ts';
 import { failureToThrow } from '../core/failure.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
 import type { Flow } from '../patterns/flow.ts';
+import { findJsonProblem } from '../persistence/json-safety.ts';
 import {
   type AtomRecord,
   type AtomSnapshot,
@@ -12,6 +18,7 @@ import {
   snapshotOf,
 } from './atom-record.ts';
 import { compile } from './compile.ts';
+import { DurableRun, type PersistenceOptions } from './durable-run.ts';
 import { EventBus, type Listener } from './events.ts';
 import { ProviderIndex } from './providers.ts';
 import type { RevertScope, RunContext } from './run-context.ts';
@@ -39,6 +46,11 @@ export interface EngineOptions {
   readonly random?: () => number;
   /** Identifies this run; part of every idempotency key. A random UUID by default. */
   readonly runId?: string;
+  /**
+   * Persist every state change to a run store, so that a new engine (in another process) can
+   * continue the run. Without it the run lives in memory only.
+   */
+  readonly persistence?: PersistenceOptions;
 }
 
 type Compiled = Pick<RunContext, 'graph' | 'providers' | 'argumentProviders'> & {
@@ -63,7 +75,10 @@ export interface RunResult {
  */
 export class Engine {
   readonly flow: Flow;
-  readonly #store: Readonly<Record<string, unknown>>;
+  #store: Readonly<Record<string, unknown>>;
+  readonly #durable: DurableRun | undefined;
+  #flowWrites: Promise<void> = Promise.resolve();
+  #leaseLost: unknown;
   readonly #bus: EventBus;
   readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
   #compiled: Compiled | undefined;
@@ -80,6 +95,12 @@ export class Engine {
     }
     this.flow = flow;
     this.#store = { ...(options.store ?? {}) };
+    const runId = options.persistence?.flowId ?? options.runId ?? randomUUID();
+    const clock = options.clock ?? systemClock;
+    this.#durable = options.persistence
+      ? new DurableRun(options.persistence, runId, clock)
+      : undefined;
+    const durable = this.#durable;
     const reportError =
       options.onError ??
       ((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)));
@@ -88,17 +109,18 @@ export class Engine {
     this.#context = {
       store: this.#store,
       bus: this.#bus,
-      clock: options.clock ?? systemClock,
+      clock,
       random: options.random ?? Math.random,
       concurrency,
       revertScope: options.revertScope ?? 'enclosing',
       haltOnFailure: options.haltOnFailure === true,
-      runId: options.runId ?? randomUUID(),
+      runId,
       statistics: this.#statistics,
       reportError,
       flowState: () => this.#state,
       setFlowState: (to) => this.#setState(to),
-      saveAtom: () => undefined,
+      saveAtom: durable ? (record) => durable.saveAtom(record) : () => undefined,
+      unstorable: durable ? unstorable : () => undefined,
     };
   }
 
@@ -172,53 +194,85 @@ export class Engine {
         `Flow "${this.flow.name}" is already running in this engine; wait for run() to finish.`,
       );
     this.compile();
+    await this.#attach();
     if (this.#state === 'SUCCESS') return { state: 'SUCCESS', outputs: this.outputs() };
     if (this.#state === 'REVERTED') await this.reset();
     const started = performance.now();
-    const runner = new Runner({ ...this.#context, ...(this.#compiled as Compiled) });
+    const runner = new Runner({
+      ...this.#context,
+      store: this.#store,
+      ...(this.#compiled as Compiled),
+    });
     this.#runner = runner;
+    this.#leaseLost = undefined;
     try {
+      await this.#durable?.acquire((error) => {
+        this.#leaseLost = error;
+        runner.suspend();
+      });
       await this.#setState('RUNNING');
       const end = await runner.run();
+      if (this.#leaseLost !== undefined) throw this.#leaseLost;
       await this.#setState(end.state);
       if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
       return { state: end.state, outputs: this.outputs() };
     } finally {
       this.#runner = undefined;
+      await this.#durable?.release();
       this.#statistics.runMs += performance.now() - started;
     }
+  }
+
+  /** Loads what a previous engine persisted for this run, once. */
+  async #attach(): Promise<void> {
+    const durable = this.#durable;
+    if (!durable || durable.attached) return;
+    const loaded = await durable.attach(this.flow.name, this.#store, this.#records());
+    this.#store = loaded.store;
+    // A run found RUNNING or SUSPENDING was interrupted: it resumes.
+    const interrupted =
+      loaded.state === 'RUNNING' || loaded.state === 'SUSPENDING' || loaded.state === 'RESUMING';
+    this.#state = interrupted ? 'RESUMING' : loaded.state;
   }
 
   /** Stops starting new atoms; those running finish and the run resolves SUSPENDED. */
   suspend(): void {
     if (!this.#runner || this.#state !== 'RUNNING') return;
     this.#runner.suspend();
-    void this.#setState('SUSPENDING');
+    this.#setState('SUSPENDING')?.catch(this.#context.reportError);
   }
 
   /** Returns a finished, failed or suspended flow to PENDING so it can run again from the start. */
   async reset(): Promise<void> {
-    if (this.#runner)
+    if (this.#runner) {
       throw new StateError(
         `Flow "${this.flow.name}" is running; suspend it and wait for run() before resetting.`,
       );
-    this.compile();
-    for (const record of this.#records()) {
-      if (record.state === 'PENDING') continue;
-      const from = record.state;
-      clearAtomRecord(record);
-      record.history = [];
-      await this.#context.saveAtom(record);
-      if (this.#bus.active)
-        this.#bus.emit({
-          type: 'atom',
-          atom: record.atom.name,
-          kind: record.atom.kind,
-          from,
-          to: 'PENDING',
-        });
     }
-    if (this.#state !== 'PENDING') await this.#setState('PENDING');
+    this.compile();
+    await this.#attach();
+    await this.#durable?.acquire(this.#context.reportError);
+    try {
+      for (const record of this.#records()) {
+        if (record.state === 'PENDING') continue;
+        const from = record.state;
+        clearAtomRecord(record);
+        record.history = [];
+        await this.#context.saveAtom(record);
+        if (this.#bus.active) {
+          this.#bus.emit({
+            type: 'atom',
+            atom: record.atom.name,
+            kind: record.atom.kind,
+            from,
+            to: 'PENDING',
+          });
+        }
+      }
+      if (this.#state !== 'PENDING') await this.#setState('PENDING');
+    } finally {
+      await this.#durable?.release();
+    }
   }
 
   /** The current record of an atom, by name. */
@@ -269,8 +323,23 @@ export class Engine {
     }
     this.#state = to;
     if (this.#bus.active) this.#bus.emit({ type: 'flow', flow: this.flow.name, from, to });
-    return undefined;
+    const durable = this.#durable;
+    if (!durable) return undefined;
+    // Flow writes are chained so that they land in the order the states were taken.
+    this.#flowWrites = this.#flowWrites.catch(() => undefined).then(() => durable.saveFlow(to));
+    return this.#flowWrites;
   }
+}
+
+/** Why a result cannot be persisted, as the error the producing task fails with. */
+function unstorable(atom: string, value: unknown): Error | undefined {
+  if (value === undefined) return undefined;
+  const problem = findJsonProblem(value, 'result');
+  if (!problem) return undefined;
+  return new TaskFlowError(
+    'NOT_SERIALIZABLE',
+    `Atom "${atom}" returned a result that cannot be persisted: ${problem.path} ${problem.reason}`,
+  );
 }
 
 /**

@@ -32,6 +32,8 @@ export interface RunContext {
   readonly flowState: () => FlowState;
   /** Moves the flow to a new state, persisting it first when persistence is on. */
   setFlowState(to: FlowState): Promise<void> | undefined;
+  /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
+  unstorable(atom: string, value: unknown): Error | undefined;
   /** Persists an atom record; undefined (nothing to wait for) without persistence. */
   saveAtom(record: AtomRecord): Promise<void> | undefined;
 }

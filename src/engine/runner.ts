@@ -296,8 +296,11 @@ export class Runner {
       return;
     }
     record.completedSeq = ++this.#completedSeq;
-    if (!completion.ok) {
-      const failure = Failure.from(completion.value);
+    const unstorable = completion.ok
+      ? this.#ctx.unstorable(record.atom.name, completion.value)
+      : undefined;
+    if (!completion.ok || unstorable) {
+      const failure = Failure.from(unstorable ?? completion.value);
       record.failure = failure;
       record.hasResult = false;
       this.#setState(record, 'FAILURE');

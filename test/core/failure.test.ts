@@ -225,9 +225,7 @@ describe('Failure', () => {
     assert.equal((error.cause as FailureError).message, 'inner');
   });
 
-  test('capturing a FailureError again gives back its failure, details and retryable included', {
-    todo: 'core bug: Failure.from(FailureError) re-describes the error and drops details and retryable',
-  }, () => {
+  test('capturing a FailureError again gives back its failure, details and retryable included', () => {
     const failure = Failure.fromJson({
       type: 'QuotaError',
       message: 'over',
@@ -236,6 +234,12 @@ describe('Failure', () => {
     });
     const again = Failure.from(failure.toError());
     assert.deepEqual(again.toJSON(), failure.toJSON());
+  });
+
+  test('an Error subclass that does not set its name is recorded under its class name', () => {
+    class QuotaError extends Error {}
+    assert.equal(Failure.from(new QuotaError('over')).type, 'QuotaError');
+    assert.equal(Failure.from(new Error('plain')).type, 'Error');
   });
 
   test('a WrappedFailure keeps each failure, in order, and names them in its message', () => {
