@@ -61,8 +61,16 @@ export {
   task,
 } from './core/task.ts';
 export type { AtomSnapshot } from './engine/atom-record.ts';
+export type { PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
+export {
+  type DurableRunOptions,
+  type FlowFactory,
+  FlowRegistry,
+  resumeRun,
+  startRun,
+} from './engine/flow-registry.ts';
 export { MissingInputError } from './engine/inputs.ts';
 export {
   CaptureListener,
@@ -75,6 +83,8 @@ export {
 export type { RevertScope } from './engine/run-context.ts';
 export type { EngineStatistics } from './engine/statistics.ts';
 export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';
+// Graph export (DOT and Mermaid).
+export { type GraphExportOptions, toDot, toMermaid } from './patterns/graph-export.ts';
 export {
   DECIDER_DEPTHS,
   type Decider,
@@ -87,6 +97,5 @@ export {
 export { LinearFlow, linearFlow } from './patterns/linear-flow.ts';
 export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
 
-// Graph export (DOT and Mermaid).
-
-export { type GraphExportOptions, toDot, toMermaid } from './patterns/graph-export.ts';
+// Persistence: run stores (memory, SQLite, PostgreSQL) chosen by URL or built directly.
+export * from './persistence/index.ts';

@@ -1,0 +1,129 @@
+import { TaskFlowError } from '../core/errors.ts';
+import type { Flow } from '../patterns/flow.ts';
+import type { FlowFactoryRef } from '../persistence/model.ts';
+import type { RunStore } from '../persistence/ports.ts';
+import type { PersistenceOptions } from './durable-run.ts';
+import { Engine, type EngineOptions } from './engine.ts';
+
+/** Builds a flow by name, so a fresh process can rebuild the flow of a persisted run. */
+export interface FlowFactory {
+  readonly name: string;
+  readonly version: string;
+  /** Older versions whose runs this factory may continue (atoms are matched by name). */
+  readonly resumes?: readonly string[];
+  build(store: Readonly<Record<string, unknown>>): Flow;
+}
+
+/**
+ * The flows a process knows how to rebuild. A TypeScript program cannot re-import a flow by a
+ * dotted name the way TaskFlow does, so runs record a factory name and version instead.
+ *
+ * @example
+ * const registry = new FlowRegistry().register({
+ *   name: 'provision', version: '2', resumes: ['1'], build: () => linearFlow('provision', [createVolume, bootServer]),
+ * });
+ * const engine = await resumeRun({ store, flowId, registry });
+ * await engine.run();
+ */
+export class FlowRegistry {
+  readonly #factories = new Map<string, FlowFactory>();
+
+  /** Adds a factory; a second one with the same name is refused. Returns the registry. */
+  register(factory: FlowFactory): this {
+    if (this.#factories.has(factory.name)) {
+      throw new TaskFlowError(
+        'DUPLICATE_FACTORY',
+        `A flow factory named "${factory.name}" is already registered; give each factory its own name.`,
+      );
+    }
+    this.#factories.set(factory.name, factory);
+    return this;
+  }
+
+  /** The reference a run records to find this factory again. */
+  ref(name: string): FlowFactoryRef {
+    const factory = this.#get(name);
+    return { name: factory.name, version: factory.version };
+  }
+
+  /** Builds the flow a run recorded, refusing a version the factory does not say it can continue. */
+  build(ref: FlowFactoryRef, store: Readonly<Record<string, unknown>>): Flow {
+    const factory = this.#get(ref.name);
+    if (ref.version !== factory.version && !(factory.resumes ?? []).includes(ref.version)) {
+      throw new TaskFlowError(
+        'VERSION_MISMATCH',
+        `The run was started with flow "${ref.name}" version ${ref.version}, but this process has version ${factory.version}; list "${ref.version}" in the factory's "resumes" if it can continue such runs.`,
+      );
+    }
+    return factory.build(store);
+  }
+
+  #get(name: string): FlowFactory {
+    const factory = this.#factories.get(name);
+    if (!factory) {
+      const known = [...this.#factories.keys()].map((n) => `"${n}"`).join(', ') || 'none';
+      throw new TaskFlowError(
+        'UNKNOWN_FACTORY',
+        `No flow factory named "${name}" is registered (registered: ${known}); register it before starting or resuming its runs.`,
+      );
+    }
+    return factory;
+  }
+}
+
+/** Options of {@link startRun} and {@link resumeRun}: engine options plus where the run lives. */
+export interface DurableRunOptions extends Omit<EngineOptions, 'persistence' | 'store'> {
+  readonly store: RunStore;
+  readonly registry: FlowRegistry;
+  readonly persistence?: Omit<PersistenceOptions, 'store' | 'flowId' | 'factory'>;
+}
+
+/**
+ * Creates an engine for a new persisted run of a registered flow.
+ *
+ * @example
+ * const engine = startRun('provision', { size: 10 }, { store, registry, runId: 'order-42' });
+ * await engine.run();
+ */
+export function startRun(
+  factory: string,
+  inputs: Readonly<Record<string, unknown>>,
+  options: DurableRunOptions,
+): Engine {
+  const { store, registry, persistence, ...engineOptions } = options;
+  const ref = registry.ref(factory);
+  return new Engine(registry.build(ref, inputs), {
+    ...engineOptions,
+    store: inputs,
+    persistence: { ...persistence, store, factory: ref, ...(options.runId ? { flowId: options.runId } : {}) },
+  });
+}
+
+/**
+ * Rebuilds the flow of a persisted run from its registered factory and returns an engine that
+ * continues it: what succeeded is not run again, what was running runs again, what was
+ * reverting finishes reverting.
+ *
+ * @example
+ * const { items } = await store.listFlows({ unfinished: true });
+ * for (const run of items) await (await resumeRun({ store, registry, flowId: run.id })).run();
+ */
+export async function resumeRun(options: DurableRunOptions & { readonly flowId: string }): Promise<Engine> {
+  const { store, registry, persistence, flowId, ...engineOptions } = options;
+  const loaded = await store.loadRun(flowId);
+  if (!loaded) {
+    throw new TaskFlowError('RUN_NOT_FOUND', `No run with id "${flowId}" is stored; list runs to find its id.`);
+  }
+  const { factory } = loaded.flow;
+  if (!factory) {
+    throw new TaskFlowError(
+      'NO_FACTORY',
+      `Run "${flowId}" did not record a flow factory, so it cannot be rebuilt here; start runs with startRun() or the "factory" persistence option.`,
+    );
+  }
+  return new Engine(registry.build(factory, loaded.flow.store), {
+    ...engineOptions,
+    store: loaded.flow.store,
+    persistence: { ...persistence, store, flowId, factory },
+  });
+}
