@@ -95,7 +95,12 @@ export function startRun(
   return new Engine(registry.build(ref, inputs), {
     ...engineOptions,
     store: inputs,
-    persistence: { ...persistence, store, factory: ref, ...(options.runId ? { flowId: options.runId } : {}) },
+    persistence: {
+      ...persistence,
+      store,
+      factory: ref,
+      ...(options.runId ? { flowId: options.runId } : {}),
+    },
   });
 }
 
@@ -108,11 +113,16 @@ export function startRun(
  * const { items } = await store.listFlows({ unfinished: true });
  * for (const run of items) await (await resumeRun({ store, registry, flowId: run.id })).run();
  */
-export async function resumeRun(options: DurableRunOptions & { readonly flowId: string }): Promise<Engine> {
+export async function resumeRun(
+  options: DurableRunOptions & { readonly flowId: string },
+): Promise<Engine> {
   const { store, registry, persistence, flowId, ...engineOptions } = options;
   const loaded = await store.loadRun(flowId);
   if (!loaded) {
-    throw new TaskFlowError('RUN_NOT_FOUND', `No run with id "${flowId}" is stored; list runs to find its id.`);
+    throw new TaskFlowError(
+      'RUN_NOT_FOUND',
+      `No run with id "${flowId}" is stored; list runs to find its id.`,
+    );
   }
   const { factory } = loaded.flow;
   if (!factory) {
