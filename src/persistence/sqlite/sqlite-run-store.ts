@@ -107,14 +107,14 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
     rule: AtomWriteRule,
   ): Promise<WriteOutcome> {
     return this.#run(() => {
-      const { changes } = this.#sql.upsertAtom.run({
+      const statement = rule.create ? this.#sql.upsertAtom : this.#sql.updateAtom;
+      const { changes } = statement.run({
         flowId,
         name: detail.name,
         state: detail.state,
         record: encodeRecord(detail),
         token: lease.token,
         owner: lease.owner,
-        create: rule.create ? 1 : 0,
         from: `,${rule.from.join(',')},`,
       });
       if (changes === 1) return { kind: 'written' };

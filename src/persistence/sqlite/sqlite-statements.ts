@@ -9,7 +9,10 @@ export interface SqliteStatements {
   readonly selectAtomState: Database.Statement;
   readonly selectHolder: Database.Statement;
   readonly updateFlow: Database.Statement;
+  /** For states an atom may be created in (PENDING, RUNNING, IGNORE). */
   readonly upsertAtom: Database.Statement;
+  /** For the other states: only an existing record may move there. */
+  readonly updateAtom: Database.Statement;
   readonly acquireLease: Database.Statement;
   readonly renewLease: Database.Statement;
   readonly releaseLease: Database.Statement;
@@ -45,16 +48,21 @@ export function sqliteStatements(db: Database.Database): SqliteStatements {
       `UPDATE taskflow_flows SET logbook_id = :logbookId, state = :state, record = :record
        WHERE id = :id AND ${FENCE}`,
     ),
-    // One statement: fence, transition rule and upsert. SQLite takes the write lock before
-    // reading, so no other process can move the lease between the check and the write.
-    // (The SELECT needs its WHERE for SQLite to parse the ON CONFLICT that follows.)
+    // One statement per write: fence, transition rule and write together. SQLite takes the
+    // write lock before reading, so no other process can move the lease in between. Neither
+    // statement reads taskflow_atoms in a subquery: that would make SQLite copy the rows
+    // into a temporary table first, doubling the cost. (The SELECT needs its WHERE for SQLite
+    // to parse the ON CONFLICT that follows.)
     upsertAtom: db.prepare(
       `INSERT INTO taskflow_atoms (flow_id, name, state, record)
-       SELECT :flowId, :name, :state, :record FROM taskflow_flows
-        WHERE id = :flowId AND ${FENCE}
-          AND (:create = 1 OR EXISTS (SELECT 1 FROM taskflow_atoms WHERE flow_id = :flowId AND name = :name))
+       SELECT :flowId, :name, :state, :record FROM taskflow_flows WHERE id = :flowId AND ${FENCE}
        ON CONFLICT (flow_id, name) DO UPDATE SET state = excluded.state, record = excluded.record
         WHERE instr(:from, ',' || taskflow_atoms.state || ',') > 0`,
+    ),
+    updateAtom: db.prepare(
+      `UPDATE taskflow_atoms SET state = :state, record = :record
+        WHERE flow_id = :flowId AND name = :name AND instr(:from, ',' || state || ',') > 0
+          AND EXISTS (SELECT 1 FROM taskflow_flows WHERE id = :flowId AND ${FENCE})`,
     ),
     acquireLease: db.prepare(
       `UPDATE taskflow_flows
