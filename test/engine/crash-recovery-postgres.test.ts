@@ -1,0 +1,17 @@
+import { test } from 'node:test';
+import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../persistence/postgres-fixture.ts';
+import { killAndResume } from '../support/crash.ts';
+
+test('runs killed at sampled points on PostgreSQL resume to the same end without redoing finished work', async (t) => {
+  const unavailable = await postgresUnavailable();
+  if (unavailable) {
+    t.skip(unavailable);
+    return;
+  }
+  const schemas = new TestSchemas();
+  try {
+    await killAndResume('postgres', `${POSTGRES_URL}?schema=${schemas.next()}`, 4);
+  } finally {
+    await schemas.dropAll();
+  }
+});

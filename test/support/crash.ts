@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type AtomDetail, openRunStore, type RunStorage } from '../../src/index.ts';
+
+// Real processes run real flows on SQLite and PostgreSQL and kill themselves with SIGKILL at a
+// chosen point (inside execute and revert, right after each acknowledged write); a fresh process
+// then resumes the run. Kill points are sampled with a fixed seed so every transition kind is
+// hit while CI stays fast.
+
+const CHILD = fileURLToPath(new URL('../fixtures/crash-child.ts', import.meta.url));
+/** Scratch files of this test process: SQLite databases and side-effect logs. */
+export const dir = mkdtempSync(join(tmpdir(), 'taskflow-crash-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface ChildResult {
+  readonly signal: NodeJS.Signals | null;
+  readonly code: number | null;
+  readonly output: { points: number; state: string } | undefined;
+  readonly stderr: string;
+}
+
+function runChild(env: Record<string, string>): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CHILD],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split('\n').at(-1);
+        resolve({
+          signal: (error as { signal?: NodeJS.Signals } | null)?.signal ?? null,
+          code: (error as { code?: number } | null)?.code ?? 0,
+          output: line ? (JSON.parse(line) as { points: number; state: string }) : undefined,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+/** `count` distinct points in 1..total from a seeded generator, always including the first and last. */
+function sample(total: number, count: number, seed: number): number[] {
+  const chosen = new Set([1, total]);
+  let state = seed;
+  while (chosen.size < Math.min(count, total)) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    chosen.add(1 + (state % total));
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
+
+const byName = (atoms: readonly AtomDetail[]) => new Map(atoms.map((atom) => [atom.name, atom]));
+const readLines = (file: string): string[] =>
+  readFileSync(file, 'utf8').split('\n').filter(Boolean);
+
+/** Checks what the resumed process did against the state the killed one left on disk. */
+function checkNoDoubleWork(
+  atKill: Map<string, AtomDetail>,
+  effectsAfter: readonly string[],
+  concurrency: number,
+): void {
+  const reverted = new Set<string>();
+  const executed = new Set<string>();
+  for (const line of effectsAfter) {
+    const [kind, name = ''] = line.split(' ');
+    const state = atKill.get(name)?.state;
+    if (kind === 'exec') {
+      assert.ok(
+        !(state === 'SUCCESS' && !reverted.has(name)),
+        `atom "${name}" was SUCCESS when the process died but ran again without being reverted first`,
+      );
+      executed.add(name);
+    } else {
+      assert.ok(
+        !(state === 'REVERTED' && !executed.has(name)),
+        `atom "${name}" was REVERTED when the process died but was reverted again`,
+      );
+      reverted.add(name);
+    }
+  }
+  const inFlight = [...atKill.values()].filter(
+    (atom) => atom.state === 'RUNNING' || atom.state === 'REVERTING',
+  );
+  assert.ok(
+    inFlight.length <= concurrency,
+    `${inFlight.length} atoms were in flight, more than the concurrency ${concurrency}`,
+  );
+}
+
+const SCENARIOS = [
+  { name: 'linear', concurrency: 1, end: 'SUCCESS' },
+  { name: 'revert', concurrency: 1, end: 'REVERTED' },
+  { name: 'retry', concurrency: 1, end: 'SUCCESS' },
+  { name: 'parallel', concurrency: 3, end: 'SUCCESS' },
+] as const;
+
+export async function killAndResume(
+  backend: string,
+  storeUrl: string,
+  killsPerScenario: number,
+): Promise<void> {
+  const store: RunStorage = await openRunStore(storeUrl);
+  try {
+    for (const scenario of SCENARIOS) {
+      const base = { STORE_URL: storeUrl, SCENARIO: scenario.name };
+      const referenceEffects = join(dir, `${backend}-${scenario.name}-reference.log`);
+      const reference = await runChild({
+        ...base,
+        FLOW_ID: `${scenario.name}-reference`,
+        MODE: 'start',
+        KILL_AT: '0',
+        EFFECTS: referenceEffects,
+      });
+      assert.equal(reference.code, 0, reference.stderr);
+      assert.equal(reference.output?.state, scenario.end);
+      const expected = byName((await store.loadRun(`${scenario.name}-reference`))?.atoms ?? []);
+      for (const killAt of sample(
+        reference.output?.points ?? 0,
+        killsPerScenario,
+        scenario.name.length * 7919,
+      )) {
+        const flowId = `${scenario.name}-kill-${killAt}`;
+        const effects = join(dir, `${backend}-${flowId}.log`);
+        writeFileSync(effects, '');
+        const killed = await runChild({
+          ...base,
+          FLOW_ID: flowId,
+          MODE: 'start',
+          KILL_AT: String(killAt),
+          EFFECTS: effects,
+        });
+        assert.equal(
+          killed.signal,
+          'SIGKILL',
+          `${flowId}: the process should have died at point ${killAt}: ${killed.stderr}`,
+        );
+        const atKill = byName((await store.loadRun(flowId))?.atoms ?? []);
+        const before = readLines(effects).length;
+        const resumed = await runChild({
+          ...base,
+          FLOW_ID: flowId,
+          MODE: 'resume',
+          KILL_AT: '0',
+          EFFECTS: effects,
+        });
+        assert.equal(resumed.code, 0, `${flowId}: ${resumed.stderr}`);
+        assert.equal(resumed.output?.state, scenario.end, `${flowId} should end ${scenario.end}`);
+        const final = await store.loadRun(flowId);
+        assert.equal(final?.flow.state, scenario.end);
+        for (const [name, want] of expected) {
+          const got = byName(final?.atoms ?? []).get(name);
+          assert.equal(got?.state, want.state, `${flowId}: atom ${name} state`);
+          assert.deepEqual(got?.result, want.result, `${flowId}: atom ${name} result`);
+        }
+        checkNoDoubleWork(atKill, readLines(effects).slice(before), scenario.concurrency);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+}
