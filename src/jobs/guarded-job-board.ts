@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import type { JsonValue } from '../core/failure.ts';
+import type { ClaimWriteOutcome, JobBoardBackend } from './job-board-backend.ts';
+import { JobBoardError } from './job-board-error.ts';
+import { claimFenced, jobClaimed, jobNotFound, waitTimeout } from './job-refusals.ts';
+import {
+  checkClaim,
+  checkJson,
+  checkMaxAttempts,
+  checkOutcome,
+  checkQuery,
+  checkSpec,
+  checkTtl,
+  requireText,
+} from './job-validation.ts';
+import {
+  type ClaimedJob,
+  type ConductorInfo,
+  isTerminal,
+  type Job,
+  type JobClaim,
+  type JobEvent,
+  type JobOutcome,
+  type JobSpec,
+} from './model.ts';
+import type {
+  AbandonOptions,
+  ClaimOptions,
+  JobBoard,
+  JobPage,
+  JobQuery,
+  SubscribeOptions,
+  WaitOptions,
+} from './ports.ts';
+import { WakeUp } from './wake-up.ts';
+
+/** Options of {@link guardJobBoard}, accepted by every `open...JobBoard` function too. */
+export interface JobBoardOptions {
+  /** Epoch milliseconds for timestamps and lease expiry; tests pass a fake clock. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Makes job ids. Default `crypto.randomUUID`. */
+  readonly newId?: () => string;
+  /**
+   * While waiting (`wait`, `claim` with `waitMs`), re-read the board at least this often even
+   * without a notification: leases expire without one, and a dropped connection can lose one.
+   * Default 1000.
+   */
+  readonly recheckMs?: number;
+}
+
+/**
+ * Wraps a backend with what every backend shares: argument and JSON checks, timestamps and
+ * ids, refusals turned into {@link JobBoardError}s with the same codes and messages, waiting
+ * (`wait`, blocking `claim`) built on the backend's notifications, and idempotent close.
+ *
+ * @example
+ * const board = guardJobBoard(new MemoryJobBoardBackend(), { now: clock.now });
+ * const job = await board.post({ name: 'resize', flow: { name: 'resize', version: '1' } });
+ * const claimed = await board.claim({ owner: 'conductor-1', ttlMs: 30_000 });
+ */
+export function guardJobBoard(backend: JobBoardBackend, options: JobBoardOptions = {}): JobBoard {
+  return new GuardedJobBoard(backend, options);
+}
+
+class GuardedJobBoard implements JobBoard {
+  readonly #backend: JobBoardBackend;
+  readonly #now: () => number;
+  readonly #newId: () => string;
+  readonly #recheckMs: number;
+  #closed = false;
+
+  constructor(backend: JobBoardBackend, options: JobBoardOptions) {
+    this.#backend = backend;
+    this.#now = options.now ?? Date.now;
+    this.#newId = options.newId ?? randomUUID;
+    this.#recheckMs = options.recheckMs ?? 1000;
+  }
+
+  async post(spec: JobSpec): Promise<Job> {
+    this.#open();
+    checkSpec(spec);
+    const now = this.#now();
+    const job: Job = {
+      id: this.#newId(),
+      name: spec.name,
+      flow: { name: spec.flow.name, version: spec.flow.version },
+      store: spec.store ?? {},
+      priority: spec.priority ?? 0,
+      idempotencyKey: spec.idempotencyKey ?? null,
+      createdAt: now,
+      updatedAt: now,
+      state: 'UNCLAIMED',
+      owner: null,
+      leaseExpiresAt: null,
+      token: 0,
+      attempts: 0,
+      outcome: null,
+      deadLetterReason: null,
+    };
+    return (await this.#backend.post(job)).job;
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    this.#open();
+    requireText(jobId, 'job id');
+    return this.#backend.get(jobId);
+  }
+
+  async wait(jobId: string, options: WaitOptions = {}): Promise<Job> {
+    this.#open();
+    requireText(jobId, 'job id');
+    if (options.timeoutMs !== undefined) checkTtl(options.timeoutMs, 'Wait timeoutMs');
+    // Timeouts are real durations, measured on the monotonic clock, not on the board's `now`.
+    const started = performance.now();
+    // Subscribed before the first read, so a completion between the two is not missed.
+    const wake = new WakeUp(this.#subscribeRaw, (event) => event.jobId === jobId);
+    try {
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const job = await this.#backend.get(jobId);
+        if (job === undefined) throw jobNotFound(jobId, 'wait for the job');
+        if (isTerminal(job.state)) return job;
+        const left =
+          (options.timeoutMs ?? Number.POSITIVE_INFINITY) - (performance.now() - started);
+        if (left <= 0) throw waitTimeout(job, options.timeoutMs ?? 0);
+        await wake.next(Math.min(left, this.#recheckMs), options.signal);
+      }
+    } finally {
+      wake.close();
+    }
+  }
+
+  async claim(options: ClaimOptions): Promise<ClaimedJob | undefined> {
+    this.#open();
+    requireText(options.owner, 'claim owner');
+    checkTtl(options.ttlMs, 'Claim ttlMs');
+    const waitMs = options.waitMs ?? 0;
+    if (!Number.isFinite(waitMs) || waitMs < 0) {
+      throw new JobBoardError(
+        'INVALID_ARGUMENT',
+        `Claim waitMs ${String(waitMs)} is invalid; pass 0 or more milliseconds.`,
+      );
+    }
+    const attempt = async (): Promise<ClaimedJob | undefined> => {
+      const job = await this.#backend.claim({
+        owner: options.owner,
+        ttlMs: options.ttlMs,
+        now: this.#now(),
+      });
+      return job === undefined ? undefined : { job, claim: claimOf(job) };
+    };
+    if (waitMs === 0 || options.signal?.aborted) return attempt();
+    const started = performance.now();
+    const wake = new WakeUp(
+      this.#subscribeRaw,
+      (event) =>
+        event.type === 'posted' || (event.type === 'abandoned' && event.state === 'UNCLAIMED'),
+    );
+    try {
+      for (;;) {
+        const claimed = await attempt();
+        if (claimed !== undefined) return claimed;
+        const left = waitMs - (performance.now() - started);
+        if (left <= 0) return undefined;
+        const reason = await wake.next(Math.min(left, this.#recheckMs), options.signal);
+        if (reason === 'aborted' || this.#closed) return undefined;
+      }
+    } finally {
+      wake.close();
+    }
+  }
+
+  async extend(claim: JobClaim, ttlMs: number): Promise<JobClaim> {
+    this.#open();
+    checkClaim(claim, 'extend a claim');
+    checkTtl(ttlMs, 'Lease ttlMs');
+    const outcome = await this.#backend.extend({ claim, ttlMs, now: this.#now() });
+    return claimOf(explain(outcome, claim, `extend the claim on job "${claim.jobId}"`));
+  }
+
+  async consume(claim: JobClaim, outcome: JobOutcome): Promise<Job> {
+    this.#open();
+    checkClaim(claim, 'consume a job');
+    checkOutcome(outcome, claim.jobId);
+    const result = await this.#backend.consume({ claim, outcome, now: this.#now() });
+    return explain(result, claim, `consume job "${claim.jobId}"`);
+  }
+
+  async abandon(claim: JobClaim, options: AbandonOptions): Promise<Job> {
+    this.#open();
+    checkClaim(claim, 'abandon a job');
+    if (typeof options?.reason !== 'string') {
+      throw new JobBoardError(
+        'INVALID_ARGUMENT',
+        `Abandoning job "${claim.jobId}" needs a reason string, e.g. { reason: error.message }.`,
+        { jobId: claim.jobId },
+      );
+    }
+    checkMaxAttempts(options.maxAttempts);
+    const result = await this.#backend.abandon({
+      claim,
+      reason: options.reason,
+      maxAttempts: options.maxAttempts,
+      now: this.#now(),
+    });
+    return explain(result, claim, `abandon job "${claim.jobId}"`);
+  }
+
+  async heartbeatConductor(conductor: {
+    readonly name: string;
+    readonly ttlMs: number;
+    readonly meta?: { readonly [key: string]: JsonValue };
+  }): Promise<void> {
+    this.#open();
+    requireText(conductor.name, 'conductor name');
+    checkTtl(conductor.ttlMs, 'Conductor ttlMs');
+    const meta = conductor.meta ?? {};
+    checkJson(meta, 'meta', `conductor "${conductor.name}"`, undefined);
+    const now = this.#now();
+    const info: ConductorInfo = {
+      name: conductor.name,
+      lastSeenAt: now,
+      expiresAt: now + conductor.ttlMs,
+      meta,
+    };
+    await this.#backend.heartbeatConductor(info);
+  }
+
+  async unregisterConductor(name: string): Promise<void> {
+    this.#open();
+    requireText(name, 'conductor name');
+    await this.#backend.unregisterConductor(name);
+  }
+
+  async list(query: JobQuery = {}): Promise<JobPage<Job>> {
+    this.#open();
+    const limit = checkQuery(query);
+    return this.#backend.list({ ...query, limit });
+  }
+
+  async listConductors(): Promise<ConductorInfo[]> {
+    this.#open();
+    return this.#backend.listConductors(this.#now());
+  }
+
+  async trash(jobId: string): Promise<void> {
+    this.#open();
+    requireText(jobId, 'job id');
+    const outcome = await this.#backend.trash({ jobId, now: this.#now() });
+    switch (outcome.kind) {
+      case 'trashed':
+        return;
+      case 'no-job':
+        throw jobNotFound(jobId, 'trash the job');
+      case 'claimed':
+        throw jobClaimed(outcome.job);
+    }
+  }
+
+  subscribe(listener: (event: JobEvent) => void, options: SubscribeOptions = {}): () => void {
+    this.#open();
+    if (options.signal?.aborted) return () => {};
+    const unsubscribe = this.#subscribeRaw((event) => {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not break delivery to the others, nor the backend's loop.
+      }
+    });
+    const onAbort = (): void => unsubscribe();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    return () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#backend.close();
+  }
+
+  readonly #subscribeRaw = (listener: (event: JobEvent) => void): (() => void) =>
+    this.#backend.subscribe(listener);
+
+  #open(): void {
+    if (this.#closed) {
+      throw new JobBoardError(
+        'BOARD_CLOSED',
+        'This jobboard was closed; open a new one with openJobBoard(url) to keep using it.',
+      );
+    }
+  }
+}
+
+function claimOf(job: Job): JobClaim {
+  return {
+    jobId: job.id,
+    owner: job.owner ?? '',
+    token: job.token,
+    expiresAt: job.leaseExpiresAt ?? 0,
+  };
+}
+
+function explain(outcome: ClaimWriteOutcome, claim: JobClaim, action: string): Job {
+  switch (outcome.kind) {
+    case 'written':
+      return outcome.job;
+    case 'no-job':
+      throw jobNotFound(claim.jobId, action);
+    case 'fenced':
+      throw claimFenced(claim, outcome.job, action);
+  }
+}

@@ -1,0 +1,64 @@
+import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from './model.ts';
+import type { JobPage, JobQuery } from './ports.ts';
+
+/** What became of a write by a claim holder. Refusals carry the job as stored, to explain them. */
+export type ClaimWriteOutcome =
+  | { readonly kind: 'written'; readonly job: Job }
+  | { readonly kind: 'no-job' }
+  | { readonly kind: 'fenced'; readonly job: Job };
+
+/** What became of a post: a new job, or the one already posted with that idempotency key. */
+export type PostOutcome =
+  | { readonly kind: 'posted'; readonly job: Job }
+  | { readonly kind: 'existing'; readonly job: Job };
+
+/** What became of a trash request. */
+export type TrashOutcome =
+  | { readonly kind: 'trashed' }
+  | { readonly kind: 'no-job' }
+  | { readonly kind: 'claimed'; readonly job: Job };
+
+/**
+ * What a storage technology implements. Each write is atomic: the state, token and lease
+ * checks and the change happen in one statement, transaction or script, so racing processes
+ * cannot both win. Backends never throw for refusals; they report them, and
+ * {@link guardJobBoard} turns them into errors, validates arguments and supplies the time, for
+ * every backend alike. Driver failures are thrown as `JobBoardError`s (`BOARD_UNAVAILABLE`,
+ * `BOARD_CORRUPT`).
+ *
+ * A claim write is accepted only while the job is CLAIMED with the claim's token and owner;
+ * an expired lease that nobody took over yet still counts as current.
+ */
+export interface JobBoardBackend {
+  /** Stores `job` (built by the guard) unless its idempotency key is taken. */
+  post(job: Job): Promise<PostOutcome>;
+  get(jobId: string): Promise<Job | undefined>;
+  /**
+   * Claims the best job that is UNCLAIMED, or CLAIMED with `leaseExpiresAt <= now` (then the
+   * attempt count goes up by one): highest priority, then oldest `createdAt`, then smallest id.
+   */
+  claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined>;
+  extend(request: { claim: JobClaim; ttlMs: number; now: number }): Promise<ClaimWriteOutcome>;
+  consume(request: {
+    claim: JobClaim;
+    outcome: JobOutcome;
+    now: number;
+  }): Promise<ClaimWriteOutcome>;
+  /** Counts the attempt; DEAD_LETTER with `reason` when the count reaches `maxAttempts`. */
+  abandon(request: {
+    claim: JobClaim;
+    reason: string;
+    maxAttempts: number | undefined;
+    now: number;
+  }): Promise<ClaimWriteOutcome>;
+  /** Deletes the job unless it is CLAIMED with `leaseExpiresAt > now`. */
+  trash(request: { jobId: string; now: number }): Promise<TrashOutcome>;
+  /** Query already validated; `limit` is set. */
+  list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>>;
+  heartbeatConductor(conductor: ConductorInfo): Promise<void>;
+  unregisterConductor(name: string): Promise<void>;
+  listConductors(now: number): Promise<ConductorInfo[]>;
+  /** Delivers events from every process sharing the board; returns the unsubscribe function. */
+  subscribe(listener: (event: JobEvent) => void): () => void;
+  close(): Promise<void>;
+}

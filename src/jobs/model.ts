@@ -1,0 +1,122 @@
+import type { FailureJson, JsonValue } from '../core/failure.ts';
+
+/**
+ * Persisted spellings of a job's state. UNCLAIMED waits for a conductor; CLAIMED is held under
+ * a lease; COMPLETE has an outcome; DEAD_LETTER is terminal too, for a job that failed to run
+ * too many times (better than TaskFlow, where such a job cycles forever).
+ */
+export const JOB_STATES = ['UNCLAIMED', 'CLAIMED', 'COMPLETE', 'DEAD_LETTER'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** How the flow of a COMPLETE job ended. */
+export const JOB_OUTCOME_STATES = ['SUCCESS', 'REVERTED', 'FAILURE'] as const;
+export type JobOutcomeState = (typeof JOB_OUTCOME_STATES)[number];
+
+/** What a job's flow ended as; `failure` summarises why it did not succeed. */
+export interface JobOutcome {
+  readonly state: JobOutcomeState;
+  readonly failure?: FailureJson;
+}
+
+/** The registered flow factory a job runs: flows are rebuilt from it, by name and version. */
+export interface FlowRef {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** The inputs given to the job's flow (its `store`). */
+export type JobStore = { readonly [key: string]: JsonValue };
+
+/**
+ * A request to run a flow, as stored on a jobboard. Plain JSON data; absent values are `null`
+ * so that every backend returns the same shape.
+ */
+export interface Job {
+  readonly id: string;
+  readonly name: string;
+  readonly flow: FlowRef;
+  readonly store: JobStore;
+  /** Higher runs first; equal priorities run oldest first. */
+  readonly priority: number;
+  /** Posting again with the same key returns this job instead of making another. */
+  readonly idempotencyKey: string | null;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly state: JobState;
+  /** Who holds (or last held) the claim; null until first claimed. */
+  readonly owner: string | null;
+  /** When the current claim lapses (epoch ms); null unless CLAIMED. */
+  readonly leaseExpiresAt: number | null;
+  /** The fencing token: 0 when posted, one more at each claim. Only the newest may write. */
+  readonly token: number;
+  /** Claims that ended without completing: abandons, and leases found expired at a takeover. */
+  readonly attempts: number;
+  /** Set when COMPLETE. */
+  readonly outcome: JobOutcome | null;
+  /** Why the job went to DEAD_LETTER. */
+  readonly deadLetterReason: string | null;
+}
+
+/** What a poster gives; everything else is filled in by the board. */
+export interface JobSpec {
+  readonly name: string;
+  readonly flow: FlowRef;
+  /** Default `{}`. */
+  readonly store?: JobStore;
+  /** A whole number from -1,000,000 to 1,000,000. Default 0. */
+  readonly priority?: number;
+  readonly idempotencyKey?: string;
+}
+
+/** The lowest and highest job priority (the Redis board keeps priority in a sorted-set score). */
+export const MIN_PRIORITY = -1_000_000;
+export const MAX_PRIORITY = 1_000_000;
+
+/** The right to run one job until `expiresAt`; pass it with every write about the job. */
+export interface JobClaim {
+  readonly jobId: string;
+  readonly owner: string;
+  /** The job's fencing token at this claim; a later claim by anyone has a bigger one. */
+  readonly token: number;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/** What a successful claim returns: the job as claimed, and the claim to write with. */
+export interface ClaimedJob {
+  readonly job: Job;
+  readonly claim: JobClaim;
+}
+
+/** A conductor that heartbeated recently enough to count as alive. */
+export interface ConductorInfo {
+  readonly name: string;
+  /** Epoch ms of its last heartbeat. */
+  readonly lastSeenAt: number;
+  /** When it stops being listed unless it heartbeats again. */
+  readonly expiresAt: number;
+  readonly meta: { readonly [key: string]: JsonValue };
+}
+
+export const JOB_EVENT_TYPES = ['posted', 'claimed', 'completed', 'abandoned', 'trashed'] as const;
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+
+/**
+ * A change on the board. `abandoned` covers both a return to UNCLAIMED and a move to
+ * DEAD_LETTER (see `state`). Lease renewals make no event.
+ */
+export interface JobEvent {
+  readonly type: JobEventType;
+  readonly jobId: string;
+  readonly jobName: string;
+  /** The job's state after the change (for `trashed`, its state before). */
+  readonly state: JobState;
+  /** Epoch ms of the change. */
+  readonly at: number;
+}
+
+/** True for the states a job never leaves: COMPLETE and DEAD_LETTER. */
+export function isTerminal(state: JobState): boolean {
+  return state === 'COMPLETE' || state === 'DEAD_LETTER';
+}

@@ -1,0 +1,472 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { isJobBoardError, type JobBoardErrorCode } from '../jobs/job-board-error.ts';
+import type { ClaimedJob, Job, JobEvent, JobSpec } from '../jobs/model.ts';
+import type { JobBoard } from '../jobs/ports.ts';
+
+/** Options of {@link runJobBoardContract}. */
+export interface JobBoardContractOptions {
+  /** Names the suite, e.g. `'sqlite'`. */
+  readonly name: string;
+  /**
+   * Opens `count` boards over one fresh, empty board (each with its own connection where the
+   * backend has connections, as separate processes would), all using `now` for time. The
+   * suite closes them.
+   */
+  readonly open: (options: {
+    readonly now: () => number;
+    readonly count: number;
+  }) => Promise<JobBoard[]>;
+  /** A reason to skip the whole suite (e.g. the server is unreachable), or false to run it. */
+  readonly skip?: string | false;
+}
+
+const T0 = 1_700_000_000_000;
+const FLOW = { name: 'resize', version: '1' } as const;
+
+/** A job spec for tests; `over` replaces any field. */
+export function jobSpec(name: string, over: Partial<JobSpec> = {}): JobSpec {
+  return { name, flow: FLOW, ...over };
+}
+
+/** Rejects unless `promise` fails with a JobBoardError of `code` whose message matches `pattern`. */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: JobBoardErrorCode,
+  pattern?: RegExp,
+): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isJobBoardError(error, code), `expected ${code}, got ${String(error)}`);
+    if (pattern !== undefined) assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+/** Resolves once `check` returns true, polling every 10 ms; fails after `timeoutMs`. */
+export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) assert.fail(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The behaviour every jobboard backend must show, as `node:test` cases: idempotent posts,
+ * claim order, exclusive claims under races, lease expiry and takeover with fencing, consume,
+ * abandon and dead-letter, trash, listing, conductors, notifications and waiting.
+ *
+ * @example
+ * runJobBoardContract({
+ *   name: 'memory',
+ *   open: async ({ now, count }) => {
+ *     const state = new MemoryJobBoardState();
+ *     return Array.from({ length: count }, () => createMemoryJobBoard({ state, now }));
+ *   },
+ * });
+ */
+export function runJobBoardContract(options: JobBoardContractOptions): void {
+  describe(`jobboard contract: ${options.name}`, { skip: options.skip ?? false }, () => {
+    const opened: JobBoard[] = [];
+    after(async () => {
+      await Promise.all(opened.map((board) => board.close()));
+    });
+    let time = T0;
+    const now = (): number => time;
+    const advance = (ms: number): void => {
+      time += ms;
+    };
+    const open = async (count = 1): Promise<JobBoard[]> => {
+      const boards = await options.open({ now, count });
+      opened.push(...boards);
+      return boards;
+    };
+    const one = async (): Promise<JobBoard> => {
+      const [board] = await open(1);
+      assert.ok(board);
+      return board;
+    };
+    const claimOne = async (
+      board: JobBoard,
+      owner: string,
+      ttlMs = 10_000,
+    ): Promise<ClaimedJob> => {
+      const claimed = await board.claim({ owner, ttlMs });
+      assert.ok(claimed, `${owner} expected to claim a job`);
+      return claimed;
+    };
+
+    it('posts a job UNCLAIMED with token 0, and a second post with the same key returns it', async () => {
+      const board = await one();
+      const store = { size: [640, 480], tags: [], nested: { ключ: 'värde', x: 0.1 } };
+      const job = await board.post(jobSpec('resize', { store, priority: 3, idempotencyKey: 'k1' }));
+      assert.deepEqual(
+        { ...job, id: 'x' },
+        {
+          id: 'x',
+          name: 'resize',
+          flow: FLOW,
+          store,
+          priority: 3,
+          idempotencyKey: 'k1',
+          createdAt: T0,
+          updatedAt: T0,
+          state: 'UNCLAIMED',
+          owner: null,
+          leaseExpiresAt: null,
+          token: 0,
+          attempts: 0,
+          outcome: null,
+          deadLetterReason: null,
+        },
+      );
+      assert.deepEqual(await board.get(job.id), job);
+      advance(5);
+      const again = await board.post(jobSpec('other', { idempotencyKey: 'k1' }));
+      assert.deepEqual(again, job);
+      const racing = await Promise.all(
+        Array.from({ length: 8 }, () => board.post(jobSpec('raced', { idempotencyKey: 'k2' }))),
+      );
+      assert.equal(new Set(racing.map((j) => j.id)).size, 1);
+      assert.equal((await board.list()).items.length, 2);
+      assert.equal(await board.get('no-such-job'), undefined);
+    });
+
+    it('claims by priority, highest first, then oldest first', async () => {
+      const board = await one();
+      const ids: Record<string, string> = {};
+      for (const [name, priority] of [
+        ['a', 0],
+        ['b', 5],
+        ['c', 5],
+        ['d', 0],
+        ['e', -2],
+      ] as const) {
+        ids[name] = (await board.post(jobSpec(name, { priority }))).id;
+        advance(1);
+      }
+      const order: string[] = [];
+      for (let claimed = await board.claim({ owner: 'o', ttlMs: 1000 }); claimed; ) {
+        order.push(claimed.job.name);
+        assert.equal(claimed.claim.token, 1);
+        assert.equal(claimed.claim.expiresAt, time + 1000);
+        assert.deepEqual(claimed.claim, {
+          jobId: ids[claimed.job.name],
+          owner: 'o',
+          token: 1,
+          expiresAt: time + 1000,
+        });
+        claimed = await board.claim({ owner: 'o', ttlMs: 1000 });
+      }
+      assert.deepEqual(order, ['b', 'c', 'a', 'd', 'e']);
+    });
+
+    it('gives one job to exactly one of many concurrent claimers', async () => {
+      const boards = await open(4);
+      const [first] = boards;
+      assert.ok(first);
+      const job = await first.post(jobSpec('contested'));
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          boards[i % boards.length]?.claim({ owner: `c${i}`, ttlMs: 10_000 }),
+        ),
+      );
+      const winners = results.filter((r) => r !== undefined);
+      assert.equal(winners.length, 1);
+      const stored = await first.get(job.id);
+      assert.equal(stored?.owner, winners[0]?.claim.owner);
+      assert.equal(stored?.token, 1);
+    });
+
+    it('gives each of many jobs to exactly one of many concurrent claimers', async () => {
+      const boards = await open(4);
+      const [first] = boards;
+      assert.ok(first);
+      const posted = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => first.post(jobSpec(`job-${i}`, { priority: i % 3 }))),
+      );
+      const claims = new Map<string, string[]>();
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const board = boards[i % boards.length] as JobBoard;
+          for (let c = await board.claim({ owner: `c${i}`, ttlMs: 10_000 }); c; ) {
+            claims.set(c.job.id, [...(claims.get(c.job.id) ?? []), `c${i}`]);
+            c = await board.claim({ owner: `c${i}`, ttlMs: 10_000 });
+          }
+        }),
+      );
+      assert.equal(claims.size, posted.length);
+      for (const owners of claims.values()) assert.equal(owners.length, 1);
+    });
+
+    it('lets an expired lease be taken over with a higher token, and fences the old owner out', async () => {
+      const [a, b] = await open(2);
+      assert.ok(a && b);
+      const job = await a.post(jobSpec('long'));
+      const zombie = await claimOne(a, 'zombie', 1000);
+      advance(999);
+      assert.equal(await b.claim({ owner: 'heir', ttlMs: 1000 }), undefined);
+      advance(1);
+      const heir = await claimOne(b, 'heir', 1000);
+      assert.equal(heir.job.id, job.id);
+      assert.equal(heir.claim.token, zombie.claim.token + 1);
+      assert.equal(heir.job.attempts, 1, 'a lease found expired counts as a failed attempt');
+      const before = await a.get(job.id);
+      await rejectsWith(
+        a.extend(zombie.claim, 1000),
+        'FENCED',
+        /taken over by "heir" with token 2/,
+      );
+      await rejectsWith(a.consume(zombie.claim, { state: 'SUCCESS' }), 'FENCED');
+      await rejectsWith(a.abandon(zombie.claim, { reason: 'late' }), 'FENCED');
+      assert.deepEqual(await a.get(job.id), before, 'fenced writes change nothing');
+      const forged = { ...heir.claim, owner: 'zombie' };
+      await rejectsWith(a.consume(forged, { state: 'SUCCESS' }), 'FENCED');
+      assert.equal((await b.consume(heir.claim, { state: 'SUCCESS' })).state, 'COMPLETE');
+    });
+
+    it('extends a lease so the job is not taken over, and refuses to extend an ended claim', async () => {
+      const board = await one();
+      await board.post(jobSpec('beating'));
+      const held = await claimOne(board, 'a', 1000);
+      advance(800);
+      const renewed = await board.extend(held.claim, 1000);
+      assert.deepEqual(renewed, { ...held.claim, expiresAt: time + 1000 });
+      advance(800);
+      assert.equal(await board.claim({ owner: 'b', ttlMs: 1000 }), undefined);
+      assert.equal((await board.get(held.job.id))?.leaseExpiresAt, time + 200);
+      await board.consume(renewed, { state: 'REVERTED' });
+      await rejectsWith(board.extend(renewed, 1000), 'FENCED', /is now COMPLETE/);
+      await rejectsWith(board.extend({ ...renewed, jobId: 'missing' }, 1000), 'JOB_NOT_FOUND');
+    });
+
+    it('consumes with an outcome that a waiter sees, once', async () => {
+      const [a, b] = await open(2);
+      assert.ok(a && b);
+      const job = await a.post(jobSpec('charge'));
+      const waiting = b.wait(job.id, { timeoutMs: 10_000 });
+      const held = await claimOne(a, 'a');
+      advance(10);
+      const failure = {
+        type: 'PaymentError',
+        message: 'card declined',
+        details: { code: 51, tried: [] },
+        retryable: false,
+        cause: { type: 'HttpError', message: '402', retryable: true },
+      };
+      const done = await a.consume(held.claim, { state: 'FAILURE', failure });
+      assert.equal(done.state, 'COMPLETE');
+      assert.equal(done.leaseExpiresAt, null);
+      assert.equal(done.updatedAt, time);
+      assert.deepEqual(done.outcome, { state: 'FAILURE', failure });
+      assert.deepEqual(await waiting, done);
+      assert.deepEqual(await b.wait(job.id), done, 'a finished job resolves at once');
+      await rejectsWith(a.consume(held.claim, { state: 'SUCCESS' }), 'FENCED');
+      assert.equal(await a.claim({ owner: 'b', ttlMs: 1000 }), undefined);
+    });
+
+    it('abandons back to UNCLAIMED counting attempts, and to DEAD_LETTER at maxAttempts', async () => {
+      const board = await one();
+      const job = await board.post(jobSpec('flaky'));
+      const first = await claimOne(board, 'a');
+      const back = await board.abandon(first.claim, { reason: 'db down', maxAttempts: 2 });
+      assert.deepEqual(
+        [back.state, back.attempts, back.leaseExpiresAt, back.deadLetterReason],
+        ['UNCLAIMED', 1, null, null],
+      );
+      await rejectsWith(board.abandon(first.claim, { reason: 'again' }), 'FENCED');
+      const second = await claimOne(board, 'b');
+      assert.equal(second.claim.token, 2);
+      const waiting = board.wait(job.id, { timeoutMs: 10_000 });
+      const dead = await board.abandon(second.claim, { reason: 'db still down', maxAttempts: 2 });
+      assert.deepEqual(
+        [dead.state, dead.attempts, dead.deadLetterReason],
+        ['DEAD_LETTER', 2, 'db still down'],
+      );
+      assert.deepEqual(await waiting, dead);
+      assert.equal(await board.claim({ owner: 'c', ttlMs: 1000 }), undefined);
+      await board.post(jobSpec('unlimited'));
+      let claimed = await claimOne(board, 'c');
+      for (let i = 0; i < 3; i += 1) {
+        await board.abandon(claimed.claim, { reason: 'no limit' });
+        claimed = await claimOne(board, 'c');
+      }
+      assert.equal(claimed.job.attempts, 3);
+    });
+
+    it('trashes jobs that no live claim holds, freeing their idempotency key', async () => {
+      const board = await one();
+      const idle = await board.post(jobSpec('idle', { idempotencyKey: 'once' }));
+      await board.trash(idle.id);
+      assert.equal(await board.get(idle.id), undefined);
+      await rejectsWith(board.trash(idle.id), 'JOB_NOT_FOUND', /no job with id/);
+      const reposted = await board.post(jobSpec('idle', { idempotencyKey: 'once' }));
+      assert.notEqual(reposted.id, idle.id);
+      const held = await claimOne(board, 'a', 1000);
+      await rejectsWith(board.trash(reposted.id), 'JOB_CLAIMED', /"a" holds it \(token 1\)/);
+      await rejectsWith(board.wait(reposted.id, { timeoutMs: 1 }), 'WAIT_TIMEOUT', /CLAIMED/);
+      advance(1000);
+      const waiting = board.wait(reposted.id);
+      await board.trash(held.job.id);
+      await rejectsWith(waiting, 'JOB_NOT_FOUND');
+      await rejectsWith(board.consume(held.claim, { state: 'SUCCESS' }), 'JOB_NOT_FOUND');
+    });
+
+    it('lists jobs by state, name and owner, oldest first, in pages', async () => {
+      const board = await one();
+      const jobs: Job[] = [];
+      for (let i = 0; i < 7; i += 1) {
+        jobs.push(await board.post(jobSpec(i % 2 === 0 ? 'even' : 'odd')));
+        if (i !== 3) advance(1); // two jobs share a createdAt: the id breaks the tie
+      }
+      await claimOne(board, 'alice');
+      const ids = (page: { items: readonly Job[] }): string[] => page.items.map((j) => j.id);
+      const seen: string[] = [];
+      let page = await board.list({ limit: 3 });
+      for (;;) {
+        assert.ok(page.items.length <= 3);
+        seen.push(...ids(page));
+        if (page.next === undefined) break;
+        page = await board.list({ limit: 3, after: page.next });
+      }
+      const expected = [...jobs]
+        .sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1))
+        .map((j) => j.id);
+      assert.deepEqual(seen, expected);
+      assert.deepEqual(
+        ids(await board.list({ name: 'odd' })),
+        expected.filter((id) => jobs.find((j) => j.id === id)?.name === 'odd'),
+      );
+      assert.deepEqual(ids(await board.list({ owner: 'alice' })), [jobs[0]?.id]);
+      assert.deepEqual(ids(await board.list({ states: ['CLAIMED'] })), [jobs[0]?.id]);
+      assert.equal((await board.list({ states: ['UNCLAIMED', 'COMPLETE'] })).items.length, 6);
+      assert.equal((await board.list({ states: [] })).items.length, 0);
+      await rejectsWith(board.list({ after: 'nonsense' }), 'INVALID_ARGUMENT', /cursor/);
+      await rejectsWith(board.list({ limit: 0 }), 'INVALID_ARGUMENT', /limit/);
+    });
+
+    it('lists live conductors with their last-seen time until they expire or leave', async () => {
+      const [a, b] = await open(2);
+      assert.ok(a && b);
+      await a.heartbeatConductor({ name: 'c1', ttlMs: 1000, meta: { host: 'h1', slots: 4 } });
+      advance(500);
+      await b.heartbeatConductor({ name: 'c2', ttlMs: 1000 });
+      assert.deepEqual(await a.listConductors(), [
+        {
+          name: 'c1',
+          lastSeenAt: time - 500,
+          expiresAt: time + 500,
+          meta: { host: 'h1', slots: 4 },
+        },
+        { name: 'c2', lastSeenAt: time, expiresAt: time + 1000, meta: {} },
+      ]);
+      advance(500);
+      assert.deepEqual(
+        (await b.listConductors()).map((c) => c.name),
+        ['c2'],
+      );
+      await a.heartbeatConductor({ name: 'c1', ttlMs: 1000 });
+      await b.unregisterConductor('c2');
+      assert.deepEqual(
+        (await b.listConductors()).map((c) => [c.name, c.lastSeenAt]),
+        [['c1', time]],
+      );
+    });
+
+    it('notifies subscribers of every board about posts, claims, completions and abandons', async () => {
+      const [a, b] = await open(2);
+      assert.ok(a && b);
+      const seen: JobEvent[] = [];
+      const stop = new AbortController();
+      b.subscribe((event) => seen.push(event), { signal: stop.signal });
+      b.subscribe(
+        () => {
+          throw new Error('a broken listener is ignored');
+        },
+        { signal: stop.signal },
+      );
+      const job = await a.post(jobSpec('watched'));
+      const first = await claimOne(a, 'a');
+      await a.abandon(first.claim, { reason: 'retry' });
+      const second = await claimOne(a, 'a');
+      await a.consume(second.claim, { state: 'SUCCESS' });
+      await eventually(() => seen.length >= 5);
+      assert.deepEqual(
+        seen.map((e) => [e.type, e.jobId, e.jobName, e.state]),
+        [
+          ['posted', job.id, 'watched', 'UNCLAIMED'],
+          ['claimed', job.id, 'watched', 'CLAIMED'],
+          ['abandoned', job.id, 'watched', 'UNCLAIMED'],
+          ['claimed', job.id, 'watched', 'CLAIMED'],
+          ['completed', job.id, 'watched', 'COMPLETE'],
+        ],
+      );
+      stop.abort();
+      await a.post(jobSpec('unwatched'));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(seen.length, 5);
+    });
+
+    it('wakes a waiting claimer when a job is posted elsewhere, and stops on abort', async () => {
+      const [a, b] = await open(2);
+      assert.ok(a && b);
+      const waiting = b.claim({ owner: 'idle', ttlMs: 1000, waitMs: 8000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const job = await a.post(jobSpec('wake'));
+      const claimed = await waiting;
+      assert.equal(claimed?.job.id, job.id);
+      const stop = new AbortController();
+      const stopped = b.claim({ owner: 'idle', ttlMs: 1000, waitMs: 60_000, signal: stop.signal });
+      setTimeout(() => stop.abort(), 20);
+      assert.equal(await stopped, undefined);
+    });
+
+    it('times out or aborts a wait, and refuses to wait for a job that does not exist', async () => {
+      const board = await one();
+      const job = await board.post(jobSpec('slow'));
+      await rejectsWith(board.wait(job.id, { timeoutMs: 30 }), 'WAIT_TIMEOUT', /still UNCLAIMED/);
+      const stop = new AbortController();
+      const waiting = board.wait(job.id, { signal: stop.signal });
+      stop.abort(new Error('shutting down'));
+      await assert.rejects(waiting, /shutting down/);
+      await rejectsWith(board.wait('missing'), 'JOB_NOT_FOUND');
+    });
+
+    it('refuses values that JSON cannot hold, and malformed arguments, changing nothing', async () => {
+      const board = await one();
+      await rejectsWith(
+        board.post(jobSpec('bad', { store: { when: new Date() } as never })),
+        'NOT_SERIALIZABLE',
+        /store\.when is a Date/,
+      );
+      await rejectsWith(board.post(jobSpec('', {})), 'INVALID_ARGUMENT', /job name/);
+      await rejectsWith(
+        board.post(jobSpec('p', { priority: 1.5 })),
+        'INVALID_ARGUMENT',
+        /priority/,
+      );
+      await rejectsWith(board.claim({ owner: 'o', ttlMs: 0 }), 'INVALID_ARGUMENT', /ttlMs/);
+      assert.equal((await board.list()).items.length, 0);
+      await board.post(jobSpec('ok'));
+      const held = await claimOne(board, 'o');
+      await rejectsWith(
+        board.consume(held.claim, { state: 'DONE' as never }),
+        'INVALID_ARGUMENT',
+        /SUCCESS, REVERTED, FAILURE/,
+      );
+      await rejectsWith(
+        board.abandon(held.claim, { reason: 'x', maxAttempts: 0 }),
+        'INVALID_ARGUMENT',
+        /maxAttempts/,
+      );
+      assert.equal((await board.get(held.job.id))?.state, 'CLAIMED');
+    });
+
+    it('refuses use after close, and closes twice without error', async () => {
+      const board = await one();
+      await board.close();
+      await board.close();
+      await rejectsWith(board.post(jobSpec('late')), 'BOARD_CLOSED', /openJobBoard/);
+    });
+  });
+}
