@@ -132,8 +132,8 @@ async function linear(backend: Backend, n: number): Promise<void> {
     times.push(
       await timeMs(async () => {
         for (let i = 0; i < n; i++) {
-          await store.saveAtom(flow.id, atom(i, 'RUNNING'), lease);
-          await store.saveAtom(flow.id, atom(i, 'SUCCESS'), lease);
+          await store.saveAtoms(flow.id, [atom(i, 'RUNNING')], lease);
+          await store.saveAtoms(flow.id, [atom(i, 'SUCCESS')], lease);
         }
       }),
     );
@@ -154,7 +154,7 @@ async function linear(backend: Backend, n: number): Promise<void> {
 async function load(backend: Backend, n: number): Promise<void> {
   const { store, dispose } = await backend.open();
   const { flow, lease } = await newRun(store);
-  for (let i = 0; i < n; i++) await store.saveAtom(flow.id, atom(i, 'RUNNING'), lease);
+  for (let i = 0; i < n; i++) await store.saveAtoms(flow.id, [atom(i, 'RUNNING')], lease);
   const times: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     collectGarbage();

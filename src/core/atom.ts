@@ -55,6 +55,8 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
   readonly provides: ProvidesSpec<Out> | undefined;
   /** The symbols this atom publishes, derived from `provides`. */
   readonly providedSymbols: readonly string[];
+  /** Symbols this atom needs from producers or the store (injected arguments excluded). */
+  readonly requiredSymbols: readonly string[];
 
   constructor(options: AtomOptions<In> & { readonly provides?: ProvidesSpec<Out> | undefined }) {
     if (typeof options.name !== 'string' || options.name.length === 0) {
@@ -93,11 +95,7 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
       }
     }
     this.arguments = sources.map((s) => ({ ...s, symbol: rebind[s.arg] ?? s.arg }));
-  }
-
-  /** Symbols this atom needs from producers or the store (injected arguments excluded). */
-  get requiredSymbols(): readonly string[] {
-    return this.arguments
+    this.requiredSymbols = this.arguments
       .filter((a) => !a.optional && !(a.arg in this.injected))
       .map((a) => a.symbol);
   }

@@ -51,6 +51,8 @@ export interface CompiledGraph {
   readonly byName: ReadonlyMap<string, number>;
   /** Position of each node in one topological order of the whole graph. */
   readonly topoRank: Int32Array;
+  /** The nodes in that order. */
+  readonly topoOrder: readonly number[];
   readonly issues: readonly ValidationIssue[];
 }
 
@@ -176,10 +178,11 @@ export function compile(root: Flow): CompiledGraph {
   };
 
   const compiledRoot = compileFlow(root, undefined, -1);
-  return { root: compiledRoot, nodes, atoms, byName, topoRank: rankTopologically(nodes), issues };
+  const { rank, order } = rankTopologically(nodes);
+  return { root: compiledRoot, nodes, atoms, byName, topoRank: rank, topoOrder: order, issues };
 }
 
-function rankTopologically(nodes: readonly CompiledNode[]): Int32Array {
+function rankTopologically(nodes: readonly CompiledNode[]): { rank: Int32Array; order: number[] } {
   const rank = new Int32Array(nodes.length);
   const indegree = new Int32Array(nodes.length);
   for (const node of nodes) indegree[node.index] = node.predecessors.length;
@@ -193,5 +196,5 @@ function rankTopologically(nodes: readonly CompiledNode[]): Int32Array {
       if (indegree[next] === 0) queue.push(next);
     }
   }
-  return rank;
+  return { rank, order: queue };
 }

@@ -43,6 +43,8 @@ export class DurableRun {
   #lease: Lease | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #lost: ((error: unknown) => void) | undefined;
+  /** Atom writes not yet sent: the engine flushes them before any atom's code runs. */
+  #staged: AtomDetail[] = [];
 
   constructor(options: PersistenceOptions, runId: string, clock: Clock) {
     this.flowId = options.flowId ?? runId;
@@ -116,10 +118,19 @@ export class DurableRun {
     if (lease) await this.#options.store.releaseLease(lease).catch(() => undefined);
   }
 
-  saveAtom(record: AtomRecord): Promise<void> {
-    const detail = toDetail(record, this.#clock.now());
+  /** Queues the record's current state for the next {@link DurableRun.flush}. */
+  stage(record: AtomRecord): void {
+    this.#staged.push(toDetail(record, this.#clock.now()));
+  }
+
+  /** Writes the queued atom states in one batch; undefined when nothing is queued. */
+  flush(): Promise<void> | undefined {
+    if (this.#staged.length === 0) return undefined;
+    const batch = this.#staged;
+    this.#staged = [];
+    // A retried batch is safe to apply twice: every write in it repeats a state or a legal step.
     return this.#retrying(() =>
-      this.#options.store.saveAtom(this.flowId, detail, this.#requireLease()),
+      this.#options.store.saveAtoms(this.flowId, batch, this.#requireLease()),
     );
   }
 

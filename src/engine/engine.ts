@@ -119,7 +119,8 @@ export class Engine {
       reportError,
       flowState: () => this.#state,
       setFlowState: (to) => this.#setState(to),
-      saveAtom: durable ? (record) => durable.saveAtom(record) : () => undefined,
+      stage: durable ? (record) => durable.stage(record) : () => undefined,
+      flush: durable ? () => durable.flush() : () => undefined,
       unstorable: durable ? unstorable : () => undefined,
     };
   }
@@ -258,7 +259,7 @@ export class Engine {
         const from = record.state;
         clearAtomRecord(record);
         record.history = [];
-        await this.#context.saveAtom(record);
+        this.#context.stage(record);
         if (this.#bus.active) {
           this.#bus.emit({
             type: 'atom',
@@ -269,6 +270,7 @@ export class Engine {
           });
         }
       }
+      await this.#context.flush();
       if (this.#state !== 'PENDING') await this.#setState('PENDING');
     } finally {
       await this.#durable?.release();

@@ -34,6 +34,11 @@ export interface RunContext {
   setFlowState(to: FlowState): Promise<void> | undefined;
   /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
   unstorable(atom: string, value: unknown): Error | undefined;
-  /** Persists an atom record; undefined (nothing to wait for) without persistence. */
-  saveAtom(record: AtomRecord): Promise<void> | undefined;
+  /** Queues an atom record's state to be persisted (a no-op without persistence). */
+  stage(record: AtomRecord): void;
+  /**
+   * Persists what was staged, in one batch. The scheduler awaits it before any atom's code runs
+   * and before it waits for running atoms, so a result is on disk before its dependents start.
+   */
+  flush(): Promise<void> | undefined;
 }

@@ -47,7 +47,6 @@ export class Runner {
   readonly #ready: Heap;
   readonly #reverts: Heap;
   readonly #completions: Completion[] = [];
-  readonly #pendingWrites: Promise<void>[] = [];
   #completionHead = 0;
   #inflight = 0;
   #wake: (() => void) | undefined;
@@ -95,10 +94,7 @@ export class Runner {
 
   async #prepare(): Promise<void> {
     const { graph, records } = this.#ctx;
-    const order = Array.from(graph.nodes.keys()).sort(
-      (a, b) => (graph.topoRank[a] ?? 0) - (graph.topoRank[b] ?? 0),
-    );
-    for (const index of order) {
+    for (const index of graph.topoOrder) {
       const node = graph.nodes[index];
       if (!node) continue;
       let waiting = 0;
@@ -166,8 +162,12 @@ export class Runner {
       }
       this.#completions.length = 0;
       this.#completionHead = 0;
-      if (this.#pendingWrites.length > 0) await Promise.all(this.#pendingWrites.splice(0));
       await this.#startWork();
+      if (this.#completions.length > 0) continue;
+      // What finished is written before waiting on what still runs, so a crash while a long
+      // atom runs never loses the results of atoms that already finished.
+      const flushing = this.#ctx.flush();
+      if (flushing) await flushing;
       if (this.#completions.length > 0) continue;
       if (this.#inflight === 0) return;
       await new Promise<void>((resolve) => {
@@ -222,7 +222,9 @@ export class Runner {
     record.intention = 'EXECUTE';
     record.attempts++;
     this.#ctx.statistics.executed++;
-    await this.#ctx.saveAtom(record);
+    this.#ctx.stage(record);
+    const flushing = this.#ctx.flush();
+    if (flushing) await flushing;
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
     let inputs: Record<string, unknown>;
@@ -238,13 +240,17 @@ export class Runner {
       atom.kind === 'task'
         ? () => (atom as Task).execute(inputs, context.context)
         : () => (atom as Retry).execute(record.history, inputs, context.context);
-    this.#launch(index, 'execute', call, context.controller, (atom as Task).timeoutMs, delayMs);
+    this.#launch(index, 'execute', call, context.abort, (atom as Task).timeoutMs, delayMs);
   }
 
-  #atomContext(record: AtomRecord): { context: AtomContext; controller: AbortController } {
-    const controller = new AbortController();
+  /** The context handed to atom code. Its AbortController is made only when someone needs it. */
+  #atomContext(record: AtomRecord): { context: AtomContext; abort: (reason: unknown) => void } {
+    let controller: AbortController | undefined;
     const context: AtomContext = {
-      signal: controller.signal,
+      get signal() {
+        controller ??= new AbortController();
+        return controller.signal;
+      },
       attempt: record.attempts,
       idempotencyKey: `${this.#ctx.runId}:${record.atom.name}`,
       progress: (fraction, details) => {
@@ -253,14 +259,20 @@ export class Runner {
         this.#emitProgress(record, value, details);
       },
     };
-    return { context, controller };
+    return {
+      context,
+      abort: (reason) => {
+        controller ??= new AbortController();
+        controller.abort(reason);
+      },
+    };
   }
 
   #launch(
     index: number,
     phase: Completion['phase'],
     call: () => unknown,
-    controller: AbortController,
+    abort: (reason: unknown) => void,
     timeoutMs: number | undefined,
     delayMs: number,
   ): void {
@@ -283,7 +295,7 @@ export class Runner {
       return delayMs > 0 ? await call() : await value;
     };
     const name = (this.#ctx.records[index] as AtomRecord).atom.name;
-    withTimeout(settle(), timeoutMs, controller, this.#ctx, name).then(
+    withTimeout(settle(), timeoutMs, abort, this.#ctx, name).then(
       (result) => this.#deliver({ node: index, phase, ok: true, value: result }),
       (error: unknown) => this.#deliver({ node: index, phase, ok: false, value: error }),
     );
@@ -305,7 +317,7 @@ export class Runner {
       record.hasResult = false;
       this.#setState(record, 'FAILURE');
       this.#ctx.statistics.failed++;
-      await this.#ctx.saveAtom(record);
+      this.#ctx.stage(record);
       this.#emitAtom(record, 'RUNNING', { failure });
       await this.#onFailed(completion.node, failure);
       return;
@@ -318,7 +330,7 @@ export class Runner {
       record.history.push({ result: completion.value, failures: {} });
     this.#setState(record, 'SUCCESS');
     this.#ctx.statistics.succeeded++;
-    await this.#ctx.saveAtom(record);
+    this.#ctx.stage(record);
     this.#emitProgress(record, 1, undefined);
     this.#emitAtom(record, 'RUNNING', { result: completion.value });
     const scope = this.#scopeOf[completion.node];
@@ -360,10 +372,7 @@ export class Runner {
     this.#setState(record, 'IGNORE');
     record.intention = 'IGNORE';
     this.#ctx.statistics.ignored++;
-    // Ignoring happens inside a synchronous cascade; the loop awaits the write before it
-    // starts anything else.
-    const write = this.#ctx.saveAtom(record);
-    if (write) this.#pendingWrites.push(write);
+    this.#ctx.stage(record);
     this.#emitAtom(record, 'PENDING', undefined);
   }
 
@@ -421,7 +430,6 @@ export class Runner {
     );
     members.sort((a, b) => (graph.topoRank[b] ?? 0) - (graph.topoRank[a] ?? 0));
     const memberSet = new Set(members);
-    const writes: Promise<void>[] = [];
     for (const index of members) {
       this.#scopeOf[index] = scope;
       let live = 0;
@@ -435,18 +443,15 @@ export class Runner {
         record.intention !== 'REVERT'
       ) {
         record.intention = 'REVERT';
-        const write = this.#ctx.saveAtom(record);
-        if (write) writes.push(write);
+        this.#ctx.stage(record);
       }
       if (record && hasRun(record.state)) scope.live++;
     }
     if (resolution.kind === 'retry') {
       const retry = records[resolution.retry] as AtomRecord;
       retry.intention = 'RETRY';
-      const write = this.#ctx.saveAtom(retry);
-      if (write) writes.push(write);
+      this.#ctx.stage(retry);
     }
-    await Promise.all(writes);
     for (const index of members)
       if (records[index]?.state === 'REVERTING') this.#queueRevert(index);
     for (const index of members) this.#offerRevert(index);
@@ -484,11 +489,13 @@ export class Runner {
       return;
     const from = record.state;
     if (from !== 'REVERTING') this.#setState(record, 'REVERTING');
-    await this.#ctx.saveAtom(record);
+    this.#ctx.stage(record);
+    const flushing = this.#ctx.flush();
+    if (flushing) await flushing;
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
     const inputs = resolveInputs(this.#ctx, index, true);
-    const { context, controller } = this.#atomContext(record);
+    const { context, abort } = this.#atomContext(record);
     const { atom } = record;
     const call =
       atom.kind === 'task'
@@ -501,7 +508,7 @@ export class Runner {
               flowFailures: new Map(scope.failures),
             })
         : () => (atom as Retry).revert(record.history, inputs, context);
-    this.#launch(index, 'revert', call, controller, (atom as Task).timeoutMs, 0);
+    this.#launch(index, 'revert', call, abort, (atom as Task).timeoutMs, 0);
   }
 
   async #completeRevert(record: AtomRecord, completion: Completion): Promise<void> {
@@ -512,7 +519,7 @@ export class Runner {
       this.#setState(record, 'REVERT_FAILURE');
       this.#revertFailures.push(failure);
       this.#stopping = true;
-      await this.#ctx.saveAtom(record);
+      this.#ctx.stage(record);
       this.#emitAtom(record, 'REVERTING', { failure });
       return;
     }
@@ -523,7 +530,7 @@ export class Runner {
     if (record.atom.kind === 'retry') record.history = [];
     this.#setState(record, 'REVERTED');
     this.#ctx.statistics.reverted++;
-    await this.#ctx.saveAtom(record);
+    this.#ctx.stage(record);
     this.#emitProgress(record, 1, undefined);
     this.#emitAtom(record, 'REVERTING', { result: completion.value });
     scope.live--;
@@ -565,7 +572,7 @@ export class Runner {
     if (retry.state !== 'RETRYING') {
       this.#setState(retry, 'RETRYING');
       this.#ctx.statistics.retried++;
-      await this.#ctx.saveAtom(retry);
+      this.#ctx.stage(retry);
       this.#emitAtom(retry, 'SUCCESS', undefined);
     }
     this.#done[retryIndex] = 0;
@@ -579,7 +586,7 @@ export class Runner {
         const from = record.state;
         this.#setState(record, 'PENDING');
         clearAtomRecord(record);
-        await this.#ctx.saveAtom(record);
+        this.#ctx.stage(record);
         this.#emitAtom(record, from, undefined);
       }
     }
@@ -665,7 +672,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function withTimeout(
   work: Promise<unknown>,
   timeoutMs: number | undefined,
-  controller: AbortController,
+  abort: (reason: unknown) => void,
   ctx: RunContext,
   atom: string,
 ): Promise<unknown> {
@@ -675,7 +682,7 @@ function withTimeout(
     ctx.clock.sleep(timeoutMs, timer.signal).then(
       () => {
         const error = new TaskTimeoutError(atom, timeoutMs);
-        controller.abort(error);
+        abort(error);
         reject(error);
       },
       () => undefined,

@@ -81,11 +81,18 @@ export class GraphFlow extends Flow {
   protected externalRequirements(): Set<string> {
     const external = this.retryRequirements();
     const fromRetry = new Set(this.retry?.providedSymbols ?? []);
+    const providers = new Map<string, FlowChild[]>();
+    for (const child of this.children) {
+      for (const symbol of providedBy(child)) {
+        const list = providers.get(symbol);
+        if (list) list.push(child);
+        else providers.set(symbol, [child]);
+      }
+    }
     for (const child of this.children) {
       for (const symbol of requiredBy(child)) {
         if (fromRetry.has(symbol)) continue;
-        if (!this.children.some((other) => other !== child && providedBy(other).includes(symbol)))
-          external.add(symbol);
+        if (!(providers.get(symbol) ?? []).some((other) => other !== child)) external.add(symbol);
       }
     }
     return external;
@@ -117,11 +124,13 @@ function buildEdges(
       else providers.set(symbol, [index]);
     }
   });
-  const edges = new Map<string, GraphEdge>();
+  // Keyed by from * n + to: numbers hash faster than "from>to" strings on large graphs.
+  const n = children.length;
+  const edges = new Map<number, GraphEdge>();
   children.forEach((child, to) => {
     for (const symbol of requiredBy(child)) {
       for (const from of providers.get(symbol) ?? []) {
-        if (from !== to) edges.set(`${from}>${to}`, { from, to, decider: undefined, depth: 'ALL' });
+        if (from !== to) edges.set(from * n + to, { from, to, decider: undefined, depth: 'ALL' });
       }
     }
   });
@@ -150,7 +159,7 @@ function buildEdges(
         },
       ]);
     }
-    edges.set(`${from}>${to}`, {
+    edges.set(from * n + to, {
       from,
       to,
       decider: link.options.decider,

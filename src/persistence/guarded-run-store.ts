@@ -75,23 +75,27 @@ class GuardedRunStore implements RunStorage {
     this.#explain(outcome, lease, `save flow detail "${detail.id}"`, undefined);
   }
 
-  async saveAtom(flowId: string, detail: AtomDetail, lease: Lease): Promise<void> {
+  async saveAtoms(flowId: string, details: readonly AtomDetail[], lease: Lease): Promise<void> {
     this.#open();
     checkLeaseFor(lease, flowId);
-    requireId(detail.name, 'atom name');
-    if (
-      !ATOM_STATES.includes(detail.state) ||
-      (detail.kind !== 'task' && detail.kind !== 'retry')
-    ) {
-      throw invalidArgument(
-        `Atom "${detail.name}" of run "${flowId}" has kind ${JSON.stringify(detail.kind)} and state ${JSON.stringify(detail.state)}; the kind must be "task" or "retry" and the state one of ${ATOM_STATES.join(', ')}.`,
-        flowId,
-      );
-    }
-    checkRecord(detail, `atom "${detail.name}" of run "${flowId}"`, flowId);
-    const rule = atomWriteRule(detail.kind, detail.state);
-    const outcome = await this.#backend.writeAtom(flowId, detail, lease, rule);
-    this.#explain(outcome, lease, `save atom "${detail.name}" of run "${flowId}"`, detail);
+    if (details.length === 0) return;
+    const writes = details.map((detail) => {
+      requireId(detail.name, 'atom name');
+      if (
+        !ATOM_STATES.includes(detail.state) ||
+        (detail.kind !== 'task' && detail.kind !== 'retry')
+      ) {
+        throw invalidArgument(
+          `Atom "${detail.name}" of run "${flowId}" has kind ${JSON.stringify(detail.kind)} and state ${JSON.stringify(detail.state)}; the kind must be "task" or "retry" and the state one of ${ATOM_STATES.join(', ')}.`,
+          flowId,
+        );
+      }
+      checkRecord(detail, `atom "${detail.name}" of run "${flowId}"`, flowId);
+      return { detail, rule: atomWriteRule(detail.kind, detail.state) };
+    });
+    const outcome = await this.#backend.writeAtoms(flowId, writes, lease);
+    const atom = outcome.kind === 'illegal' ? details[outcome.index] : undefined;
+    this.#explain(outcome, lease, `save atoms of run "${flowId}"`, atom);
   }
 
   async acquireLease(flowId: string, owner: string, ttlMs: number): Promise<Lease> {

@@ -22,7 +22,11 @@ export interface RunStore {
   /** The flow detail and its atom details, or undefined when no run has that id. */
   loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined>;
   saveFlow(detail: FlowDetail, lease: Lease): Promise<void>;
-  saveAtom(flowId: string, detail: AtomDetail, lease: Lease): Promise<void>;
+  /**
+   * Writes atom details in order, all or none (one transaction): the engine batches the result
+   * of one atom with the intention of the next, so a step costs one commit.
+   */
+  saveAtoms(flowId: string, details: readonly AtomDetail[], lease: Lease): Promise<void>;
   /**
    * Takes the flow's lease for `owner`, with a token greater than any before. Refused with
    * `LEASE_HELD` while another owner's lease has not expired.

@@ -13,6 +13,12 @@ export interface AtomWriteRule {
   readonly create: boolean;
 }
 
+/** One atom write of a batch, with the states it may replace. */
+export interface AtomWrite {
+  readonly detail: AtomDetail;
+  readonly rule: AtomWriteRule;
+}
+
 /** Who holds a run's lease now, as a backend reports it after refusing a write. */
 export interface LeaseHolder {
   /** Undefined when nobody holds it (released, or never taken). */
@@ -26,7 +32,7 @@ export type WriteOutcome =
   | { readonly kind: 'written' }
   | { readonly kind: 'no-run' }
   | { readonly kind: 'fenced'; readonly holder: LeaseHolder }
-  | { readonly kind: 'illegal'; readonly from: AtomState | undefined };
+  | { readonly kind: 'illegal'; readonly from: AtomState | undefined; readonly index: number };
 
 /** What became of a lease request. */
 export type LeaseOutcome =
@@ -48,12 +54,8 @@ export type LeaseOutcome =
 export interface RunStoreBackend extends RunReader {
   ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
   writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome>;
-  writeAtom(
-    flowId: string,
-    detail: AtomDetail,
-    lease: Lease,
-    rule: AtomWriteRule,
-  ): Promise<WriteOutcome>;
+  /** Applies the writes in order in one transaction; on any refusal none of them lands. */
+  writeAtoms(flowId: string, writes: readonly AtomWrite[], lease: Lease): Promise<WriteOutcome>;
   /** Grants when nobody holds the lease or it expired at or before `now`; the token goes up by one. */
   acquireLease(request: {
     flowId: string;

@@ -194,12 +194,12 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
               const lease = await store.acquireLease(flow.id, 'engine-a', 10_000);
               for (const atom of atoms) {
                 for (const state of PATHS[atom.state])
-                  await store.saveAtom(
+                  await store.saveAtoms(
                     flow.id,
-                    atomDetail(atom.name, { kind: atom.kind, state }),
+                    [atomDetail(atom.name, { kind: atom.kind, state })],
                     lease,
                   );
-                await store.saveAtom(flow.id, atom, lease);
+                await store.saveAtoms(flow.id, [atom], lease);
               }
               assert.deepEqual(await store.loadRun(flow.id), { flow, atoms });
             },
@@ -211,9 +211,10 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
     it('loads atoms in the order they were first saved, and a save replaces the record', () =>
       withStore(async (store) => {
         const lease = await leased(store);
-        for (const name of ['c', 'a', 'b']) await store.saveAtom('run-1', atomDetail(name), lease);
+        for (const name of ['c', 'a', 'b'])
+          await store.saveAtoms('run-1', [atomDetail(name)], lease);
         const done = atomDetail('c', { state: 'RUNNING', progress: 0.5, attempts: 1 });
-        await store.saveAtom('run-1', done, lease);
+        await store.saveAtoms('run-1', [done], lease);
         const run = await store.loadRun('run-1');
         assert.deepEqual(run?.atoms, [done, atomDetail('a'), atomDetail('b')]);
       }));
@@ -294,7 +295,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
     it('lets another engine take an expired lease over and fences the old holder out', () =>
       withStore(async (store, clock) => {
         const old = await leased(store);
-        await store.saveAtom('run-1', atomDetail('a'), old);
+        await store.saveAtoms('run-1', [atomDetail('a')], old);
         clock.t += 5_000;
         await rejects(store.acquireLease('run-1', 'engine-b', 10_000), 'LEASE_HELD');
         await rejects(store.acquireLease('run-1', 'engine-a', 10_000), 'LEASE_HELD');
@@ -309,16 +310,16 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         });
         const before = await store.loadRun('run-1');
         await rejects(
-          store.saveAtom('run-1', atomDetail('a', { state: 'RUNNING' }), old),
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], old),
           'FENCED',
         );
-        await rejects(store.saveAtom('run-1', atomDetail('z'), old), 'FENCED');
+        await rejects(store.saveAtoms('run-1', [atomDetail('z')], old), 'FENCED');
         await rejects(store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), old), 'FENCED');
         await rejects(store.renewLease(old, 10_000), 'FENCED');
         await store.releaseLease(old);
         assert.deepEqual(await store.loadRun('run-1'), before);
         await rejects(store.acquireLease('run-1', 'engine-c', 10_000), 'LEASE_HELD');
-        await store.saveAtom('run-1', atomDetail('a', { state: 'RUNNING' }), taken);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], taken);
       }));
 
     it('renews a lease, and a released lease lets another engine in at once and writes no more', () =>
@@ -332,7 +333,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         await store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), renewed);
         await store.releaseLease(renewed);
         await store.releaseLease(renewed);
-        await rejects(store.saveAtom('run-1', atomDetail('a'), renewed), 'FENCED');
+        await rejects(store.saveAtoms('run-1', [atomDetail('a')], renewed), 'FENCED');
         const next = await store.acquireLease('run-1', 'engine-b', 10_000);
         assert.ok(next.token > renewed.token);
         assert.equal((await store.loadRun('run-1'))?.flow.state, 'RUNNING');
@@ -342,29 +343,29 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
       withStore(async (store) => {
         const lease = await leased(store);
         await rejects(
-          store.saveAtom('run-1', atomDetail('a', { state: 'SUCCESS' }), lease),
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'SUCCESS' })], lease),
           'ILLEGAL_TRANSITION',
         );
-        await store.saveAtom('run-1', atomDetail('a'), lease);
+        await store.saveAtoms('run-1', [atomDetail('a')], lease);
         await rejects(
-          store.saveAtom('run-1', atomDetail('a', { state: 'SUCCESS' }), lease),
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'SUCCESS' })], lease),
           'ILLEGAL_TRANSITION',
         );
         for (const state of ['RUNNING', 'RUNNING', 'SUCCESS', 'SUCCESS'] as const) {
-          await store.saveAtom('run-1', atomDetail('a', { state }), lease);
+          await store.saveAtoms('run-1', [atomDetail('a', { state })], lease);
         }
         await rejects(
-          store.saveAtom('run-1', atomDetail('a', { state: 'RETRYING' }), lease),
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'RETRYING' })], lease),
           'ILLEGAL_TRANSITION',
         );
         await rejects(
-          store.saveAtom('run-1', atomDetail('a', { state: 'RUNNING' }), lease),
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], lease),
           'ILLEGAL_TRANSITION',
         );
         assert.equal((await store.loadRun('run-1'))?.atoms[0]?.state, 'SUCCESS');
-        await store.saveAtom('run-1', atomDetail('a', { state: 'PENDING' }), lease);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'PENDING' })], lease);
         for (const state of ['RUNNING', 'SUCCESS', 'RETRYING', 'RUNNING'] as const) {
-          await store.saveAtom('run-1', atomDetail('r', { kind: 'retry', state }), lease);
+          await store.saveAtoms('run-1', [atomDetail('r', { kind: 'retry', state })], lease);
         }
       }));
 
@@ -373,7 +374,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         const lease = await leased(store);
         const result = { items: [1, 2, 3, { when: new Date(0) }] } as unknown as JsonValue;
         const error = await rejects(
-          store.saveAtom('run-1', atomDetail('a', { state: 'RUNNING', result }), lease),
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING', result })], lease),
           'NOT_SERIALIZABLE',
         );
         assert.match(error.message, /result\.items\[3\]\.when is a Date/);
@@ -394,9 +395,9 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
       withStore(async (store) => {
         const lease = await leased(store);
         await store.ensureFlow(BOOK, flowDetail('run-2'));
-        await rejects(store.saveAtom('run-2', atomDetail('a'), lease), 'INVALID_ARGUMENT');
+        await rejects(store.saveAtoms('run-2', [atomDetail('a')], lease), 'INVALID_ARGUMENT');
         await rejects(
-          store.saveAtom('missing', atomDetail('a'), { ...lease, flowId: 'missing' }),
+          store.saveAtoms('missing', [atomDetail('a')], { ...lease, flowId: 'missing' }),
           'RUN_NOT_FOUND',
         );
         await store.close();

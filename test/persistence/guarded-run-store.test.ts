@@ -37,9 +37,9 @@ describe('guarded run store', () => {
     await store.ensureFlow(book, flowDetail('run-1'));
     const lease = await store.acquireLease('run-1', 'engine-a', 1000);
     for (const state of ['RUNNING', 'SUCCESS'] as AtomState[])
-      await store.saveAtom('run-1', atomDetail('charge', { state }), lease);
+      await store.saveAtoms('run-1', [atomDetail('charge', { state })], lease);
     await assert.rejects(
-      store.saveAtom('run-1', atomDetail('charge', { state: 'REVERTED' }), lease),
+      store.saveAtoms('run-1', [atomDetail('charge', { state: 'REVERTED' })], lease),
       (error: unknown) => {
         assert.ok(isStorageError(error, 'ILLEGAL_TRANSITION'));
         assert.equal(
@@ -65,7 +65,7 @@ describe('guarded run store', () => {
     now = 1000;
     await store.acquireLease('run-1', 'engine-b', 1000);
     await assert.rejects(
-      store.saveAtom('run-1', atomDetail('a'), old),
+      store.saveAtoms('run-1', [atomDetail('a')], old),
       (error: unknown) =>
         isStorageError(error, 'FENCED') &&
         error.flowId === 'run-1' &&
@@ -94,7 +94,7 @@ describe('guarded run store', () => {
     const lease = await store.acquireLease('run-1', 'engine-a', 10);
     const bad = atomDetail('a', { state: 'DONE' as AtomState });
     await assert.rejects(
-      store.saveAtom('run-1', bad, lease),
+      store.saveAtoms('run-1', [bad], lease),
       (e: unknown) => isStorageError(e, 'INVALID_ARGUMENT') && /state "DONE"/.test(e.message),
     );
     await assert.rejects(store.listFlows({ states: ['FINISHED' as 'SUCCESS'] }), (e: unknown) =>

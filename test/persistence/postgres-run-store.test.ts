@@ -100,7 +100,7 @@ describe('PostgreSQL run store', { skip }, () => {
     await admin.connect();
     const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     // Settled into a value at once, so its rejection is handled before the kill lands.
-    const writing = store.saveAtom('run-1', atomDetail('a'), lease).then(
+    const writing = store.saveAtoms('run-1', [atomDetail('a')], lease).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -111,10 +111,10 @@ describe('PostgreSQL run store', { skip }, () => {
     if (failed !== undefined)
       assert.ok(isStorageError(failed, 'STORAGE_UNAVAILABLE') && failed.retryable, String(failed));
     await store
-      .saveAtom('run-1', atomDetail('a', { state: 'RUNNING' }), lease)
+      .saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], lease)
       .catch(async (error: unknown) => {
         assert.ok(isStorageError(error, 'STORAGE_UNAVAILABLE'), String(error));
-        await store.saveAtom('run-1', atomDetail('a', { state: 'RUNNING' }), lease);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], lease);
       });
     assert.equal((await store.loadRun('run-1'))?.atoms[0]?.state, 'RUNNING');
     await store.close();

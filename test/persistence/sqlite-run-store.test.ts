@@ -76,7 +76,7 @@ describe('SQLite run store', () => {
     const first = createSqliteRunStore({ path });
     await first.ensureFlow(book, flowDetail('run-1'));
     const lease = await first.acquireLease('run-1', 'engine-a', 60_000);
-    await first.saveAtom('run-1', atomDetail('a', { state: 'RUNNING', attempts: 1 }), lease);
+    await first.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING', attempts: 1 })], lease);
     await first.close();
     const second = createSqliteRunStore({ path });
     assert.deepEqual((await second.loadRun('run-1'))?.atoms, [

@@ -5,7 +5,7 @@ import { decodeCursor, FINISHED_FLOW_STATES, isAfter, pageLimit, toPage } from '
 import type { FlowQuery, Lease, Page } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import type {
-  AtomWriteRule,
+  AtomWrite,
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,
@@ -80,19 +80,24 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
     return { kind: 'written' };
   }
 
-  async writeAtom(
+  async writeAtoms(
     flowId: string,
-    detail: AtomDetail,
+    writes: readonly AtomWrite[],
     lease: Lease,
-    rule: AtomWriteRule,
   ): Promise<WriteOutcome> {
     const flow = this.#flows.get(flowId);
     const refusal = fenceCheck(flow, lease);
     if (refusal !== undefined || flow === undefined) return refusal ?? { kind: 'no-run' };
-    const stored = flow.atoms.get(detail.name);
-    const allowed = stored === undefined ? rule.create : rule.from.includes(stored.state);
-    if (!allowed) return { kind: 'illegal', from: stored?.state };
-    flow.atoms.set(detail.name, { state: detail.state, text: encodeRecord(detail) });
+    // Check the whole batch against the states it moves through before writing any of it.
+    const states = new Map<string, AtomDetail['state']>();
+    for (const [index, { detail, rule }] of writes.entries()) {
+      const current = states.get(detail.name) ?? flow.atoms.get(detail.name)?.state;
+      const allowed = current === undefined ? rule.create : rule.from.includes(current);
+      if (!allowed) return { kind: 'illegal', from: current, index };
+      states.set(detail.name, detail.state);
+    }
+    for (const { detail } of writes)
+      flow.atoms.set(detail.name, { state: detail.state, text: encodeRecord(detail) });
     return { kind: 'written' };
   }
 

@@ -5,7 +5,7 @@ import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, toPage } from '../paging
 import type { FlowQuery, Lease, Page } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import type {
-  AtomWriteRule,
+  AtomWrite,
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,
@@ -108,13 +108,12 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
     return (await this.#refusal(detail.id, lease)) ?? { kind: 'no-run' };
   }
 
-  async writeAtom(
+  async writeAtoms(
     flowId: string,
-    detail: AtomDetail,
+    writes: readonly AtomWrite[],
     lease: Lease,
-    rule: AtomWriteRule,
   ): Promise<WriteOutcome> {
-    const params = [
+    const paramsOf = ({ detail, rule }: AtomWrite): Params => [
       flowId,
       lease.token,
       lease.owner,
@@ -124,14 +123,59 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
       rule.create,
       rule.from,
     ];
-    if ((await this.#execute(this.#sql.upsertAtom, params)) === 1) return { kind: 'written' };
+    // One write needs no transaction: the statement is atomic and costs one round trip.
+    const [only] = writes;
+    if (writes.length === 1 && only) {
+      if ((await this.#execute(this.#sql.upsertAtom, paramsOf(only))) === 1)
+        return { kind: 'written' };
+      return this.#atomRefusal(flowId, lease, writes, 0);
+    }
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw toPostgresStorageError(error, this.#schema);
+    }
+    let failedAt: number | undefined;
+    try {
+      await client.query('BEGIN');
+      for (const [index, write] of writes.entries()) {
+        const { name, text } = this.#sql.upsertAtom;
+        const result = await client.query({ name, text, values: [...paramsOf(write)] });
+        if (result.rowCount !== 1) {
+          failedAt = index;
+          break;
+        }
+      }
+      await client.query(failedAt === undefined ? 'COMMIT' : 'ROLLBACK');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw toPostgresStorageError(error, this.#schema);
+    } finally {
+      client.release();
+    }
+    return failedAt === undefined
+      ? { kind: 'written' }
+      : this.#atomRefusal(flowId, lease, writes, failedAt);
+  }
+
+  /** Why write `index` of a batch was refused: the lease, or the state the atom was in. */
+  async #atomRefusal(
+    flowId: string,
+    lease: Lease,
+    writes: readonly AtomWrite[],
+    index: number,
+  ): Promise<WriteOutcome> {
     const refusal = await this.#refusal(flowId, lease);
     if (refusal !== undefined) return refusal;
+    const name = writes[index]?.detail.name ?? '';
+    const earlier = writes.slice(0, index).findLast((write) => write.detail.name === name);
+    if (earlier) return { kind: 'illegal', from: earlier.detail.state, index };
     const [atom] = await this.#query<{ state: AtomDetail['state'] }>(this.#sql.selectAtomState, [
       flowId,
-      detail.name,
+      name,
     ]);
-    return { kind: 'illegal', from: atom?.state };
+    return { kind: 'illegal', from: atom?.state, index };
   }
 
   async acquireLease(request: {
