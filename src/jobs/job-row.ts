@@ -66,7 +66,8 @@ export function jobFromRow(row: JobRow): Job {
     leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
     token: Number(row.token),
     attempts: Number(row.attempts),
-    outcome: row.outcome === null ? null : (parseJson(row.outcome, row.id, 'outcome') as JobOutcome),
+    outcome:
+      row.outcome === null ? null : (parseJson(row.outcome, row.id, 'outcome') as JobOutcome),
     deadLetterReason: row.dead_letter_reason,
   };
 }
