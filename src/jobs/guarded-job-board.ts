@@ -113,7 +113,7 @@ class GuardedJobBoard implements JobBoard {
     // Timeouts are real durations, measured on the monotonic clock, not on the board's `now`.
     const started = performance.now();
     // Subscribed before the first read, so a completion between the two is not missed.
-    const wake = new WakeUp(this.#subscribeRaw, (event) => event.jobId === jobId);
+    const wake = await WakeUp.open(this.#subscribeRaw, (event) => event.jobId === jobId);
     try {
       for (;;) {
         options.signal?.throwIfAborted();
@@ -151,7 +151,7 @@ class GuardedJobBoard implements JobBoard {
     };
     if (waitMs === 0 || options.signal?.aborted) return attempt();
     const started = performance.now();
-    const wake = new WakeUp(
+    const wake = await WakeUp.open(
       this.#subscribeRaw,
       (event) =>
         event.type === 'posted' || (event.type === 'abandoned' && event.state === 'UNCLAIMED'),
@@ -257,10 +257,13 @@ class GuardedJobBoard implements JobBoard {
     }
   }
 
-  subscribe(listener: (event: JobEvent) => void, options: SubscribeOptions = {}): () => void {
+  async subscribe(
+    listener: (event: JobEvent) => void,
+    options: SubscribeOptions = {},
+  ): Promise<() => void> {
     this.#open();
     if (options.signal?.aborted) return () => {};
-    const unsubscribe = this.#subscribeRaw((event) => {
+    const unsubscribe = await this.#subscribeRaw((event) => {
       try {
         listener(event);
       } catch {
@@ -281,7 +284,7 @@ class GuardedJobBoard implements JobBoard {
     await this.#backend.close();
   }
 
-  readonly #subscribeRaw = (listener: (event: JobEvent) => void): (() => void) =>
+  readonly #subscribeRaw = (listener: (event: JobEvent) => void): Promise<() => void> =>
     this.#backend.subscribe(listener);
 
   #open(): void {

@@ -58,7 +58,10 @@ export interface JobBoardBackend {
   heartbeatConductor(conductor: ConductorInfo): Promise<void>;
   unregisterConductor(name: string): Promise<void>;
   listConductors(now: number): Promise<ConductorInfo[]>;
-  /** Delivers events from every process sharing the board; returns the unsubscribe function. */
-  subscribe(listener: (event: JobEvent) => void): () => void;
+  /**
+   * Delivers events from every process sharing the board; resolves, with the unsubscribe
+   * function, once every later event will be delivered.
+   */
+  subscribe(listener: (event: JobEvent) => void): Promise<() => void>;
   close(): Promise<void>;
 }

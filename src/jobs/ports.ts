@@ -128,11 +128,12 @@ export interface SubscribeOptions {
 /** Changes on the board as they happen, from every process sharing it. */
 export interface JobEvents {
   /**
-   * Calls `listener` for each event from now on, until the returned function is called or
-   * the signal aborts. A listener that throws is ignored. Delivery is best effort (a dropped
-   * connection may lose events), so use events to wake up and re-read, not as the record.
+   * Calls `listener` for each event from every process, until the returned function is called
+   * or the signal aborts; resolves once listening, so every later change is delivered. A
+   * listener that throws is ignored. Delivery is best effort (a dropped connection may lose
+   * events), so use events to wake up and re-read, not as the record.
    */
-  subscribe(listener: (event: JobEvent) => void, options?: SubscribeOptions): () => void;
+  subscribe(listener: (event: JobEvent) => void, options?: SubscribeOptions): Promise<() => void>;
 }
 
 /** Every role at once, as `openJobBoard` returns it. */

@@ -9,7 +9,7 @@ export type WakeReason = 'event' | 'timer' | 'aborted';
  * next sleep), so a wake-up is never missed: the usual lost-wake-up race of check-then-sleep.
  *
  * @example
- * const wake = new WakeUp(backend.subscribe.bind(backend), (e) => e.type === 'posted');
+ * const wake = await WakeUp.open((l) => backend.subscribe(l), (e) => e.type === 'posted');
  * try {
  *   while ((await tryClaim()) === undefined) await wake.next(1000, signal);
  * } finally {
@@ -17,19 +17,22 @@ export type WakeReason = 'event' | 'timer' | 'aborted';
  * }
  */
 export class WakeUp {
-  readonly #unsubscribe: () => void;
+  #unsubscribe: () => void = () => {};
   #pending = false;
   #resolve: ((reason: WakeReason) => void) | undefined;
 
-  constructor(
-    subscribe: (listener: (event: JobEvent) => void) => () => void,
+  /** Subscribes; resolves once the backend delivers every later event. */
+  static async open(
+    subscribe: (listener: (event: JobEvent) => void) => Promise<() => void>,
     matches: (event: JobEvent) => boolean,
-  ) {
-    this.#unsubscribe = subscribe((event) => {
+  ): Promise<WakeUp> {
+    const wake = new WakeUp();
+    wake.#unsubscribe = await subscribe((event) => {
       if (!matches(event)) return;
-      if (this.#resolve === undefined) this.#pending = true;
-      else this.#resolve('event');
+      if (wake.#resolve === undefined) wake.#pending = true;
+      else wake.#resolve('event');
     });
+    return wake;
   }
 
   /** Resolves with why it woke: a matching event (possibly latched earlier), `ms` passing, or an abort. */

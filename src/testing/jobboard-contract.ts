@@ -378,8 +378,8 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       assert.ok(a && b);
       const seen: JobEvent[] = [];
       const stop = new AbortController();
-      b.subscribe((event) => seen.push(event), { signal: stop.signal });
-      b.subscribe(
+      await b.subscribe((event) => seen.push(event), { signal: stop.signal });
+      await b.subscribe(
         () => {
           throw new Error('a broken listener is ignored');
         },

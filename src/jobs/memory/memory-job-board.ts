@@ -160,7 +160,7 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  subscribe(listener: (event: JobEvent) => void): () => void {
+  async subscribe(listener: (event: JobEvent) => void): Promise<() => void> {
     // Wrapped, so subscribing the same function twice gives two independent subscriptions.
     const wrapped = (event: JobEvent): void => listener(event);
     this.#state.listeners.add(wrapped);

@@ -203,7 +203,7 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
     );
   }
 
-  subscribe(listener: (event: JobEvent) => void): () => void {
+  async subscribe(listener: (event: JobEvent) => void): Promise<() => void> {
     const wrapped = (event: JobEvent): void => listener(event);
     if (this.#listeners.size === 0) {
       this.#lastSeq = this.#read(() => (this.#sql.lastEvent.get() as { seq: number }).seq);

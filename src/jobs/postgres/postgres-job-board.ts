@@ -1,0 +1,262 @@
+import pg from 'pg';
+import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
+import type {
+  ClaimWriteOutcome,
+  JobBoardBackend,
+  PostOutcome,
+  TrashOutcome,
+} from '../job-board-backend.ts';
+import { JobBoardError } from '../job-board-error.ts';
+import { decodeJobCursor, toJobPage } from '../job-paging.ts';
+import {
+  type ConductorRow,
+  conductorFromRow,
+  type JobRow,
+  jobFromRow,
+  jobParams,
+} from '../job-row.ts';
+import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from '../model.ts';
+import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
+import { toPostgresJobBoardError } from './postgres-job-errors.ts';
+import { PostgresJobListener } from './postgres-job-listener.ts';
+import { preparePostgresJobSchema, quoteIdentifier } from './postgres-job-schema.ts';
+import {
+  type NamedStatement,
+  type PostgresJobStatements,
+  postgresJobStatements,
+} from './postgres-job-statements.ts';
+
+/** Options of {@link openPostgresJobBoard}: a pool you own, or a URL to make one from. */
+export type PostgresJobBoardOptions = JobBoardOptions & {
+  /** The schema holding the jobboard tables; created when missing. Default `public`. */
+  readonly schema?: string;
+} & (
+    | {
+        /**
+         * A pool you created; `close()` leaves it open. Subscribing holds one of its
+         * connections for LISTEN until the board closes. Give it an 'error' listener.
+         */
+        readonly pool: pg.Pool;
+      }
+    | {
+        /** `postgres://user@host:5432/db`; the board owns the pool and ends it on `close()`. */
+        readonly url: string;
+        /** Connections in the pool made from the URL (one is kept for LISTEN). Default 10. */
+        readonly maxConnections?: number;
+      }
+  );
+
+type Param = string | number | null;
+
+/**
+ * The jobboard for several machines: jobs in a PostgreSQL table. A claim is one statement
+ * that takes the best claimable row with `FOR UPDATE SKIP LOCKED`, so concurrent claimers
+ * never wait on each other and never get the same job. Every change that matters to others is
+ * announced with NOTIFY in the same statement (sent at commit), so idle claimers LISTENing on
+ * the board's channel wake at once instead of polling.
+ */
+export class PostgresJobBoardBackend implements JobBoardBackend {
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #schema: string;
+  readonly #sql: PostgresJobStatements;
+  readonly #listener: PostgresJobListener;
+
+  constructor(options: { pool: pg.Pool; ownsPool: boolean; schema: string }) {
+    this.#pool = options.pool;
+    this.#ownsPool = options.ownsPool;
+    this.#schema = options.schema;
+    this.#sql = postgresJobStatements(options.schema);
+    this.#listener = new PostgresJobListener({
+      pool: options.pool,
+      channel: this.#sql.channel,
+      schema: options.schema,
+    });
+  }
+
+  async post(job: Job): Promise<PostOutcome> {
+    const p = jobParams(job);
+    const params = [
+      p.id,
+      p.name,
+      p.flowName,
+      p.flowVersion,
+      p.store,
+      p.priority,
+      p.idempotencyKey,
+      p.createdAt,
+      p.updatedAt,
+      p.state,
+      this.#sql.channel,
+    ] as Param[];
+    const [row] = await this.#query<JobRow>(this.#sql.insertJob, params);
+    if (row !== undefined) return { kind: 'posted', job: jobFromRow(row) };
+    // A concurrent poster's row is invisible to the insert's snapshot; this read sees it.
+    const [existing] = await this.#query<JobRow>(this.#sql.selectByKey, [job.idempotencyKey]);
+    if (existing === undefined) {
+      throw new JobBoardError(
+        'BOARD_UNAVAILABLE',
+        `Posting job "${job.name}" with idempotency key "${job.idempotencyKey}" collided with a job that was trashed at the same moment; post it again.`,
+      );
+    }
+    return { kind: 'existing', job: jobFromRow(existing) };
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const [row] = await this.#query<JobRow>(this.#sql.selectJob, [jobId]);
+    return row === undefined ? undefined : jobFromRow(row);
+  }
+
+  async claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined> {
+    const params = [request.owner, request.now, request.now + request.ttlMs, this.#sql.channel];
+    const [row] = await this.#query<JobRow>(this.#sql.claim, params);
+    return row === undefined ? undefined : jobFromRow(row);
+  }
+
+  async extend(request: {
+    claim: JobClaim;
+    ttlMs: number;
+    now: number;
+  }): Promise<ClaimWriteOutcome> {
+    const { claim } = request;
+    return this.#claimWrite(claim, this.#sql.extend, [request.now + request.ttlMs, request.now]);
+  }
+
+  async consume(request: {
+    claim: JobClaim;
+    outcome: JobOutcome;
+    now: number;
+  }): Promise<ClaimWriteOutcome> {
+    const outcome = JSON.stringify(request.outcome);
+    return this.#claimWrite(request.claim, this.#sql.consume, [
+      outcome,
+      request.now,
+      this.#sql.channel,
+    ]);
+  }
+
+  async abandon(request: {
+    claim: JobClaim;
+    reason: string;
+    maxAttempts: number | undefined;
+    now: number;
+  }): Promise<ClaimWriteOutcome> {
+    return this.#claimWrite(request.claim, this.#sql.abandon, [
+      request.now,
+      request.maxAttempts ?? null,
+      request.reason,
+      this.#sql.channel,
+    ]);
+  }
+
+  async trash(request: { jobId: string; now: number }): Promise<TrashOutcome> {
+    const params = [request.jobId, request.now, this.#sql.channel];
+    const [row] = await this.#query<JobRow>(this.#sql.trash, params);
+    if (row !== undefined) return { kind: 'trashed' };
+    const job = await this.get(request.jobId);
+    return job === undefined ? { kind: 'no-job' } : { kind: 'claimed', job };
+  }
+
+  async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
+    const after = decodeJobCursor(query.after);
+    const params: (Param | readonly string[])[] = [
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      query.limit + 1,
+    ];
+    const where = ['($2::text IS NULL OR created_at > $1 OR (created_at = $1 AND id > $2))'];
+    const add = (clause: (n: string) => string, value: string | readonly string[]): void => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (query.name !== undefined) add((n) => `name = ${n}`, query.name);
+    if (query.owner !== undefined) add((n) => `owner = ${n}`, query.owner);
+    if (query.states !== undefined) add((n) => `state = ANY(${n}::text[])`, query.states);
+    const text = `SELECT * FROM ${quoteIdentifier(this.#schema)}.taskflow_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT $3`;
+    const rows = await this.#query<JobRow>(this.#sql.named(text), params);
+    return toJobPage(rows.map(jobFromRow), query.limit);
+  }
+
+  async heartbeatConductor(conductor: ConductorInfo): Promise<void> {
+    const { name, lastSeenAt, expiresAt } = conductor;
+    const meta = JSON.stringify(conductor.meta);
+    await this.#query(this.#sql.upsertConductor, [name, lastSeenAt, expiresAt, meta]);
+  }
+
+  async unregisterConductor(name: string): Promise<void> {
+    await this.#query(this.#sql.deleteConductor, [name]);
+  }
+
+  async listConductors(now: number): Promise<ConductorInfo[]> {
+    const rows = await this.#query<ConductorRow>(this.#sql.liveConductors, [now]);
+    return rows.map(conductorFromRow);
+  }
+
+  subscribe(listener: (event: JobEvent) => void): Promise<() => void> {
+    return this.#listener.add(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.#listener.close();
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  async #claimWrite(
+    claim: JobClaim,
+    statement: NamedStatement,
+    rest: readonly Param[],
+  ): Promise<ClaimWriteOutcome> {
+    const [row] = await this.#query<JobRow>(statement, [
+      claim.jobId,
+      claim.token,
+      claim.owner,
+      ...rest,
+    ]);
+    if (row !== undefined) return { kind: 'written', job: jobFromRow(row) };
+    const job = await this.get(claim.jobId);
+    return job === undefined ? { kind: 'no-job' } : { kind: 'fenced', job };
+  }
+
+  async #query<R extends object>(
+    statement: NamedStatement,
+    values: readonly (Param | readonly string[])[],
+  ): Promise<R[]> {
+    try {
+      const result = await this.#pool.query<R>({ ...statement, values: [...values] });
+      return result.rows;
+    } catch (error) {
+      throw toPostgresJobBoardError(error, this.#schema);
+    }
+  }
+}
+
+/**
+ * Opens a jobboard in PostgreSQL, creating or migrating its tables first (under an advisory
+ * lock). The schema may be the run store's: each keeps its own version table.
+ *
+ * @example
+ * const board = await openPostgresJobBoard({ url: 'postgres://app@db:5432/app', schema: 'taskflow' });
+ * const claimed = await board.claim({ owner: 'conductor-1', ttlMs: 30_000, waitMs: 10_000 });
+ */
+export async function openPostgresJobBoard(options: PostgresJobBoardOptions): Promise<JobBoard> {
+  const schema = options.schema ?? 'public';
+  if (schema.length === 0) {
+    throw new JobBoardError(
+      'INVALID_ARGUMENT',
+      'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
+    );
+  }
+  const owned = 'url' in options;
+  const pool = owned
+    ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 })
+    : options.pool;
+  // Without a listener, an idle connection dropped by the server would crash the process.
+  if (owned) pool.on('error', () => {});
+  try {
+    await preparePostgresJobSchema(pool, schema);
+  } catch (error) {
+    if (owned) await pool.end();
+    throw toPostgresJobBoardError(error, schema);
+  }
+  return guardJobBoard(new PostgresJobBoardBackend({ pool, ownsPool: owned, schema }), options);
+}
