@@ -60,7 +60,7 @@ type Compiled = Pick<RunContext, 'graph' | 'providers' | 'argumentProviders'> & 
 /** What a run that did not fail returns. */
 export interface RunResult {
   readonly state: Extract<FlowState, 'SUCCESS' | 'SUSPENDED'>;
-  /** Every symbol the flow provides, as visible at its end. */
+  /** Every symbol the flow provides, as visible when first read (computed on demand: large flows pay only if asked). */
   readonly outputs: Record<string, unknown>;
 }
 
@@ -196,7 +196,7 @@ export class Engine {
       );
     this.compile();
     await this.#attach();
-    if (this.#state === 'SUCCESS') return { state: 'SUCCESS', outputs: this.outputs() };
+    if (this.#state === 'SUCCESS') return this.#result('SUCCESS');
     if (this.#state === 'REVERTED') await this.reset();
     const started = performance.now();
     const runner = new Runner({
@@ -216,7 +216,7 @@ export class Engine {
       if (this.#leaseLost !== undefined) throw this.#leaseLost;
       await this.#setState(end.state);
       if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
-      return { state: end.state, outputs: this.outputs() };
+      return this.#result(end.state);
     } finally {
       this.#runner = undefined;
       await this.#durable?.release();
@@ -309,6 +309,20 @@ export class Engine {
       }
     }
     return outputs;
+  }
+
+  #result(state: RunResult['state']): RunResult {
+    let outputs: Record<string, unknown> | undefined;
+    const read = (): Record<string, unknown> => {
+      outputs ??= this.outputs();
+      return outputs;
+    };
+    return {
+      state,
+      get outputs() {
+        return read();
+      },
+    };
   }
 
   #records(): AtomRecord[] {

@@ -24,19 +24,23 @@ export function resolveInputs(
   const record = ctx.records[index];
   if (!record) return {};
   const { atom } = record;
-  const inputs: Record<string, unknown> = {};
+  // Argument names vary from atom to atom; a prototype-less object avoids building a hidden
+  // class per distinct set of names, which dominated large graph runs.
+  const inputs: Record<string, unknown> = Object.create(null);
   const nearest = ctx.argumentProviders[index];
-  atom.arguments.forEach((arg, i) => {
-    if (Object.hasOwn(atom.injected, arg.arg)) {
-      inputs[arg.arg] = atom.injected[arg.arg];
-      return;
+  const { arguments: args, injected } = atom;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as (typeof args)[number];
+    if (Object.hasOwn(injected, arg.arg)) {
+      inputs[arg.arg] = injected[arg.arg];
+      continue;
     }
     const found = lookup(ctx, index, arg.symbol, nearest?.[i]);
     if (found) inputs[arg.arg] = found.value;
     else if (Object.hasOwn(ctx.store, arg.symbol)) inputs[arg.arg] = ctx.store[arg.symbol];
     else if (arg.optional) inputs[arg.arg] = arg.defaultValue;
     else if (!lenient) throw new MissingInputError(atom.name, arg.symbol);
-  });
+  }
   return inputs;
 }
 

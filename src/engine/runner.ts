@@ -1,8 +1,9 @@
 import { TaskFlowError, TaskTimeoutError } from '../core/errors.ts';
-import { Failure } from '../core/failure.ts';
+import { Failure, type JsonValue } from '../core/failure.ts';
 import type { Retry } from '../core/retry.ts';
 import { type AtomState, hasRun, isLegalAtomTransition } from '../core/states.ts';
-import type { AtomContext, Task } from '../core/task.ts';
+import type { Task } from '../core/task.ts';
+import { LiveAtomContext, LiveRevertContext } from './atom-context.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 import type { CompiledFlow } from './compile.ts';
 import { ignoredBy } from './deciders.ts';
@@ -59,6 +60,11 @@ export class Runner {
   readonly #revertFailures: Failure[] = [];
   readonly #scopes = new Set<ActiveScope>();
   #revertStartedAt: number | undefined;
+  readonly #progressSink = (
+    record: AtomRecord,
+    progress: number,
+    details: JsonValue | undefined,
+  ): void => this.#emitProgress(record, progress, details);
 
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
@@ -235,44 +241,19 @@ export class Runner {
       this.#deliver({ node: index, phase: 'execute', ok: false, value: error });
       return;
     }
-    const context = this.#atomContext(record);
+    const context = new LiveAtomContext(record, this.#ctx.runId, this.#progressSink);
     const call =
       atom.kind === 'task'
-        ? () => (atom as Task).execute(inputs, context.context)
-        : () => (atom as Retry).execute(record.history, inputs, context.context);
-    this.#launch(index, 'execute', call, context.abort, (atom as Task).timeoutMs, delayMs);
-  }
-
-  /** The context handed to atom code. Its AbortController is made only when someone needs it. */
-  #atomContext(record: AtomRecord): { context: AtomContext; abort: (reason: unknown) => void } {
-    let controller: AbortController | undefined;
-    const context: AtomContext = {
-      get signal() {
-        controller ??= new AbortController();
-        return controller.signal;
-      },
-      attempt: record.attempts,
-      idempotencyKey: `${this.#ctx.runId}:${record.atom.name}`,
-      progress: (fraction, details) => {
-        const value = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-        record.progress = value;
-        this.#emitProgress(record, value, details);
-      },
-    };
-    return {
-      context,
-      abort: (reason) => {
-        controller ??= new AbortController();
-        controller.abort(reason);
-      },
-    };
+        ? () => (atom as Task).execute(inputs, context)
+        : () => (atom as Retry).execute(record.history, inputs, context);
+    this.#launch(index, 'execute', call, context, (atom as Task).timeoutMs, delayMs);
   }
 
   #launch(
     index: number,
     phase: Completion['phase'],
     call: () => unknown,
-    abort: (reason: unknown) => void,
+    context: LiveAtomContext,
     timeoutMs: number | undefined,
     delayMs: number,
   ): void {
@@ -295,7 +276,7 @@ export class Runner {
       return delayMs > 0 ? await call() : await value;
     };
     const name = (this.#ctx.records[index] as AtomRecord).atom.name;
-    withTimeout(settle(), timeoutMs, abort, this.#ctx, name).then(
+    withTimeout(settle(), timeoutMs, context, this.#ctx, name).then(
       (result) => this.#deliver({ node: index, phase, ok: true, value: result }),
       (error: unknown) => this.#deliver({ node: index, phase, ok: false, value: error }),
     );
@@ -495,20 +476,18 @@ export class Runner {
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
     const inputs = resolveInputs(this.#ctx, index, true);
-    const { context, abort } = this.#atomContext(record);
     const { atom } = record;
+    const context = new LiveRevertContext(
+      record,
+      this.#ctx.runId,
+      this.#progressSink,
+      new Map(scope.failures),
+    );
     const call =
       atom.kind === 'task'
-        ? () =>
-            (atom as Task).revert(inputs, {
-              ...context,
-              outcome: record.failure
-                ? { ok: false, failure: record.failure }
-                : { ok: true, result: record.result },
-              flowFailures: new Map(scope.failures),
-            })
+        ? () => (atom as Task).revert(inputs, context)
         : () => (atom as Retry).revert(record.history, inputs, context);
-    this.#launch(index, 'revert', call, abort, (atom as Task).timeoutMs, 0);
+    this.#launch(index, 'revert', call, context, (atom as Task).timeoutMs, 0);
   }
 
   async #completeRevert(record: AtomRecord, completion: Completion): Promise<void> {
@@ -632,11 +611,7 @@ export class Runner {
     });
   }
 
-  #emitProgress(
-    record: AtomRecord,
-    progress: number,
-    details: Parameters<AtomContext['progress']>[1],
-  ): void {
+  #emitProgress(record: AtomRecord, progress: number, details: JsonValue | undefined): void {
     if (!this.#ctx.bus.active) return;
     this.#ctx.bus.emit({
       type: 'progress',
@@ -672,7 +647,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function withTimeout(
   work: Promise<unknown>,
   timeoutMs: number | undefined,
-  abort: (reason: unknown) => void,
+  context: LiveAtomContext,
   ctx: RunContext,
   atom: string,
 ): Promise<unknown> {
@@ -682,7 +657,7 @@ function withTimeout(
     ctx.clock.sleep(timeoutMs, timer.signal).then(
       () => {
         const error = new TaskTimeoutError(atom, timeoutMs);
-        abort(error);
+        context.abort(error);
         reject(error);
       },
       () => undefined,
