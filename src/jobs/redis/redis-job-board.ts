@@ -1,0 +1,283 @@
+import { Redis } from 'ioredis';
+import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
+import type {
+  ClaimWriteOutcome,
+  JobBoardBackend,
+  PostOutcome,
+  TrashOutcome,
+} from '../job-board-backend.ts';
+import { JobBoardError } from '../job-board-error.ts';
+import { decodeJobCursor, isAfterCursor, toJobPage } from '../job-paging.ts';
+import { parseJobEvent } from '../job-row.ts';
+import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from '../model.ts';
+import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
+import { encodeSpec, fieldsOf, jobFromHash, rankOf } from './redis-job-codec.ts';
+import { toRedisJobBoardError } from './redis-job-errors.ts';
+import { REDIS_JOB_SCRIPTS, type RedisScript } from './redis-job-scripts.ts';
+
+/** Options of {@link openRedisJobBoard}. */
+export interface RedisJobBoardOptions extends JobBoardOptions {
+  /** `redis://[user:password@]host:6379/db`. */
+  readonly url: string;
+  /** Every key and the event channel start with this; boards with another prefix never meet. Default `taskflow`. */
+  readonly prefix?: string;
+}
+
+/** How many job ids a listing reads per round trip while filtering. */
+const LIST_BATCH = 200;
+
+/**
+ * The jobboard on a single Redis server (not Cluster: scripts touch keys they find). Claims,
+ * renewals, completion, abandon and trash are Lua scripts, atomic on the server, each
+ * checking state, token and owner; lease expiry compares times inside the script rather than
+ * relying on key TTLs, so no job is ever lost to an expiry. Every change is PUBLISHed on the
+ * board's channel from inside its script, which wakes idle claimers without polling.
+ */
+export class RedisJobBoardBackend implements JobBoardBackend {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #listeners = new Set<(event: JobEvent) => void>();
+  #subscriber: Promise<Redis> | undefined;
+
+  constructor(options: { redis: Redis; prefix: string }) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix;
+  }
+
+  async post(job: Job): Promise<PostOutcome> {
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.post, [
+      job.id,
+      encodeSpec(job),
+      job.name,
+      job.idempotencyKey ?? '',
+      job.createdAt,
+      -job.priority,
+      rankOf(job),
+    ]);
+    const kind = reply[0] === 'existing' ? 'existing' : 'posted';
+    return { kind, job: jobFromHash(fieldsOf(reply[1])) };
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const fields = await this.#call(() => this.#redis.hgetall(this.#key(`job:${jobId}`)));
+    return Object.keys(fields).length === 0 ? undefined : jobFromHash(fields);
+  }
+
+  async claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined> {
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.claim, [
+      request.owner,
+      request.now,
+      request.now + request.ttlMs,
+    ]);
+    return reply.length === 0 ? undefined : jobFromHash(fieldsOf(reply));
+  }
+
+  async extend(request: {
+    claim: JobClaim;
+    ttlMs: number;
+    now: number;
+  }): Promise<ClaimWriteOutcome> {
+    return this.#claimWrite(REDIS_JOB_SCRIPTS.extend, request.claim, [
+      request.now,
+      request.now + request.ttlMs,
+    ]);
+  }
+
+  async consume(request: {
+    claim: JobClaim;
+    outcome: JobOutcome;
+    now: number;
+  }): Promise<ClaimWriteOutcome> {
+    return this.#claimWrite(REDIS_JOB_SCRIPTS.consume, request.claim, [
+      request.now,
+      JSON.stringify(request.outcome),
+    ]);
+  }
+
+  async abandon(request: {
+    claim: JobClaim;
+    reason: string;
+    maxAttempts: number | undefined;
+    now: number;
+  }): Promise<ClaimWriteOutcome> {
+    return this.#claimWrite(REDIS_JOB_SCRIPTS.abandon, request.claim, [
+      request.now,
+      request.reason,
+      request.maxAttempts ?? '',
+    ]);
+  }
+
+  async trash(request: { jobId: string; now: number }): Promise<TrashOutcome> {
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.trash, [request.jobId, request.now]);
+    switch (reply[0]) {
+      case 'trashed':
+        return { kind: 'trashed' };
+      case 'claimed':
+        return { kind: 'claimed', job: jobFromHash(fieldsOf(reply[1])) };
+      default:
+        return { kind: 'no-job' };
+    }
+  }
+
+  /** Walks the creation-time index from the cursor, filtering each batch of jobs. */
+  async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
+    const after = decodeJobCursor(query.after);
+    const found: Job[] = [];
+    let offset = 0;
+    while (found.length <= query.limit) {
+      const ids = await this.#call(() =>
+        this.#redis.zrangebyscore(
+          this.#key('all'),
+          after?.createdAt ?? '-inf',
+          '+inf',
+          'LIMIT',
+          offset,
+          LIST_BATCH,
+        ),
+      );
+      if (ids.length === 0) break;
+      offset += ids.length;
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.#key(`job:${id}`));
+      const replies = (await this.#call(() => pipeline.exec())) ?? [];
+      for (const [, fields] of replies) {
+        const record = fields as Record<string, string>;
+        if (Object.keys(record).length === 0) continue; // trashed since the index was read
+        const job = jobFromHash(record);
+        if (isAfterCursor(job, after) && matches(job, query)) found.push(job);
+      }
+    }
+    return toJobPage(found.slice(0, query.limit + 1), query.limit);
+  }
+
+  async heartbeatConductor(conductor: ConductorInfo): Promise<void> {
+    await this.#call(() =>
+      this.#redis.hset(this.#key('conductors'), conductor.name, JSON.stringify(conductor)),
+    );
+  }
+
+  async unregisterConductor(name: string): Promise<void> {
+    await this.#call(() => this.#redis.hdel(this.#key('conductors'), name));
+  }
+
+  async listConductors(now: number): Promise<ConductorInfo[]> {
+    const all = await this.#call(() => this.#redis.hgetall(this.#key('conductors')));
+    const live = Object.values(all)
+      .map((text) => JSON.parse(text) as ConductorInfo)
+      .filter((conductor) => conductor.expiresAt > now);
+    return live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async subscribe(listener: (event: JobEvent) => void): Promise<() => void> {
+    const wrapped = (event: JobEvent): void => listener(event);
+    this.#listeners.add(wrapped);
+    try {
+      this.#subscriber ??= this.#startSubscriber();
+      await this.#subscriber;
+    } catch (error) {
+      this.#listeners.delete(wrapped);
+      this.#subscriber = undefined;
+      throw toRedisJobBoardError(error);
+    }
+    return () => {
+      this.#listeners.delete(wrapped);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    const subscriber = await this.#subscriber?.catch(() => undefined);
+    subscriber?.disconnect();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  /** One connection in subscriber mode, kept until close; ioredis resubscribes after a reconnect. */
+  async #startSubscriber(): Promise<Redis> {
+    const subscriber = this.#redis.duplicate();
+    subscriber.on('error', () => {});
+    subscriber.on('message', (_channel: string, message: string) => {
+      const event = parseJobEvent(message);
+      if (event === undefined) return;
+      for (const listener of this.#listeners) listener(event);
+    });
+    await subscriber.subscribe(this.#key('events'));
+    return subscriber;
+  }
+
+  async #claimWrite(
+    script: RedisScript,
+    claim: JobClaim,
+    rest: readonly (string | number)[],
+  ): Promise<ClaimWriteOutcome> {
+    const reply = await this.#run(script, [claim.jobId, claim.token, claim.owner, ...rest]);
+    switch (reply[0]) {
+      case 'written':
+        return { kind: 'written', job: jobFromHash(fieldsOf(reply[1])) };
+      case 'fenced':
+        return { kind: 'fenced', job: jobFromHash(fieldsOf(reply[1])) };
+      default:
+        return { kind: 'no-job' };
+    }
+  }
+
+  /** EVALSHA, falling back to EVAL once when the server does not know the script yet. */
+  async #run(script: RedisScript, args: readonly (string | number)[]): Promise<unknown[]> {
+    const argv = [this.#prefix, ...args];
+    return this.#call(async () => {
+      try {
+        return (await this.#redis.evalsha(script.sha, 0, ...argv)) as unknown[];
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return (await this.#redis.eval(script.source, 0, ...argv)) as unknown[];
+      }
+    });
+  }
+
+  async #call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toRedisJobBoardError(error);
+    }
+  }
+
+  #key(name: string): string {
+    return `${this.#prefix}:${name}`;
+  }
+}
+
+function matches(job: Job, query: JobQuery): boolean {
+  return (
+    (query.states === undefined || query.states.includes(job.state)) &&
+    (query.name === undefined || job.name === query.name) &&
+    (query.owner === undefined || job.owner === query.owner)
+  );
+}
+
+/**
+ * Opens a jobboard on a Redis server, checking first that it answers.
+ *
+ * @example
+ * const board = await openRedisJobBoard({ url: 'redis://127.0.0.1:6379/0', prefix: 'app-jobs' });
+ * const claimed = await board.claim({ owner: 'conductor-1', ttlMs: 30_000, waitMs: 10_000 });
+ */
+export async function openRedisJobBoard(options: RedisJobBoardOptions): Promise<JobBoard> {
+  const prefix = options.prefix ?? 'taskflow';
+  if (prefix.length === 0) {
+    throw new JobBoardError(
+      'INVALID_ARGUMENT',
+      'The Redis key prefix is empty; pass one such as "taskflow", or omit it for the default.',
+    );
+  }
+  const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  // Without a listener, a dropped connection would crash the process; commands report it.
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw toRedisJobBoardError(error);
+  }
+  return guardJobBoard(new RedisJobBoardBackend({ redis, prefix }), options);
+}

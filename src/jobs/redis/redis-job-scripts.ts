@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The Lua scripts of the Redis jobboard. Redis runs a script atomically, so each check (state,
+ * token, owner, lease time) and its writes cannot interleave with another client's. Lease
+ * expiry is decided here by comparing the caller's `now` with the stored expiry, never by key
+ * TTLs, which would silently delete a job whose owner died.
+ *
+ * Keys, under the board's prefix `P`:
+ * - `P:job:<id>` hash: spec (immutable JSON, never re-encoded by Lua), name, key, state, owner,
+ *   lease, token, attempts, updated, outcome (JSON), reason, score (-priority), rank;
+ * - `P:ready` sorted set of claimable jobs: score -priority, member rank = 15-digit createdAt
+ *   ":" id, so ties order oldest first, then by id;
+ * - `P:leases` sorted set of claimed job ids by lease expiry;
+ * - `P:all` sorted set of job ids by createdAt, for listing;
+ * - `P:key:<idempotency key>` the id of the job posted with it;
+ * - channel `P:events`: one JSON message per change.
+ */
+
+// Shared by every script: ARGV[1] is the prefix; a job's fields come back as a flat list.
+const PRELUDE = `
+local p = ARGV[1]
+local function jobkey(id) return p .. ':job:' .. id end
+local function publish(kind, id, name, state, at)
+  redis.call('PUBLISH', p .. ':events', cjson.encode({type = kind, jobId = id, jobName = name, state = state, at = tonumber(at)}))
+end
+local function held(k, token, owner)
+  if redis.call('EXISTS', k) == 0 then return {'no-job'} end
+  local h = redis.call('HMGET', k, 'state', 'token', 'owner')
+  if h[1] ~= 'CLAIMED' or h[2] ~= token or h[3] ~= owner then
+    return {'fenced', redis.call('HGETALL', k)}
+  end
+  return nil
+end
+`;
+
+/** ARGV: prefix, id, spec, name, key, createdAt, score, rank. */
+const POST = `
+if ARGV[5] ~= '' then
+  local existing = redis.call('GET', p .. ':key:' .. ARGV[5])
+  if existing and redis.call('EXISTS', jobkey(existing)) == 1 then
+    return {'existing', redis.call('HGETALL', jobkey(existing))}
+  end
+end
+local k = jobkey(ARGV[2])
+redis.call('HSET', k, 'spec', ARGV[3], 'name', ARGV[4], 'key', ARGV[5], 'state', 'UNCLAIMED',
+  'owner', '', 'lease', '', 'token', 0, 'attempts', 0, 'updated', ARGV[6], 'outcome', '',
+  'reason', '', 'score', ARGV[7], 'rank', ARGV[8])
+redis.call('ZADD', p .. ':ready', ARGV[7], ARGV[8])
+redis.call('ZADD', p .. ':all', ARGV[6], ARGV[2])
+if ARGV[5] ~= '' then redis.call('SET', p .. ':key:' .. ARGV[5], ARGV[2]) end
+publish('posted', ARGV[2], ARGV[4], 'UNCLAIMED', ARGV[6])
+return {'posted', redis.call('HGETALL', k)}
+`;
+
+/** ARGV: prefix, owner, now, expiresAt. */
+const CLAIM = `
+local now = tonumber(ARGV[3])
+-- Expired claims rejoin the ready set (still CLAIMED), so they compete in claim order.
+local expired = redis.call('ZRANGEBYSCORE', p .. ':leases', '-inf', now, 'LIMIT', 0, 100)
+for _, id in ipairs(expired) do
+  local h = redis.call('HMGET', jobkey(id), 'score', 'rank')
+  if h[2] then redis.call('ZADD', p .. ':ready', h[1], h[2]) end
+  redis.call('ZREM', p .. ':leases', id)
+end
+while true do
+  local best = redis.call('ZRANGE', p .. ':ready', 0, 0)[1]
+  if not best then return {} end
+  redis.call('ZREM', p .. ':ready', best)
+  local id = string.sub(best, 17)
+  local k = jobkey(id)
+  local h = redis.call('HMGET', k, 'state', 'attempts', 'name')
+  if h[1] == 'UNCLAIMED' or h[1] == 'CLAIMED' then
+    local attempts = tonumber(h[2])
+    if h[1] == 'CLAIMED' then attempts = attempts + 1 end
+    redis.call('HINCRBY', k, 'token', 1)
+    redis.call('HSET', k, 'state', 'CLAIMED', 'owner', ARGV[2], 'lease', ARGV[4],
+      'attempts', attempts, 'updated', ARGV[3])
+    redis.call('ZADD', p .. ':leases', ARGV[4], id)
+    publish('claimed', id, h[3], 'CLAIMED', ARGV[3])
+    return redis.call('HGETALL', k)
+  end
+end
+`;
+
+/** ARGV: prefix, id, token, owner, now, expiresAt. */
+const EXTEND = `
+local k = jobkey(ARGV[2])
+local refused = held(k, ARGV[3], ARGV[4])
+if refused then return refused end
+redis.call('HSET', k, 'lease', ARGV[6], 'updated', ARGV[5])
+redis.call('ZADD', p .. ':leases', ARGV[6], ARGV[2])
+redis.call('ZREM', p .. ':ready', redis.call('HGET', k, 'rank'))
+return {'written', redis.call('HGETALL', k)}
+`;
+
+/** ARGV: prefix, id, token, owner, now, outcome. */
+const CONSUME = `
+local k = jobkey(ARGV[2])
+local refused = held(k, ARGV[3], ARGV[4])
+if refused then return refused end
+redis.call('HSET', k, 'state', 'COMPLETE', 'lease', '', 'outcome', ARGV[6], 'updated', ARGV[5])
+redis.call('ZREM', p .. ':leases', ARGV[2])
+redis.call('ZREM', p .. ':ready', redis.call('HGET', k, 'rank'))
+publish('completed', ARGV[2], redis.call('HGET', k, 'name'), 'COMPLETE', ARGV[5])
+return {'written', redis.call('HGETALL', k)}
+`;
+
+/** ARGV: prefix, id, token, owner, now, reason, maxAttempts ('' for none). */
+const ABANDON = `
+local k = jobkey(ARGV[2])
+local refused = held(k, ARGV[3], ARGV[4])
+if refused then return refused end
+local attempts = tonumber(redis.call('HGET', k, 'attempts')) + 1
+local dead = ARGV[7] ~= '' and attempts >= tonumber(ARGV[7])
+local state = dead and 'DEAD_LETTER' or 'UNCLAIMED'
+redis.call('HSET', k, 'state', state, 'lease', '', 'attempts', attempts,
+  'reason', dead and ARGV[6] or '', 'updated', ARGV[5])
+redis.call('ZREM', p .. ':leases', ARGV[2])
+local h = redis.call('HMGET', k, 'score', 'rank', 'name')
+if dead then redis.call('ZREM', p .. ':ready', h[2]) else redis.call('ZADD', p .. ':ready', h[1], h[2]) end
+publish('abandoned', ARGV[2], h[3], state, ARGV[5])
+return {'written', redis.call('HGETALL', k)}
+`;
+
+/** ARGV: prefix, id, now. */
+const TRASH = `
+local k = jobkey(ARGV[2])
+if redis.call('EXISTS', k) == 0 then return {'no-job'} end
+local h = redis.call('HMGET', k, 'state', 'lease', 'rank', 'key', 'name')
+if h[1] == 'CLAIMED' and tonumber(h[2]) > tonumber(ARGV[3]) then
+  return {'claimed', redis.call('HGETALL', k)}
+end
+redis.call('DEL', k)
+redis.call('ZREM', p .. ':ready', h[3])
+redis.call('ZREM', p .. ':leases', ARGV[2])
+redis.call('ZREM', p .. ':all', ARGV[2])
+if h[4] ~= '' and redis.call('GET', p .. ':key:' .. h[4]) == ARGV[2] then
+  redis.call('DEL', p .. ':key:' .. h[4])
+end
+publish('trashed', ARGV[2], h[5], h[1], ARGV[3])
+return {'trashed'}
+`;
+
+/** A script and its SHA1, for EVALSHA with a fallback to EVAL after a server restart. */
+export interface RedisScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(body: string): RedisScript {
+  const source = PRELUDE + body;
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+export const REDIS_JOB_SCRIPTS: {
+  readonly post: RedisScript;
+  readonly claim: RedisScript;
+  readonly extend: RedisScript;
+  readonly consume: RedisScript;
+  readonly abandon: RedisScript;
+  readonly trash: RedisScript;
+} = {
+  post: script(POST),
+  claim: script(CLAIM),
+  extend: script(EXTEND),
+  consume: script(CONSUME),
+  abandon: script(ABANDON),
+  trash: script(TRASH),
+};
