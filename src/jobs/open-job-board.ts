@@ -1,0 +1,116 @@
+import type { JobBoardOptions } from './guarded-job-board.ts';
+import { JobBoardError } from './job-board-error.ts';
+import { createMemoryJobBoard } from './memory/memory-job-board.ts';
+import type { JobBoard } from './ports.ts';
+import { openPostgresJobBoard } from './postgres/postgres-job-board.ts';
+import { openRedisJobBoard } from './redis/redis-job-board.ts';
+import { createSqliteJobBoard } from './sqlite/sqlite-job-board.ts';
+
+const SUPPORTED =
+  'memory://, sqlite:///absolute/path.db, sqlite://relative/path.db, postgres://user@host:5432/db (or postgresql://), redis://host:6379/0 (or rediss://)';
+
+/** Options of {@link openJobBoard}. */
+export interface OpenJobBoardOptions extends JobBoardOptions {
+  /** Redis key prefix, when the URL has no `?prefix=`. Default `taskflow`. */
+  readonly prefix?: string;
+}
+
+/**
+ * Opens the jobboard a URL names, as the CLI and config files do:
+ * - `memory://`: this process's memory, no durability (tests);
+ * - `sqlite:///var/lib/app/taskflow.db` (absolute) or `sqlite://jobs.db` (relative); optional
+ *   `?busyTimeoutMs=10000&pollMs=25`;
+ * - `postgres://user:pass@host:5432/db?schema=taskflow` (or `postgresql://`); `schema`
+ *   defaults to `public`, every other parameter goes to `pg`;
+ * - `redis://host:6379/0?prefix=app-jobs` (or `rediss://` for TLS); `prefix` defaults to
+ *   `taskflow`.
+ *
+ * @example
+ * const board = await openJobBoard('postgres://app@db:5432/app?schema=taskflow');
+ * try {
+ *   const job = await board.post({ name: 'nightly', flow: { name: 'report', version: '2' } });
+ *   console.log((await board.wait(job.id, { timeoutMs: 60_000 })).outcome);
+ * } finally {
+ *   await board.close();
+ * }
+ */
+export async function openJobBoard(
+  url: string,
+  options: OpenJobBoardOptions = {},
+): Promise<JobBoard> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'memory':
+      return createMemoryJobBoard(options);
+    case 'sqlite':
+      return createSqliteJobBoard({ ...options, ...sqliteOptions(url) });
+    case 'postgres':
+    case 'postgresql': {
+      const parsed = parse(url, 'postgres://user:password@host:5432/database');
+      const schema = parsed.searchParams.get('schema');
+      parsed.searchParams.delete('schema');
+      return openPostgresJobBoard({
+        ...options,
+        url: parsed.toString(),
+        ...(schema === null ? {} : { schema }),
+      });
+    }
+    case 'redis':
+    case 'rediss': {
+      const parsed = parse(url, 'redis://host:6379/0');
+      const prefix = parsed.searchParams.get('prefix') ?? options.prefix;
+      parsed.searchParams.delete('prefix');
+      return openRedisJobBoard({
+        ...options,
+        url: parsed.toString(),
+        ...(prefix === undefined ? {} : { prefix }),
+      });
+    }
+    default:
+      throw new JobBoardError(
+        'INVALID_ARGUMENT',
+        `Jobboard URL ${JSON.stringify(redact(url))} has ${scheme === undefined ? 'no scheme' : `the unsupported scheme "${scheme}:"`}; use one of ${SUPPORTED}.`,
+      );
+  }
+}
+
+function sqliteOptions(url: string): { path: string; busyTimeoutMs?: number; pollMs?: number } {
+  const [rest = '', query = ''] = url.slice('sqlite://'.length).split('?', 2);
+  const path = decodeURIComponent(rest);
+  if (path === '') {
+    throw new JobBoardError(
+      'INVALID_ARGUMENT',
+      `SQLite URL ${JSON.stringify(url)} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
+    );
+  }
+  const params = new URLSearchParams(query);
+  const number = (name: string): { [key: string]: number } => {
+    const value = params.get(name);
+    if (value === null) return {};
+    if (!/^\d+$/.test(value)) {
+      throw new JobBoardError(
+        'INVALID_ARGUMENT',
+        `SQLite URL parameter ${name}=${value} is not a whole number of milliseconds.`,
+      );
+    }
+    return { [name]: Number(value) };
+  };
+  return { path, ...number('busyTimeoutMs'), ...number('pollMs') };
+}
+
+function parse(url: string, example: string): URL {
+  try {
+    return new URL(url);
+  } catch (error) {
+    throw new JobBoardError(
+      'INVALID_ARGUMENT',
+      `Jobboard URL ${JSON.stringify(redact(url))} cannot be parsed; write ${example}.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}
