@@ -156,7 +156,7 @@ export class Engine {
       if (!atom) continue;
       argumentProviders[index] = atom.arguments.map((arg) => {
         if (Object.hasOwn(atom.injected, arg.arg)) return undefined;
-        const first = providers.groups(index, arg.symbol).next().value;
+        const first = providers.nearest(index, arg.symbol);
         if (first && first.length > 1) {
           const names = first.map((p: number) => `"${graph.nodes[p]?.atom?.name}"`).join(' and ');
           issues.push({

@@ -22,6 +22,7 @@ export abstract class Flow {
   readonly retry: Retry | undefined;
   #requires: readonly string[] | undefined;
   #provides: readonly string[] | undefined;
+  #providers: Map<string, number[]> | undefined;
 
   constructor(name: string, children: readonly FlowChild[], options: FlowOptions) {
     if (typeof name !== 'string' || name.length === 0) {
@@ -62,6 +63,22 @@ export abstract class Flow {
     return this.#provides;
   }
 
+  /** Positions of the children that provide `symbol` (atoms, or flows with such an atom), ascending. */
+  childrenProviding(symbol: string): readonly number[] {
+    if (!this.#providers) {
+      const index = new Map<string, number[]>();
+      this.children.forEach((child, position) => {
+        for (const provided of providedBy(child)) {
+          const list = index.get(provided);
+          if (list) list.push(position);
+          else index.set(provided, [position]);
+        }
+      });
+      this.#providers = index;
+    }
+    return this.#providers.get(symbol) ?? NONE;
+  }
+
   /** Returns a new flow with `children` appended. */
   abstract add(...children: FlowChild[]): Flow;
 
@@ -72,6 +89,8 @@ export abstract class Flow {
     return new Set(this.retry?.requiredSymbols ?? []);
   }
 }
+
+const NONE: readonly number[] = Object.freeze([]);
 
 /** Symbols a child (atom or flow) provides. */
 export function providedBy(child: FlowChild): readonly string[] {

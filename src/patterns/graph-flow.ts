@@ -1,4 +1,3 @@
-import { Atom } from '../core/atom.ts';
 import { TaskFlowError, ValidationError } from '../core/errors.ts';
 import { Flow, type FlowChild, type FlowOptions, providedBy, requiredBy } from './flow.ts';
 
@@ -49,14 +48,23 @@ export class GraphFlow extends Flow {
   readonly links: readonly ExplicitLink[];
   /** Inferred and explicit edges together, by child index. */
   readonly edges: readonly GraphEdge[];
-  /** Child indexes in a dependency order (ties in definition order). */
-  readonly order: readonly number[];
+  #predecessors: readonly (readonly number[])[] | undefined;
 
   constructor(name: string, children: readonly FlowChild[], options: GraphFlowOptions = {}) {
     super(name, children, options);
     this.links = Object.freeze([...(options.links ?? [])]);
-    this.edges = Object.freeze(buildEdges(name, this.children, this.links));
-    this.order = Object.freeze(topologicalOrder(name, this.children, this.edges));
+    this.edges = Object.freeze(buildEdges(this));
+    assertAcyclic(name, this.children, this.edges);
+  }
+
+  /** For each child position, the positions of the children it directly depends on. */
+  get childPredecessors(): readonly (readonly number[])[] {
+    if (!this.#predecessors) {
+      const built: number[][] = this.children.map(() => []);
+      for (const edge of this.edges) built[edge.to]?.push(edge.from);
+      this.#predecessors = built;
+    }
+    return this.#predecessors;
   }
 
   add(...children: FlowChild[]): GraphFlow {
@@ -81,20 +89,13 @@ export class GraphFlow extends Flow {
   protected externalRequirements(): Set<string> {
     const external = this.retryRequirements();
     const fromRetry = new Set(this.retry?.providedSymbols ?? []);
-    const providers = new Map<string, FlowChild[]>();
-    for (const child of this.children) {
-      for (const symbol of providedBy(child)) {
-        const list = providers.get(symbol);
-        if (list) list.push(child);
-        else providers.set(symbol, [child]);
-      }
-    }
-    for (const child of this.children) {
+    this.children.forEach((child, position) => {
       for (const symbol of requiredBy(child)) {
         if (fromRetry.has(symbol)) continue;
-        if (!(providers.get(symbol) ?? []).some((other) => other !== child)) external.add(symbol);
+        if (!this.childrenProviding(symbol).some((other) => other !== position))
+          external.add(symbol);
       }
-    }
+    });
     return external;
   }
 }
@@ -111,25 +112,14 @@ function nameOf(child: FlowChild | string): string {
   return typeof child === 'string' ? child : child.name;
 }
 
-function buildEdges(
-  name: string,
-  children: readonly FlowChild[],
-  links: readonly ExplicitLink[],
-): GraphEdge[] {
-  const providers = new Map<string, number[]>();
-  children.forEach((child, index) => {
-    for (const symbol of providedBy(child)) {
-      const list = providers.get(symbol);
-      if (list) list.push(index);
-      else providers.set(symbol, [index]);
-    }
-  });
+function buildEdges(flow: GraphFlow): GraphEdge[] {
+  const { name, children, links } = flow;
   // Keyed by from * n + to: numbers hash faster than "from>to" strings on large graphs.
   const n = children.length;
   const edges = new Map<number, GraphEdge>();
   children.forEach((child, to) => {
     for (const symbol of requiredBy(child)) {
-      for (const from of providers.get(symbol) ?? []) {
+      for (const from of flow.childrenProviding(symbol)) {
         if (from !== to) edges.set(from * n + to, { from, to, decider: undefined, depth: 'ALL' });
       }
     }
@@ -169,18 +159,18 @@ function buildEdges(
   return [...edges.values()];
 }
 
-function topologicalOrder(
+/** Throws a CYCLE validation error naming one cycle when the edges are not acyclic. */
+function assertAcyclic(
   name: string,
   children: readonly FlowChild[],
   edges: readonly GraphEdge[],
-): number[] {
+): void {
   const indegree = new Array<number>(children.length).fill(0);
   const successors: number[][] = children.map(() => []);
   for (const edge of edges) {
     indegree[edge.to] = (indegree[edge.to] ?? 0) + 1;
     successors[edge.from]?.push(edge.to);
   }
-  // A min-heap is not needed for ties in definition order: scanning ready children by index keeps it.
   const ready: number[] = [];
   indegree.forEach((degree, index) => {
     if (degree === 0) ready.push(index);
@@ -206,7 +196,6 @@ function topologicalOrder(
       },
     ]);
   }
-  return order;
 }
 
 function findCycle(successors: readonly number[][], done: ReadonlySet<number>): number[] {
@@ -221,9 +210,4 @@ function findCycle(successors: readonly number[][], done: ReadonlySet<number>): 
   }
   const cycle = path.slice(onPath.get(node));
   return [...cycle, node];
-}
-
-/** True when `child` is an atom rather than a nested flow. */
-export function isAtom(child: FlowChild): child is Atom {
-  return child instanceof Atom;
 }
