@@ -8,6 +8,8 @@ runJobBoardContract({
   name: 'memory',
   open: async ({ now, count }) => {
     const state = new MemoryJobBoardState();
-    return Array.from({ length: count }, () => createMemoryJobBoard({ state, now }));
+    return Array.from({ length: count }, () =>
+      createMemoryJobBoard({ state, now, recheckMs: 60_000 }),
+    );
   },
 });

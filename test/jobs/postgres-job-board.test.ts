@@ -20,7 +20,13 @@ runJobBoardContract({
     const boards = [];
     for (let i = 0; i < count; i += 1) {
       boards.push(
-        await openPostgresJobBoard({ url: POSTGRES_URL, schema, now, maxConnections: 4 }),
+        await openPostgresJobBoard({
+          url: POSTGRES_URL,
+          schema,
+          now,
+          maxConnections: 4,
+          recheckMs: 60_000,
+        }),
       );
     }
     return boards;

@@ -17,7 +17,9 @@ runJobBoardContract({
   open: async ({ now, count }) => {
     const prefix = prefixes.next();
     return Promise.all(
-      Array.from({ length: count }, () => openRedisJobBoard({ url: REDIS_URL, prefix, now })),
+      Array.from({ length: count }, () =>
+        openRedisJobBoard({ url: REDIS_URL, prefix, now, recheckMs: 60_000 }),
+      ),
     );
   },
 });

@@ -19,7 +19,9 @@ runJobBoardContract({
   name: 'sqlite',
   open: async ({ now, count }) => {
     const path = newFile();
-    return Array.from({ length: count }, () => createSqliteJobBoard({ path, now, pollMs: 10 }));
+    return Array.from({ length: count }, () =>
+      createSqliteJobBoard({ path, now, pollMs: 10, recheckMs: 60_000 }),
+    );
   },
 });
 

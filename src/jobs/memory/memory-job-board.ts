@@ -187,7 +187,7 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
 }
 
 /** Claim order: higher priority first, then older, then smaller id. */
-export function claimsBefore(a: Job, b: Job): boolean {
+function claimsBefore(a: Job, b: Job): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt;
   return a.id < b.id;
