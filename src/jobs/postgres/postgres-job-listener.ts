@@ -48,9 +48,8 @@ export class PostgresJobListener {
     await this.#connecting?.catch(() => {});
     const client = this.#client;
     this.#client = undefined;
-    if (client === undefined) return;
-    await client.query('UNLISTEN *').catch(() => {});
-    client.release();
+    // Destroyed, not returned: a pooled connection must not keep our LISTEN and handlers.
+    client?.release(true);
   }
 
   #ensure(): Promise<void> {
