@@ -68,36 +68,38 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
     this.name = options.name;
     this.priority = options.priority ?? 0;
     this.version = options.version ?? '1.0';
-    this.injected = { ...(options.inject ?? {}) };
+    this.injected = options.inject ? { ...options.inject } : NO_VALUES;
     this.provides = options.provides;
     this.providedSymbols = symbolsOf(options.name, options.provides);
-    const rebind: Record<string, string | undefined> = { ...(options.rebind ?? {}) };
-    const optional: Record<string, unknown> = { ...(options.optional ?? {}) };
-    const required = [...(options.requires ?? [])];
-    for (const arg of required) {
-      if (arg in optional) {
+    // Plain loops: flows of many thousands of atoms are built in one go, and this runs per atom.
+    const rebind = (options.rebind ?? NO_VALUES) as Readonly<Record<string, string | undefined>>;
+    const optional = (options.optional ?? NO_VALUES) as Readonly<Record<string, unknown>>;
+    const args: ArgumentSource[] = [];
+    const required: string[] = [];
+    for (const arg of options.requires ?? []) {
+      if (Object.hasOwn(optional, arg)) {
         throw new TaskFlowError(
           'INVALID_DEFINITION',
           `Atom "${options.name}" lists "${arg}" both in "requires" and "optional"; keep it in one of them.`,
         );
       }
+      const symbol = rebind[arg] ?? arg;
+      args.push({ arg, symbol, optional: false, defaultValue: undefined });
+      if (!Object.hasOwn(this.injected, arg)) required.push(symbol);
     }
-    const sources = [
-      ...required.map((arg) => ({ arg, optional: false, defaultValue: undefined })),
-      ...Object.keys(optional).map((arg) => ({ arg, optional: true, defaultValue: optional[arg] })),
-    ];
+    for (const arg of Object.keys(optional)) {
+      args.push({ arg, symbol: rebind[arg] ?? arg, optional: true, defaultValue: optional[arg] });
+    }
     for (const arg of Object.keys(rebind)) {
-      if (!sources.some((s) => s.arg === arg)) {
+      if (!args.some((a) => a.arg === arg)) {
         throw new TaskFlowError(
           'INVALID_DEFINITION',
           `Atom "${options.name}" rebinds "${arg}", which is neither required nor optional; add it to "requires" or remove the rebind.`,
         );
       }
     }
-    this.arguments = sources.map((s) => ({ ...s, symbol: rebind[s.arg] ?? s.arg }));
-    this.requiredSymbols = this.arguments
-      .filter((a) => !a.optional && !(a.arg in this.injected))
-      .map((a) => a.symbol);
+    this.arguments = args;
+    this.requiredSymbols = required;
   }
 
   /** The value of `symbol` within a result of this atom. */
@@ -126,6 +128,8 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
     return (result as Record<string, unknown>)[key];
   }
 }
+
+const NO_VALUES: Readonly<Record<string, never>> = Object.freeze({});
 
 function symbolsOf(name: string, spec: ProvidesSpec<unknown> | undefined): readonly string[] {
   if (spec === undefined) return [];
