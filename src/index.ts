@@ -99,3 +99,6 @@ export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
 
 // Persistence: run stores (memory, SQLite, PostgreSQL) chosen by URL or built directly.
 export * from './persistence/index.ts';
+
+// Jobs: jobboards (memory, SQLite, PostgreSQL, Redis) chosen by URL or built directly.
+export * from './jobs/index.ts';
