@@ -82,8 +82,8 @@ export {
 } from './engine/listeners.ts';
 export type { RevertScope } from './engine/run-context.ts';
 export type { EngineStatistics } from './engine/statistics.ts';
+export * from './jobs/index.ts';
 export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';
-// Graph export (DOT and Mermaid).
 export { type GraphExportOptions, toDot, toMermaid } from './patterns/graph-export.ts';
 export {
   DECIDER_DEPTHS,
@@ -96,9 +96,4 @@ export {
 } from './patterns/graph-flow.ts';
 export { LinearFlow, linearFlow } from './patterns/linear-flow.ts';
 export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
-
-// Persistence: run stores (memory, SQLite, PostgreSQL) chosen by URL or built directly.
 export * from './persistence/index.ts';
-
-// Jobs: jobboards (memory, SQLite, PostgreSQL, Redis) chosen by URL or built directly.
-export * from './jobs/index.ts';
