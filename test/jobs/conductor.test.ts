@@ -235,6 +235,9 @@ describe('conductor', () => {
     await first.stop();
     await firstRun;
     assert.equal((await board.get(job.id))?.owner, 'rival');
-    assert.ok(!h.log.includes('ship w'), 'the engine stopped at once: nothing after the atom in flight ran');
+    assert.ok(
+      !h.log.includes('ship w'),
+      'the engine stopped at once: nothing after the atom in flight ran',
+    );
   });
 });
