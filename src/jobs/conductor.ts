@@ -57,8 +57,7 @@ const PERMANENT = new Set([
  *
  * @example
  * const conductor = new Conductor({ board, runs, registry, concurrency: 4 });
- * process.once('SIGTERM', () => void conductor.stop());
- * await conductor.run();
+ * await conductor.run({ stopOnSignals: true }); // SIGTERM suspends the engines and gives their jobs back
  */
 export class Conductor {
   readonly name: string;
@@ -81,9 +80,17 @@ export class Conductor {
     return [...this.#active.keys()];
   }
 
-  /** Claims and runs jobs until {@link Conductor.stop} (or the signal) is called; resolves once every engine has stopped. */
-  async run(signal?: AbortSignal): Promise<void> {
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  /**
+   * Claims and runs jobs until {@link Conductor.stop} is called, the signal aborts, or (with
+   * `stopOnSignals`) the process gets SIGTERM or SIGINT; resolves once every engine has stopped.
+   */
+  async run(options: { readonly signal?: AbortSignal; readonly stopOnSignals?: boolean } = {}): Promise<void> {
+    const stop = (): void => void this.stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.stopOnSignals) {
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    }
     const { board } = this.#options;
     const concurrency = this.#options.concurrency ?? 1;
     const registration = setInterval(() => void this.#register(), Math.max(10, this.#ttlMs / 3));
@@ -115,6 +122,8 @@ export class Conductor {
       await Promise.all([...this.#active.values()].map((entry) => entry.done));
     } finally {
       clearInterval(registration);
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
       await board.unregisterConductor(this.name).catch(() => undefined);
       this.#emit({ type: 'stopped' });
     }

@@ -217,4 +217,47 @@ describe('conductors under faults', { concurrency: 1 }, () => {
       }
     });
   }
+
+  test('SQLite: SIGTERM suspends the engine and gives the job back at once, without waiting for the lease', async () => {
+    const urls = BACKENDS[0]?.urls('sigterm') ?? { board: '', runs: '' };
+    const effects = join(dir, 'sigterm.log');
+    writeFileSync(effects, '');
+    const env = {
+      BOARD_URL: urls.board,
+      RUNS_URL: urls.runs,
+      EFFECTS: effects,
+      TTL_MS: '60000',
+      SLOW_MS: '800',
+    };
+    const board = await openJobBoard(urls.board);
+    const started: ConductorProcess[] = [];
+    try {
+      const job = await board.post({
+        name: 'long',
+        flow: { name: 'work', version: '1' },
+        store: { job: 'long', fail: false },
+      });
+      const first = await startConductor('first', env);
+      started.push(first);
+      while (!readExecutions(effects).some((e) => e.task === 'two')) await sleep(20);
+      first.child.kill('SIGTERM');
+      await first.exited;
+      assert.equal(first.child.exitCode, 0);
+      const given = await board.get(job.id);
+      assert.equal(given?.state, 'UNCLAIMED', 'the job is free at once, not after the 60 s lease');
+      const second = await startConductor('second', env);
+      started.push(second);
+      const done = await board.wait(job.id, { timeoutMs: 20_000 });
+      assert.equal(done.outcome?.state, 'SUCCESS');
+      const executions = readExecutions(effects);
+      assert.deepEqual(
+        executions.map((e) => `${e.task}:${e.owner}`),
+        ['one:first', 'two:first', 'three:second'],
+        'the atom in flight finished before the stop, and nothing ran twice',
+      );
+    } finally {
+      await stopAll(started);
+      await board.close();
+    }
+  });
 });
