@@ -2,14 +2,18 @@
  * A linear flow that provisions a server: create a volume, boot a server, attach the volume.
  * Each task declares what it requires and provides; the engine feeds each task the values the
  * tasks before it provided, and the run resolves with every symbol the flow provides.
+ * Every state change is persisted to the embedded default run store, a SQLite file
+ * (`.taskflow/runs.db`, or the URL in TASKFLOW_STORE), so a crashed run could be resumed.
  *
  * Run: node --import tsx examples/linear-flow.ts
  */
+import { mkdirSync } from 'node:fs';
 import {
   type AtomContext,
   Engine,
   type EngineEvent,
   linearFlow,
+  openRunStore,
   Task,
   task,
 } from '../src/index.ts';
@@ -74,11 +78,17 @@ const onEvent = (event: EngineEvent): void => {
 console.log(
   `flow "${flow.name}" requires [${flow.requires.join(', ')}] and provides [${flow.provides.join(', ')}]`,
 );
+mkdirSync('.taskflow', { recursive: true });
+const runs = await openRunStore(process.env.TASKFLOW_STORE ?? 'sqlite://.taskflow/runs.db');
 const engine = new Engine(flow, {
   store: { size: 10, image: 'ubuntu-24.04', flavor: 'm1.small' },
   listeners: [onEvent],
+  persistence: { store: runs },
 });
 const { state, outputs } = await engine.run();
+const run = await runs.loadRun(engine.runId);
+console.log(`persisted: flow ${run?.flow.state}, ${run?.atoms.length} atoms recorded`);
+await runs.close();
 console.log(`state: ${state}`);
 for (const [symbol, value] of Object.entries(outputs))
   console.log(`output ${symbol} = ${JSON.stringify(value)}`);

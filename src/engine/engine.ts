@@ -125,6 +125,11 @@ export class Engine {
     };
   }
 
+  /** This run's id: the flow detail id when persisted, and the prefix of every idempotency key. */
+  get runId(): string {
+    return this.#context.runId;
+  }
+
   get state(): FlowState {
     return this.#state;
   }

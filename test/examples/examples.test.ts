@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
+// Examples that persist write to a scratch SQLite file, not to the repository's .taskflow/.
+const scratch = mkdtempSync(join(tmpdir(), 'taskflow-examples-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Runs an example as its README says (`node --import tsx examples/NAME.ts`) and returns its lines. */
 async function runExample(name: string): Promise<string[]> {
@@ -15,6 +21,7 @@ async function runExample(name: string): Promise<string[]> {
     {
       cwd: root,
       timeout: 30_000,
+      env: { ...process.env, TASKFLOW_STORE: `sqlite://${join(scratch, `${name}.db`)}` },
     },
   );
   assert.equal(stderr, '', `examples/${name}.ts wrote to stderr`);
@@ -22,7 +29,7 @@ async function runExample(name: string): Promise<string[]> {
 }
 
 describe('examples', () => {
-  it('linear-flow provisions a volume, a server and an attachment in order and prints the outputs', async () => {
+  it('linear-flow provisions a volume, a server and an attachment in order, persists the run to SQLite and prints the outputs', async () => {
     assert.deepEqual(await runExample('linear-flow'), [
       'flow "provision" requires [size, image, flavor] and provides [volumeId, volumeSize, serverId, ip, attachment]',
       'flow provision: PENDING -> RUNNING',
@@ -36,6 +43,7 @@ describe('examples', () => {
       '  attach-volume: attached vol-10gb to srv-1 at /dev/vdb',
       'attach-volume: RUNNING -> SUCCESS',
       'flow provision: RUNNING -> SUCCESS',
+      'persisted: flow SUCCESS, 3 atoms recorded',
       'state: SUCCESS',
       'output volumeId = "vol-10gb"',
       'output volumeSize = 10',
