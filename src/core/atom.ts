@@ -15,18 +15,21 @@ export type ProvidesSpec<Out> =
   | readonly string[]
   | { readonly [K in keyof Out & string]?: string };
 
-/** Options shared by every atom (tasks and retries). */
+/**
+ * Options shared by every atom (tasks and retries). The input type is inferred from the
+ * atom's code only (`NoInfer`): these options are checked against it, never widen it.
+ */
 export interface AtomOptions<In extends Inputs> {
   /** Unique across the whole flow, nesting included; persisted details are matched by it. */
   readonly name: string;
   /** Arguments that must be supplied, by name. */
-  readonly requires?: readonly (keyof In & string)[];
+  readonly requires?: readonly (keyof NoInfer<In> & string)[];
   /** Arguments that may be absent, with the value used when nothing supplies them. */
-  readonly optional?: { readonly [K in keyof In]?: In[K] };
+  readonly optional?: { readonly [K in keyof NoInfer<In>]?: NoInfer<In>[K] };
   /** Reads an argument from a differently named symbol: `{ size: 'volumeSize' }`. */
-  readonly rebind?: { readonly [K in keyof In]?: string };
+  readonly rebind?: { readonly [K in keyof NoInfer<In>]?: string };
   /** Constant inputs of this atom only; they beat every producer and the store. */
-  readonly inject?: { readonly [K in keyof In]?: In[K] };
+  readonly inject?: { readonly [K in keyof NoInfer<In>]?: NoInfer<In>[K] };
   /** Among atoms ready at the same moment, higher runs first. Default 0. */
   readonly priority?: number;
   /** Recorded with the atom's details; a resumed run refuses a mismatch unless allowed. */

@@ -28,7 +28,7 @@ export interface RevertContext<Out> extends AtomContext {
 /** Options of a task besides its code. */
 export interface TaskOptions<In extends Inputs, Out> extends AtomOptions<In> {
   /** How the result is published; see {@link ProvidesSpec}. */
-  readonly provides?: ProvidesSpec<Out>;
+  readonly provides?: ProvidesSpec<NoInfer<Out>>;
   /** Fails the execution (and aborts its signal) after this many milliseconds. */
   readonly timeoutMs?: number;
 }
