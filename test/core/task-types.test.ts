@@ -60,4 +60,17 @@ describe('typed tasks', () => {
     const outputs = await runFlow(linearFlow('f', [new Resize(), double]), { store: { size: 5 } });
     assert.deepEqual(outputs, { resized: 10, doubled: 20 });
   });
+
+  test('input and output types come from execute even when its context is not annotated', async () => {
+    const price = task({
+      name: 'price',
+      requires: ['shop', 'product'],
+      inject: { shop: 'main' },
+      provides: 'price',
+      execute: async (inputs: { shop: string; product: string }, { signal }) =>
+        signal.aborted ? 0 : `${inputs.shop}:${inputs.product.length}`,
+    });
+    const outputs = await runFlow(linearFlow('f', [price]), { store: { product: 'abc' } });
+    assert.deepEqual(outputs, { price: 'main:3' });
+  });
 });
