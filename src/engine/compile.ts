@@ -72,7 +72,8 @@ export function compile(root: Flow): CompiledGraph {
       atoms.push(index);
       const existing = byName.get(atom.name);
       if (existing === undefined) byName.set(atom.name, index);
-      else {
+      // The same object twice is reported once, as DUPLICATE_ATOM.
+      else if (nodes[existing]?.atom !== atom) {
         issues.push({
           code: 'DUPLICATE_NAME',
           atom: atom.name,
