@@ -49,6 +49,7 @@ export class Runner {
   readonly #reverts: Heap;
   readonly #completions: Completion[] = [];
   #completionHead = 0;
+  #turnsWithoutYield = 0;
   #inflight = 0;
   #wake: (() => void) | undefined;
   #completedSeq = 0;
@@ -169,7 +170,15 @@ export class Runner {
       this.#completions.length = 0;
       this.#completionHead = 0;
       await this.#startWork();
-      if (this.#completions.length > 0) continue;
+      if (this.#completions.length > 0) {
+        // Synchronous atoms finish without ever giving the event loop a turn; let timers and
+        // I/O (a suspend() from a timer, a heartbeat) in now and then.
+        if (++this.#turnsWithoutYield >= 1024) {
+          this.#turnsWithoutYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        continue;
+      }
       // What finished is written before waiting on what still runs, so a crash while a long
       // atom runs never loses the results of atoms that already finished.
       const flushing = this.#ctx.flush();

@@ -90,6 +90,19 @@ describe('suspend, continue and reset', () => {
     assert.deepEqual(log, ['a', 'b', 'a', 'b']);
   });
 
+  test('a timer can suspend a long run of synchronous tasks: the engine gives the event loop turns', async () => {
+    const flow = linearFlow(
+      'f',
+      Array.from({ length: 20_000 }, (_, i) => task({ name: `t${i}`, execute: () => i })),
+    );
+    const engine = new Engine(flow);
+    setTimeout(() => engine.suspend(), 0);
+    const result = await engine.run();
+    assert.equal(result.state, 'SUSPENDED');
+    const done = engine.atoms().filter((atom) => atom.state === 'SUCCESS').length;
+    assert.ok(done > 0 && done < 20_000, `${done} of 20000 atoms ran before the suspend`);
+  });
+
   test('halt-on-failure stops without reverting, and a later run resolves the failure', async () => {
     const log: CallLog = [];
     const flow = linearFlow('f', [
