@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import {
+  type JobBoard,
+  openJobBoard,
+  openRunStore,
+  type RunStorage,
+  TaskFlowError,
+} from '../index.ts';
+import type { CliIo, OptionSpec } from './command.ts';
+
+/** The folder of the default SQLite files, relative to the working directory. */
+const DEFAULT_FOLDER = '.taskflow';
+export const DEFAULT_STORE_URL = `sqlite://${DEFAULT_FOLDER}/runs.db`;
+export const DEFAULT_BOARD_URL = `sqlite://${DEFAULT_FOLDER}/jobs.db`;
+
+export const STORE_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'URL',
+  description: `run store URL (default: $TASKFLOW_STORE, else ${DEFAULT_STORE_URL})`,
+};
+
+export const BOARD_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'URL',
+  description: `jobboard URL (default: $TASKFLOW_BOARD, else ${DEFAULT_BOARD_URL})`,
+};
+
+export const JSON_OPTION: OptionSpec = {
+  type: 'boolean',
+  description: 'print JSON for programs instead of a table',
+};
+
+/**
+ * Runs `use` with the run store the option, $TASKFLOW_STORE or the default names, and closes
+ * it afterwards. Only for the default does the CLI create the `.taskflow` folder; a URL given
+ * explicitly is opened as written.
+ */
+export async function withRunStore<T>(
+  url: string | undefined,
+  io: CliIo,
+  use: (store: RunStorage) => Promise<T>,
+): Promise<T> {
+  const chosen = url ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL);
+  const store = await opening(() => openRunStore(chosen), 'run store', chosen, '--store');
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** As {@link withRunStore}, for the jobboard ($TASKFLOW_BOARD). */
+export async function withJobBoard<T>(
+  url: string | undefined,
+  io: CliIo,
+  use: (board: JobBoard) => Promise<T>,
+): Promise<T> {
+  const chosen = url ?? io.env.TASKFLOW_BOARD ?? defaultUrl(DEFAULT_BOARD_URL);
+  const board = await opening(() => openJobBoard(chosen), 'jobboard', chosen, '--board');
+  try {
+    return await use(board);
+  } finally {
+    await board.close();
+  }
+}
+
+function defaultUrl(url: string): string {
+  mkdirSync(DEFAULT_FOLDER, { recursive: true });
+  return url;
+}
+
+/**
+ * Opens a backend, giving a driver's own error (better-sqlite3 throws plain errors, e.g. for a
+ * folder that does not exist) the context of which URL and which option it came from.
+ */
+async function opening<T>(
+  open: () => Promise<T>,
+  what: string,
+  url: string,
+  option: string,
+): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    if (error instanceof TaskFlowError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TaskFlowError(
+      'OPEN_FAILED',
+      `Cannot open the ${what} at ${JSON.stringify(redact(url))}: ${reason}. Check the URL given by ${option} or its environment variable.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,145 @@
+import { parseArgs } from 'node:util';
+import { TaskFlowError } from '../index.ts';
+
+/** Where a command writes and what it reads from its surroundings; tests pass their own. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** One option of a command, as `parseArgs` takes it plus what `--help` prints. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  /** Placeholder shown in help, e.g. `URL`; string options only. */
+  readonly value?: string;
+  readonly description: string;
+}
+
+/** The parsed command line of one command. */
+export interface CommandArgs {
+  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** A `taskflow GROUP NAME` command: its help and its action. */
+export interface Command {
+  readonly group: string;
+  readonly name: string;
+  readonly summary: string;
+  /** Positional arguments, in order, e.g. `['ID']`; all are required. */
+  readonly positionals: readonly string[];
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  run(args: CommandArgs, io: CliIo): Promise<void>;
+}
+
+/**
+ * Bad input on the command line: an unknown command or option, a missing or malformed value.
+ * The CLI prints the message (which names the problem and the fix) and exits with status 2.
+ */
+export class UsageError extends TaskFlowError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+/** A run or job that is not there; the message says how to find the right id. Exit status 1. */
+export class NotFoundError extends TaskFlowError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export const HELP_OPTION: OptionSpec = { type: 'boolean', description: 'show this help' };
+
+/** The command's full name as typed, for messages: `taskflow runs list`. */
+export function commandName(command: Command): string {
+  return `taskflow ${command.group} ${command.name}`;
+}
+
+/**
+ * Parses `argv` (the words after the command name) with `node:util`'s `parseArgs`, turning its
+ * errors into {@link UsageError}s that name the command and the fix.
+ */
+export function parseCommandArgs(command: Command, argv: readonly string[]): CommandArgs {
+  const options = Object.fromEntries(
+    Object.entries({ ...command.options, help: HELP_OPTION }).map(([name, spec]) => [
+      name,
+      { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) },
+    ]),
+  );
+  const name = commandName(command);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(
+      `${describeParseError(error)} in "${name}"; run "${name} --help" to see its options.`,
+    );
+  }
+  const values = parsed.values as CommandArgs['values'];
+  if (values.help === true) return { values, positionals: parsed.positionals };
+  const expected = command.positionals;
+  if (parsed.positionals.length < expected.length) {
+    const missing = expected.slice(parsed.positionals.length).join(' ');
+    throw new UsageError(
+      `"${name}" needs ${missing}; write "${name} ${expected.join(' ')}" (see "${name} --help").`,
+    );
+  }
+  if (parsed.positionals.length > expected.length) {
+    const extra = parsed.positionals.slice(expected.length).join(' ');
+    throw new UsageError(
+      `"${name}" does not take the argument(s) "${extra}"; run "${name} --help" to see its usage.`,
+    );
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+function describeParseError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(--?[^' ]+)/.exec(message)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option "${option}"`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (message.includes('ambiguous')) {
+        return `Option "${option}" is followed by a value starting with "-"; if it is the value, write ${option}=VALUE`;
+      }
+      return message.includes('missing')
+        ? `Option "${option}" needs a value`
+        : `Option "${option}" does not take a value`;
+    default:
+      return message.replace(/\.$/, '');
+  }
+}
+
+/** A string option's value, or undefined. */
+export function stringOption(args: CommandArgs, name: string): string | undefined {
+  const value = args.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A repeatable string option's values, or an empty list. */
+export function stringsOption(args: CommandArgs, name: string): string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** A whole-number option's value, or undefined when absent; anything else is a {@link UsageError}. */
+export function integerOption(args: CommandArgs, name: string): number | undefined {
+  const text = stringOption(args, name);
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text.trim())) {
+    throw new UsageError(
+      `Option --${name} must be a whole number, got "${text}"; e.g. --${name} 10.`,
+    );
+  }
+  return Number(text);
+}
+
+/** The positional argument at `index` (parseCommandArgs has checked it is there). */
+export function positional(args: CommandArgs, index: number): string {
+  return args.positionals[index] ?? '';
+}

@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FlowRef, FlowRegistry, JobStore } from '../index.ts';
+import { UsageError } from './command.ts';
+
+/**
+ * The flow a job runs, from `--flow NAME@VERSION`. With a `--registry` module, NAME must be
+ * registered there, and without `@VERSION` the version is the registered one.
+ */
+export async function parseFlowArgument(
+  text: string,
+  registryModule: string | undefined,
+): Promise<FlowRef> {
+  const at = text.lastIndexOf('@');
+  const name = at > 0 ? text.slice(0, at) : text;
+  const version = at > 0 ? text.slice(at + 1) : '';
+  if (name === '' || (at > 0 && version === '')) {
+    throw new UsageError(
+      `--flow ${JSON.stringify(text)} is malformed; write --flow FACTORY@VERSION, e.g. --flow provision@2.`,
+    );
+  }
+  if (registryModule !== undefined) {
+    // Refuses a factory the registry lacks, naming the ones it has.
+    const registered = (await loadRegistry(registryModule)).ref(name);
+    return version === '' ? registered : { name, version };
+  }
+  if (version !== '') return { name, version };
+  throw new UsageError(
+    `--flow "${name}" names no version; write --flow ${name}@VERSION, or pass --registry MODULE to take the version registered there.`,
+  );
+}
+
+/** Parses `--store-json`: a JSON object of the flow's named inputs. */
+export function parseStoreJson(text: string | undefined): JobStore {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `--store-json is not valid JSON (${(error as Error).message}); pass an object such as --store-json '{"size": 10}'.`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(
+      `--store-json must be a JSON object of named inputs, got ${text}; e.g. --store-json '{"size": 10}'.`,
+    );
+  }
+  return value as JobStore;
+}
+
+type RegistryLike = Pick<FlowRegistry, 'ref'>;
+
+/**
+ * Imports a module that exports a FlowRegistry as `registry` or as its default export. It is
+ * recognised by shape, not by class, since the module may load another copy of the library.
+ */
+async function loadRegistry(path: string): Promise<RegistryLike> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(
+      `--registry ${JSON.stringify(path)} could not be imported (${(error as Error).message}); pass the path of a module that exports a FlowRegistry as "registry".`,
+    );
+  }
+  const registry = [module.registry, module.default].find(isRegistry);
+  if (registry === undefined) {
+    throw new UsageError(
+      `--registry ${JSON.stringify(path)} exports no FlowRegistry; export one as "registry" (export const registry = new FlowRegistry().register(...)).`,
+    );
+  }
+  return registry;
+}
+
+function isRegistry(value: unknown): value is RegistryLike {
+  return typeof (value as { ref?: unknown } | undefined)?.ref === 'function';
+}

@@ -1,0 +1,234 @@
+import type { ConductorInfo, Job, JobState } from '../index.ts';
+import { BOARD_OPTION, JSON_OPTION, withJobBoard } from './backends.ts';
+import {
+  type Command,
+  integerOption,
+  NotFoundError,
+  positional,
+  stringOption,
+  stringsOption,
+  UsageError,
+} from './command.ts';
+import { parseFlowArgument, parseStoreJson } from './flow-argument.ts';
+import {
+  formatTime,
+  printFields,
+  printJson,
+  printNextHint,
+  printTable,
+  summarizeFailure,
+  summarizeValue,
+} from './output.ts';
+
+const list: Command = {
+  group: 'jobs',
+  name: 'list',
+  summary: 'list jobs on a jobboard, oldest first',
+  positionals: [],
+  options: {
+    board: BOARD_OPTION,
+    state: {
+      type: 'string',
+      multiple: true,
+      value: 'STATE',
+      description:
+        'only jobs in this state (UNCLAIMED, CLAIMED, COMPLETE, DEAD_LETTER); repeatable',
+    },
+    name: { type: 'string', value: 'NAME', description: 'only jobs with this name' },
+    owner: {
+      type: 'string',
+      value: 'OWNER',
+      description: 'only jobs held (or last held) by this conductor',
+    },
+    limit: { type: 'string', value: 'N', description: 'at most N jobs (1..1000, default 100)' },
+    after: { type: 'string', value: 'CURSOR', description: 'the page after this cursor' },
+    json: JSON_OPTION,
+  },
+  async run(args, io) {
+    const limit = integerOption(args, 'limit');
+    const states = stringsOption(args, 'state').map((s) => s.toUpperCase() as JobState);
+    const filters = { name: stringOption(args, 'name'), owner: stringOption(args, 'owner') };
+    const after = stringOption(args, 'after');
+    const page = await withJobBoard(stringOption(args, 'board'), io, (board) =>
+      board.list({
+        ...(states.length > 0 ? { states } : {}),
+        ...(filters.name === undefined ? {} : { name: filters.name }),
+        ...(filters.owner === undefined ? {} : { owner: filters.owner }),
+        ...(limit === undefined ? {} : { limit }),
+        ...(after === undefined ? {} : { after }),
+      }),
+    );
+    if (args.values.json === true) {
+      printJson(io, { items: page.items, next: page.next ?? null });
+      return;
+    }
+    if (page.items.length === 0) {
+      io.stdout('No jobs match.\n');
+      return;
+    }
+    printTable(
+      io,
+      ['ID', 'NAME', 'FLOW', 'STATE', 'PRIORITY', 'OWNER', 'ATTEMPTS', 'UPDATED'],
+      page.items.map((job) => [
+        job.id,
+        job.name,
+        `${job.flow.name}@${job.flow.version}`,
+        job.outcome === null ? job.state : `${job.state} (${job.outcome.state})`,
+        String(job.priority),
+        job.owner ?? '-',
+        String(job.attempts),
+        formatTime(job.updatedAt),
+      ]),
+    );
+    printNextHint(io, page.next, 'jobs');
+  },
+};
+
+const show: Command = {
+  group: 'jobs',
+  name: 'show',
+  summary: 'show one job: its flow, store, claim and outcome',
+  positionals: ['ID'],
+  options: { board: BOARD_OPTION, json: JSON_OPTION },
+  async run(args, io) {
+    const id = positional(args, 0);
+    const job = await withJobBoard(stringOption(args, 'board'), io, (board) => board.get(id));
+    if (job === undefined) {
+      throw new NotFoundError(
+        `No job with id "${id}" is on this jobboard (never posted, or trashed); "taskflow jobs list" shows the ids it holds.`,
+      );
+    }
+    if (args.values.json === true) printJson(io, job);
+    else printFields(io, jobFields(job));
+  },
+};
+
+const post: Command = {
+  group: 'jobs',
+  name: 'post',
+  summary: 'post a job that runs a registered flow factory',
+  positionals: [],
+  options: {
+    board: BOARD_OPTION,
+    name: { type: 'string', value: 'NAME', description: 'the job name (required)' },
+    flow: {
+      type: 'string',
+      value: 'FACTORY[@VERSION]',
+      description: 'the flow factory to run (required); the version may come from --registry',
+    },
+    registry: {
+      type: 'string',
+      value: 'MODULE',
+      description:
+        'a module exporting a FlowRegistry as "registry", to check FACTORY and read its version',
+    },
+    'store-json': {
+      type: 'string',
+      value: 'JSON',
+      description: "the flow's inputs, a JSON object",
+    },
+    priority: { type: 'string', value: 'P', description: 'higher runs first (default 0)' },
+    key: {
+      type: 'string',
+      value: 'IDEMPOTENCY_KEY',
+      description: 'posting again with the same key returns the first job instead of a new one',
+    },
+    json: JSON_OPTION,
+  },
+  async run(args, io) {
+    const name = required(args.values.name, '--name NAME');
+    const flow = await parseFlowArgument(
+      required(args.values.flow, '--flow FACTORY@VERSION'),
+      stringOption(args, 'registry'),
+    );
+    const store = parseStoreJson(stringOption(args, 'store-json'));
+    const priority = integerOption(args, 'priority');
+    const key = stringOption(args, 'key');
+    const job = await withJobBoard(stringOption(args, 'board'), io, (board) =>
+      board.post({
+        name,
+        flow,
+        store,
+        ...(priority === undefined ? {} : { priority }),
+        ...(key === undefined ? {} : { idempotencyKey: key }),
+      }),
+    );
+    if (args.values.json === true) printJson(io, job);
+    else
+      io.stdout(
+        `Job ${job.id} (${job.name}, ${job.flow.name}@${job.flow.version}) is ${job.state}.\n`,
+      );
+  },
+};
+
+const trash: Command = {
+  group: 'jobs',
+  name: 'trash',
+  summary: 'delete a job that no conductor holds',
+  positionals: ['ID'],
+  options: { board: BOARD_OPTION, json: JSON_OPTION },
+  async run(args, io) {
+    const id = positional(args, 0);
+    await withJobBoard(stringOption(args, 'board'), io, (board) => board.trash(id));
+    if (args.values.json === true) printJson(io, { trashed: id });
+    else io.stdout(`Job ${id} was trashed.\n`);
+  },
+};
+
+const conductors: Command = {
+  group: 'jobs',
+  name: 'conductors',
+  summary: 'list live conductors (those whose heartbeat has not expired)',
+  positionals: [],
+  options: { board: BOARD_OPTION, json: JSON_OPTION },
+  async run(args, io) {
+    const live = await withJobBoard(stringOption(args, 'board'), io, (board) =>
+      board.listConductors(),
+    );
+    if (args.values.json === true) printJson(io, live);
+    else if (live.length === 0) io.stdout('No live conductors.\n');
+    else printTable(io, ['NAME', 'LAST SEEN', 'EXPIRES', 'META'], live.map(conductorRow));
+  },
+};
+
+function conductorRow(conductor: ConductorInfo): string[] {
+  return [
+    conductor.name,
+    formatTime(conductor.lastSeenAt),
+    formatTime(conductor.expiresAt),
+    summarizeValue(conductor.meta),
+  ];
+}
+
+function jobFields(job: Job): [string, string][] {
+  const outcome = job.outcome;
+  return [
+    ['id', job.id],
+    ['name', job.name],
+    ['flow', `${job.flow.name}@${job.flow.version}`],
+    ['state', job.state],
+    ['priority', String(job.priority)],
+    ['idempotency key', job.idempotencyKey ?? '-'],
+    ['store', summarizeValue(job.store, 200)],
+    ['owner', job.owner ?? '-'],
+    ['lease expires', formatTime(job.leaseExpiresAt)],
+    ['token', String(job.token)],
+    ['attempts', String(job.attempts)],
+    [
+      'outcome',
+      outcome === null
+        ? '-'
+        : `${outcome.state}${outcome.failure ? `: ${summarizeFailure(outcome.failure, 200)}` : ''}`,
+    ],
+    ['dead-letter reason', job.deadLetterReason ?? '-'],
+    ['created', formatTime(job.createdAt)],
+    ['updated', formatTime(job.updatedAt)],
+  ];
+}
+
+function required(value: unknown, option: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  throw new UsageError(`"taskflow jobs post" needs ${option}; see "taskflow jobs post --help".`);
+}
+
+export const jobsCommands: readonly Command[] = [list, show, post, trash, conductors];

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `taskflow` program. All it does is hand the command line to runCli; see docs/cli.md.
+import { runCli } from './cli.ts';
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+});
