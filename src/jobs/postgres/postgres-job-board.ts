@@ -1,4 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
+import {
+  connectPostgres,
+  type NamedStatement,
+  quoteIdentifier,
+  runStatement,
+} from '../../persistence/postgres/postgres-pool.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -19,12 +25,8 @@ import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from '../mode
 import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
 import { toPostgresJobBoardError } from './postgres-job-errors.ts';
 import { PostgresJobListener } from './postgres-job-listener.ts';
-import { preparePostgresJobSchema, quoteIdentifier } from './postgres-job-schema.ts';
-import {
-  type NamedStatement,
-  type PostgresJobStatements,
-  postgresJobStatements,
-} from './postgres-job-statements.ts';
+import { preparePostgresJobSchema } from './postgres-job-schema.ts';
+import { type PostgresJobStatements, postgresJobStatements } from './postgres-job-statements.ts';
 
 /** Options of {@link openPostgresJobBoard}: a pool you own, or a URL to make one from. */
 export type PostgresJobBoardOptions = JobBoardOptions & {
@@ -221,12 +223,8 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     statement: NamedStatement,
     values: readonly (Param | readonly string[])[],
   ): Promise<R[]> {
-    try {
-      const result = await this.#pool.query<R>({ ...statement, values: [...values] });
-      return result.rows;
-    } catch (error) {
-      throw toPostgresJobBoardError(error, this.#schema);
-    }
+    const toError = (error: unknown): unknown => toPostgresJobBoardError(error, this.#schema);
+    return (await runStatement<R>(this.#pool, statement, values, toError)).rows;
   }
 }
 
@@ -246,17 +244,10 @@ export async function openPostgresJobBoard(options: PostgresJobBoardOptions): Pr
       'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
     );
   }
-  const owned = 'url' in options;
-  const pool = owned
-    ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 })
-    : options.pool;
-  // Without a listener, an idle connection dropped by the server would crash the process.
-  if (owned) pool.on('error', () => {});
-  try {
-    await preparePostgresJobSchema(pool, schema);
-  } catch (error) {
-    if (owned) await pool.end();
-    throw toPostgresJobBoardError(error, schema);
-  }
+  const { pool, owned } = await connectPostgres(
+    options,
+    (made) => preparePostgresJobSchema(made, schema),
+    (error) => toPostgresJobBoardError(error, schema),
+  );
   return guardJobBoard(new PostgresJobBoardBackend({ pool, ownsPool: owned, schema }), options);
 }

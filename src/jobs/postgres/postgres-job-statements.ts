@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import { quoteIdentifier } from './postgres-job-schema.ts';
-
-/** A statement prepared once per connection under `name`. */
-export interface NamedStatement {
-  readonly name: string;
-  readonly text: string;
-}
+import { type NamedStatement, quoteIdentifier } from '../../persistence/postgres/postgres-pool.ts';
 
 const STATEMENTS = [
   'insertJob',

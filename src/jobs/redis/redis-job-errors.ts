@@ -1,3 +1,4 @@
+import { NETWORK_ERROR_CODES } from '../../persistence/driver-errors.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
 /**
@@ -7,9 +8,7 @@ import { JobBoardError } from '../job-board-error.ts';
 export function toRedisJobBoardError(error: unknown): unknown {
   if (error instanceof JobBoardError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
-  const network =
-    typeof code === 'string' &&
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code);
+  const network = typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
   if (
     network ||
     error.name === 'MaxRetriesPerRequestError' ||

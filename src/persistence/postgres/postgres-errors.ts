@@ -1,47 +1,68 @@
+import { type DriverErrorKinds, NETWORK_ERROR_CODES } from '../driver-errors.ts';
 import { StorageError } from '../storage-error.ts';
 
 // SQLSTATE classes and codes after which the same call may succeed later.
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|40001|40P01|55P03|58)/;
 const CORRUPT_STATES = /^(XX001|XX002|42P01|42703)/;
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
+const LOST_CONNECTION =
+  /Connection terminated|connection timeout|Client has encountered a connection error/i;
+
+/** How an adapter reports `pg` errors: its error class, codes, and how it names its tables. */
+export interface PostgresErrorKinds<C extends string> extends DriverErrorKinds<C> {
+  /** What the damaged tables are called in messages, e.g. "taskflow" or "jobboard". */
+  readonly tables: string;
+  /** Also takes `pg`'s "Client was closed" (a pool or client used after `end()`) as lost. */
+  readonly closedClientIsLost?: boolean;
+}
 
 /**
- * Turns a `pg` error into a {@link StorageError} with a code programs can act on: connection
- * loss, server shutdown and lock contention become `STORAGE_UNAVAILABLE` (retryable);
- * missing tables or columns and damaged data become `STORAGE_CORRUPT`. Anything else, and
- * StorageErrors, pass through unchanged.
+ * Turns a `pg` error into the adapter's error class with a code programs can act on:
+ * connection loss, server shutdown and lock contention become `kinds.unavailable`; missing
+ * tables or columns and damaged data `kinds.corrupt`. Anything else, and errors already of
+ * the class, pass through unchanged.
  */
-export function toPostgresStorageError(error: unknown, schema: string): unknown {
-  if (error instanceof StorageError || !(error instanceof Error)) return error;
+export function toPostgresError<C extends string>(
+  error: unknown,
+  schema: string,
+  kinds: PostgresErrorKinds<C>,
+): unknown {
+  if (error instanceof kinds.errorClass || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
   const lostConnection =
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-      error.message,
-    );
+    LOST_CONNECTION.test(error.message) ||
+    (kinds.closedClientIsLost === true && /Client was closed/i.test(error.message));
   if (
-    (typeof code === 'string' && (NETWORK.has(code) || UNAVAILABLE_STATES.test(code))) ||
+    (typeof code === 'string' &&
+      (NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_STATES.test(code))) ||
     lostConnection
   ) {
-    return new StorageError(
-      'STORAGE_UNAVAILABLE',
+    return new kinds.errorClass(
+      kinds.unavailable,
       `PostgreSQL is unavailable (${typeof code === 'string' ? `${code}: ` : ''}${error.message}). The write may not have happened; retry with backoff, and check that the server is up and reachable.`,
       { cause: error },
     );
   }
   if (typeof code === 'string' && CORRUPT_STATES.test(code)) {
-    return new StorageError(
-      'STORAGE_CORRUPT',
-      `The taskflow tables in PostgreSQL schema "${schema}" are damaged (${code}: ${error.message}); they were changed outside this library. Restore them from a backup.`,
+    return new kinds.errorClass(
+      kinds.corrupt,
+      `The ${kinds.tables} tables in PostgreSQL schema "${schema}" are damaged (${code}: ${error.message}); they were changed outside this library. Restore them from a backup.`,
       { cause: error },
     );
   }
   return error;
+}
+
+const STORAGE_KINDS: PostgresErrorKinds<'STORAGE_UNAVAILABLE' | 'STORAGE_CORRUPT'> = {
+  errorClass: StorageError,
+  unavailable: 'STORAGE_UNAVAILABLE',
+  corrupt: 'STORAGE_CORRUPT',
+  tables: 'taskflow',
+};
+
+/**
+ * Turns a `pg` error into a {@link StorageError}: `STORAGE_UNAVAILABLE` (retryable) or
+ * `STORAGE_CORRUPT`, as {@link toPostgresError} describes. StorageErrors pass through.
+ */
+export function toPostgresStorageError(error: unknown, schema: string): unknown {
+  return toPostgresError(error, schema, STORAGE_KINDS);
 }

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, toPage } from '../paging.ts';
@@ -13,12 +13,15 @@ import type {
 } from '../run-store-backend.ts';
 import { StorageError } from '../storage-error.ts';
 import { toPostgresStorageError } from './postgres-errors.ts';
-import { preparePostgresSchema } from './postgres-schema.ts';
 import {
+  connectPostgres,
   type NamedStatement,
-  type PostgresStatements,
-  postgresStatements,
-} from './postgres-statements.ts';
+  quoteIdentifier,
+  runStatement,
+  type SqlValue,
+} from './postgres-pool.ts';
+import { preparePostgresSchema } from './postgres-schema.ts';
+import { type PostgresStatements, postgresStatements } from './postgres-statements.ts';
 
 /** Options of {@link openPostgresRunStore}: a pool you own, or a URL to make one from. */
 export type PostgresRunStoreOptions = GuardOptions & {
@@ -40,7 +43,7 @@ export type PostgresRunStoreOptions = GuardOptions & {
       }
   );
 
-type Params = readonly (string | number | boolean | null | readonly string[])[];
+type Params = readonly SqlValue[];
 
 interface HolderRow {
   readonly lease_owner: string | null;
@@ -279,33 +282,19 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
   }
 
   #table(name: string): string {
-    return `"${this.#schema.replaceAll('"', '""')}".${name}`;
+    return `${quoteIdentifier(this.#schema)}.${name}`;
   }
 
   async #query<R extends object>(statement: NamedStatement, values: Params): Promise<R[]> {
-    try {
-      const result = await this.#pool.query<R>({
-        name: statement.name,
-        text: statement.text,
-        values: [...values],
-      });
-      return result.rows;
-    } catch (error) {
-      throw toPostgresStorageError(error, this.#schema);
-    }
+    return (await runStatement<R>(this.#pool, statement, values, this.#toError())).rows;
   }
 
   async #execute(statement: NamedStatement, values: Params): Promise<number> {
-    try {
-      const result = await this.#pool.query({
-        name: statement.name,
-        text: statement.text,
-        values: [...values],
-      });
-      return result.rowCount ?? 0;
-    } catch (error) {
-      throw toPostgresStorageError(error, this.#schema);
-    }
+    return (await runStatement(this.#pool, statement, values, this.#toError())).rowCount ?? 0;
+  }
+
+  #toError(): (error: unknown) => unknown {
+    return (error) => toPostgresStorageError(error, this.#schema);
   }
 }
 
@@ -325,19 +314,11 @@ export async function openPostgresRunStore(options: PostgresRunStoreOptions): Pr
       'INVALID_ARGUMENT',
       'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
     );
-  const owned = 'url' in options;
-  const pool = owned
-    ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 })
-    : options.pool;
-  // Without a listener, an idle connection dropped by the server would crash the process;
-  // the next query simply gets a fresh connection.
-  if (owned) pool.on('error', () => {});
-  try {
-    await preparePostgresSchema(pool, schema);
-  } catch (error) {
-    if (owned) await pool.end();
-    throw toPostgresStorageError(error, schema);
-  }
+  const { pool, owned } = await connectPostgres(
+    options,
+    (made) => preparePostgresSchema(made, schema),
+    (error) => toPostgresStorageError(error, schema),
+  );
   return guardRunStore(new PostgresRunStoreBackend({ pool, ownsPool: owned, schema }), options);
 }
 

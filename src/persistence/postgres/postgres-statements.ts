@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import { quoteIdentifier } from './postgres-schema.ts';
-
-/** A named statement: `pg` prepares it once per connection, then sends only Bind/Execute. */
-export interface NamedStatement {
-  readonly name: string;
-  readonly text: string;
-}
+import { type NamedStatement, quoteIdentifier } from './postgres-pool.ts';
 
 /** The statements of the PostgreSQL backend, for tables in one schema. */
 export interface PostgresStatements {
