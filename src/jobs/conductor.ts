@@ -84,7 +84,9 @@ export class Conductor {
    * Claims and runs jobs until {@link Conductor.stop} is called, the signal aborts, or (with
    * `stopOnSignals`) the process gets SIGTERM or SIGINT; resolves once every engine has stopped.
    */
-  async run(options: { readonly signal?: AbortSignal; readonly stopOnSignals?: boolean } = {}): Promise<void> {
+  async run(
+    options: { readonly signal?: AbortSignal; readonly stopOnSignals?: boolean } = {},
+  ): Promise<void> {
     const stop = (): void => void this.stop();
     options.signal?.addEventListener('abort', stop, { once: true });
     if (options.stopOnSignals) {
