@@ -1,9 +1,9 @@
 import { ATOM_STATES, FLOW_STATES } from '../core/states.ts';
 import { findJsonProblem } from './json-safety.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
-import { decodeCursor, pageLimit } from './paging.ts';
 import type { FlowQuery, Lease, Page, RunReader, RunStore } from './ports.ts';
 import { fenced, illegalTransition, invalidArgument, leaseHeld, runNotFound } from './refusals.ts';
+import { decodeCursor, pageLimit } from './run-paging.ts';
 import type { LeaseOutcome, RunStoreBackend, WriteOutcome } from './run-store-backend.ts';
 import { StorageError } from './storage-error.ts';
 import { atomWriteRule } from './write-rules.ts';

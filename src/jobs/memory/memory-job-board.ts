@@ -1,3 +1,4 @@
+import { pageInMemory } from '../../persistence/cursor-paging.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -5,7 +6,7 @@ import type {
   PostOutcome,
   TrashOutcome,
 } from '../job-board-backend.ts';
-import { decodeJobCursor, isAfterCursor, toJobPage } from '../job-paging.ts';
+import { decodeJobCursor } from '../job-paging.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobEventType, JobOutcome } from '../model.ts';
 import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
 
@@ -134,16 +135,13 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
 
   async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
     const after = decodeJobCursor(query.after);
-    const rows = [...this.#state.jobs.values()]
-      .filter(
-        (job) =>
-          isAfterCursor(job, after) &&
-          (query.states === undefined || query.states.includes(job.state)) &&
-          (query.name === undefined || job.name === query.name) &&
-          (query.owner === undefined || job.owner === query.owner),
-      )
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return toJobPage(rows.slice(0, query.limit + 1), query.limit);
+    const matching = [...this.#state.jobs.values()].filter(
+      (job) =>
+        (query.states === undefined || query.states.includes(job.state)) &&
+        (query.name === undefined || job.name === query.name) &&
+        (query.owner === undefined || job.owner === query.owner),
+    );
+    return pageInMemory(matching, after, query.limit);
   }
 
   async heartbeatConductor(conductor: ConductorInfo): Promise<void> {

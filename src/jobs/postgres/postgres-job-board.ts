@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { toPage } from '../../persistence/cursor-paging.ts';
 import {
   connectPostgres,
   type NamedStatement,
@@ -13,7 +14,7 @@ import type {
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { JobBoardError } from '../job-board-error.ts';
-import { decodeJobCursor, toJobPage } from '../job-paging.ts';
+import { decodeJobCursor } from '../job-paging.ts';
 import {
   type ConductorRow,
   conductorFromRow,
@@ -176,7 +177,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     if (query.states !== undefined) add((n) => `state = ANY(${n}::text[])`, query.states);
     const text = `SELECT * FROM ${quoteIdentifier(this.#schema)}.taskflow_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT $3`;
     const rows = await this.#query<JobRow>(this.#sql.named(text), params);
-    return toJobPage(rows.map(jobFromRow), query.limit);
+    return toPage(rows.map(jobFromRow), query.limit);
   }
 
   async heartbeatConductor(conductor: ConductorInfo): Promise<void> {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { isAfter, toPage } from '../../persistence/cursor-paging.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -7,7 +8,7 @@ import type {
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { JobBoardError } from '../job-board-error.ts';
-import { decodeJobCursor, isAfterCursor, toJobPage } from '../job-paging.ts';
+import { decodeJobCursor } from '../job-paging.ts';
 import { parseJobEvent } from '../job-row.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from '../model.ts';
 import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
@@ -144,10 +145,10 @@ export class RedisJobBoardBackend implements JobBoardBackend {
         const record = fields as Record<string, string>;
         if (Object.keys(record).length === 0) continue; // trashed since the index was read
         const job = jobFromHash(record);
-        if (isAfterCursor(job, after) && matches(job, query)) found.push(job);
+        if (isAfter(job, after) && matches(job, query)) found.push(job);
       }
     }
-    return toJobPage(found.slice(0, query.limit + 1), query.limit);
+    return toPage(found.slice(0, query.limit + 1), query.limit);
   }
 
   async heartbeatConductor(conductor: ConductorInfo): Promise<void> {

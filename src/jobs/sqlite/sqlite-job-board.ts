@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { toPage } from '../../persistence/cursor-paging.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -6,7 +7,7 @@ import type {
   PostOutcome,
   TrashOutcome,
 } from '../job-board-backend.ts';
-import { decodeJobCursor, toJobPage } from '../job-paging.ts';
+import { decodeJobCursor } from '../job-paging.ts';
 import {
   type ConductorRow,
   conductorFromRow,
@@ -183,7 +184,7 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
     const text = `SELECT * FROM taskflow_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT :limit`;
     return this.#read(() => {
       const rows = this.#db.prepare(text).all(params) as JobRow[];
-      return toJobPage(rows.map(jobFromRow), query.limit);
+      return toPage(rows.map(jobFromRow), query.limit);
     });
   }
 

@@ -1,9 +1,10 @@
 import type { AtomState, FlowState } from '../../core/states.ts';
+import { mapPage, pageInMemory } from '../cursor-paging.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import { decodeCursor, FINISHED_FLOW_STATES, isAfter, pageLimit, toPage } from '../paging.ts';
 import type { FlowQuery, Lease, Page } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
+import { decodeCursor, FINISHED_FLOW_STATES, pageLimit } from '../run-paging.ts';
 import type {
   AtomWrite,
   LeaseHolder,
@@ -140,31 +141,21 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
   }): Promise<Page<LogBook>> {
     const limit = pageLimit(query.limit);
     const after = decodeCursor(query.after);
-    const rows = [...this.#books.values()].filter((book) => isAfter(book, after)).sort(byPosition);
-    const page = toPage(rows.slice(0, limit + 1), limit);
-    return {
-      items: page.items.map((book) => decodeLogBook(book.text, `logbook "${book.id}"`)),
-      next: page.next,
-    };
+    const page = pageInMemory(this.#books.values(), after, limit);
+    return mapPage(page, (book) => decodeLogBook(book.text, `logbook "${book.id}"`));
   }
 
   async listFlows(query: FlowQuery): Promise<Page<FlowDetail>> {
     const limit = pageLimit(query.limit);
     const after = decodeCursor(query.after);
-    const rows = [...this.#flows.values()]
-      .filter(
-        (flow) =>
-          isAfter(flow, after) &&
-          (query.logbookId === undefined || flow.logbookId === query.logbookId) &&
-          (query.states === undefined || query.states.includes(flow.state)) &&
-          (query.unfinished !== true || !FINISHED_FLOW_STATES.includes(flow.state)),
-      )
-      .sort(byPosition);
-    const page = toPage(rows.slice(0, limit + 1), limit);
-    return {
-      items: page.items.map((flow) => decodeFlow(flow.text, `of run "${flow.id}"`)),
-      next: page.next,
-    };
+    const matching = [...this.#flows.values()].filter(
+      (flow) =>
+        (query.logbookId === undefined || flow.logbookId === query.logbookId) &&
+        (query.states === undefined || query.states.includes(flow.state)) &&
+        (query.unfinished !== true || !FINISHED_FLOW_STATES.includes(flow.state)),
+    );
+    const page = pageInMemory(matching, after, limit);
+    return mapPage(page, (flow) => decodeFlow(flow.text, `of run "${flow.id}"`));
   }
 
   async close(): Promise<void> {
@@ -199,12 +190,4 @@ function leaseOf(flow: StoredFlow): Lease {
     token: flow.holder.token,
     expiresAt: flow.holder.expiresAt,
   };
-}
-
-function byPosition(
-  a: { createdAt: number; id: string },
-  b: { createdAt: number; id: string },
-): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

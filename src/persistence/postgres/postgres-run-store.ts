@@ -1,9 +1,15 @@
 import type pg from 'pg';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, toPage } from '../paging.ts';
 import type { FlowQuery, Lease, Page } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
+import {
+  decodeCursor,
+  FINISHED_FLOW_STATES,
+  pageLimit,
+  type RecordRow,
+  recordPage,
+} from '../run-paging.ts';
 import type {
   AtomWrite,
   LeaseHolder,
@@ -213,18 +219,12 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
   }): Promise<Page<LogBook>> {
     const limit = pageLimit(query.limit);
     const after = decodeCursor(query.after);
-    const rows = await this.#query<{ id: string; created_at: number; record: string }>(
-      this.#sql.listBooks,
-      [after?.createdAt ?? null, after?.id ?? null, limit + 1],
-    );
-    const page = toPage(
-      rows.map((row) => ({ ...row, createdAt: row.created_at })),
-      limit,
-    );
-    return {
-      items: page.items.map((row) => decodeLogBook(row.record, `logbook "${row.id}"`)),
-      next: page.next,
-    };
+    const rows = await this.#query<RecordRow>(this.#sql.listBooks, [
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      limit + 1,
+    ]);
+    return recordPage(rows, limit, (row) => decodeLogBook(row.record, `logbook "${row.id}"`));
   }
 
   async listFlows(query: FlowQuery): Promise<Page<FlowDetail>> {
@@ -244,18 +244,8 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
     if (query.states !== undefined) add((n) => `state = ANY(${n}::text[])`, query.states);
     if (query.unfinished === true) add((n) => `state <> ALL(${n}::text[])`, FINISHED_FLOW_STATES);
     const text = `SELECT id, created_at, record FROM ${this.#table('taskflow_flows')} WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT $3`;
-    const rows = await this.#query<{ id: string; created_at: number; record: string }>(
-      this.#sql.named(text),
-      params,
-    );
-    const page = toPage(
-      rows.map((row) => ({ ...row, createdAt: row.created_at })),
-      limit,
-    );
-    return {
-      items: page.items.map((row) => decodeFlow(row.record, `of run "${row.id}"`)),
-      next: page.next,
-    };
+    const rows = await this.#query<RecordRow>(this.#sql.named(text), params);
+    return recordPage(rows, limit, (row) => decodeFlow(row.record, `of run "${row.id}"`));
   }
 
   async close(): Promise<void> {

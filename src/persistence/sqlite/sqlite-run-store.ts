@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, toPage } from '../paging.ts';
 import type { FlowQuery, Lease, Page } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
+import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, recordPage } from '../run-paging.ts';
 import type {
   AtomWrite,
   LeaseHolder,
@@ -197,11 +197,7 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
         limit: limit + 1,
         ...cursorParams(after),
       }) as FlowRow[];
-      const page = toPage(rows.map(withPosition), limit);
-      return {
-        items: page.items.map((row) => decodeLogBook(row.record, `logbook "${row.id}"`)),
-        next: page.next,
-      };
+      return recordPage(rows, limit, (row) => decodeLogBook(row.record, `logbook "${row.id}"`));
     });
   }
 
@@ -225,11 +221,7 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
     const sql = `SELECT id, created_at, record FROM taskflow_flows WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT :limit`;
     return this.#run(() => {
       const rows = this.#sql.cached(sql).all(params) as FlowRow[];
-      const page = toPage(rows.map(withPosition), limit);
-      return {
-        items: page.items.map((row) => decodeFlow(row.record, `of run "${row.id}"`)),
-        next: page.next,
-      };
+      return recordPage(rows, limit, (row) => decodeFlow(row.record, `of run "${row.id}"`));
     });
   }
 
@@ -340,10 +332,6 @@ function inList(
     return `:${prefix}${index}`;
   });
   return `${column} IN (${names.join(', ')})`;
-}
-
-function withPosition(row: FlowRow): FlowRow & { createdAt: number } {
-  return { ...row, createdAt: row.created_at };
 }
 
 function leaseOf(flowId: string, row: HolderRow): Lease {
