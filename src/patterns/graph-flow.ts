@@ -1,5 +1,5 @@
 import { TaskFlowError, ValidationError } from '../core/errors.ts';
-import { Flow, type FlowChild, type FlowOptions, providedBy, requiredBy } from './flow.ts';
+import { Flow, type FlowChild, type FlowOptions, requiredBy } from './flow.ts';
 
 /** How far a decider's "no" reaches (as TaskFlow). */
 export const DECIDER_DEPTHS = ['ALL', 'FLOW', 'NEIGHBORS', 'ATOM'] as const;
