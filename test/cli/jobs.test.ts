@@ -9,6 +9,8 @@ const dir = tempDir('taskflow-cli-jobs-');
 const url = `sqlite://${join(dir.path, 'jobs.db')}`;
 const registryModule = fileURLToPath(new URL('./fixtures/registry.ts', import.meta.url));
 const jobs: Record<string, Job> = {};
+// Claims and heartbeats outlive the whole file, however loaded the machine.
+const HOUR = 3_600_000;
 
 // Three jobs: one finished by a conductor, one held by it, one waiting; the conductor is live.
 before(async () => {
@@ -17,16 +19,16 @@ before(async () => {
     const flow = { name: 'provision', version: '2' };
     jobs.nightly = await board.post({ name: 'nightly', flow, priority: 5 });
     jobs.resize = await board.post({ name: 'resize', flow, store: { size: 20 } });
-    const done = await board.claim({ owner: 'conductor-1', ttlMs: 60_000 });
+    const done = await board.claim({ owner: 'conductor-1', ttlMs: HOUR });
     assert.equal(done?.job.id, jobs.nightly.id);
     await board.consume(done.claim, {
       state: 'REVERTED',
       failure: { type: 'RangeError', message: 'charge ran out of quota', retryable: false },
     });
-    const held = await board.claim({ owner: 'conductor-1', ttlMs: 60_000 });
+    const held = await board.claim({ owner: 'conductor-1', ttlMs: HOUR });
     assert.equal(held?.job.id, jobs.resize.id);
     jobs.cleanup = await board.post({ name: 'cleanup', flow: { name: 'sweep', version: '1' } });
-    await board.heartbeatConductor({ name: 'conductor-1', ttlMs: 60_000, meta: { pid: 42 } });
+    await board.heartbeatConductor({ name: 'conductor-1', ttlMs: HOUR, meta: { pid: 42 } });
   } finally {
     await board.close();
   }
