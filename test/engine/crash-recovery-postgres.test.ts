@@ -1,6 +1,6 @@
 import { test } from 'node:test';
-import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../persistence/postgres-fixture.ts';
 import { killAndResume } from '../support/crash.ts';
+import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../support/servers.ts';
 
 test('runs killed at sampled points on PostgreSQL resume to the same end without redoing finished work', async (t) => {
   const unavailable = await postgresUnavailable();

@@ -18,7 +18,7 @@ import {
   redisUnavailable,
   TestPrefixes,
   TestSchemas,
-} from './server-fixtures.ts';
+} from '../support/servers.ts';
 
 // Several conductor processes share one board; some are killed with SIGKILL at random moments
 // and replaced. Every job must end exactly once with the right outcome, no task may run under

@@ -12,7 +12,7 @@ import {
   redisUnavailable,
   TestPrefixes,
   TestSchemas,
-} from './server-fixtures.ts';
+} from '../support/servers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'taskflow-open-board-'));
 const pgSkip = await postgresUnavailable();

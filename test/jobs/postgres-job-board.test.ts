@@ -4,7 +4,7 @@ import pg from 'pg';
 import { openPostgresJobBoard } from '../../src/jobs/postgres/postgres-job-board.ts';
 import { openPostgresRunStore } from '../../src/persistence/postgres/postgres-run-store.ts';
 import { jobSpec, rejectsWith, runJobBoardContract } from '../../src/testing/jobboard-contract.ts';
-import { POSTGRES_URL, postgresUnavailable, TestSchemas } from './server-fixtures.ts';
+import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../support/servers.ts';
 
 const skip = await postgresUnavailable();
 const schemas = new TestSchemas();

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { openRedisJobBoard } from '../../src/jobs/redis/redis-job-board.ts';
 import { jobSpec, rejectsWith, runJobBoardContract } from '../../src/testing/jobboard-contract.ts';
-import { REDIS_URL, redisUnavailable, TestPrefixes } from './server-fixtures.ts';
+import { REDIS_URL, redisUnavailable, TestPrefixes } from '../support/servers.ts';
 
 const skip = await redisUnavailable();
 const prefixes = new TestPrefixes();

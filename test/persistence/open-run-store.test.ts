@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { openRunStore } from '../../src/persistence/open-run-store.ts';
 import { isStorageError } from '../../src/persistence/storage-error.ts';
 import { flowDetail } from '../../src/testing/run-store-contract.ts';
-import { POSTGRES_URL, postgresUnavailable, TestSchemas } from './postgres-fixture.ts';
+import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../support/servers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'taskflow-open-'));
 const skipPostgres = await postgresUnavailable();

@@ -8,7 +8,7 @@ import {
   flowDetail,
   runRunStoreContract,
 } from '../../src/testing/run-store-contract.ts';
-import { POSTGRES_URL, postgresUnavailable, TestSchemas } from './postgres-fixture.ts';
+import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../support/servers.ts';
 
 const skip = await postgresUnavailable();
 const schemas = new TestSchemas();

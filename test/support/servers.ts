@@ -6,9 +6,12 @@ export const POSTGRES_URL =
   process.env.TASKFLOW_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TASKFLOW_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
+// The real servers the persistence, jobs and engine tests use, and fresh names that isolate
+// each test's tables and keys on them.
+
 /**
- * Why a server's tests cannot run here, or false when it answers. Under CI=true an
- * unreachable server is a failure, not a skip, so a broken CI service never passes silently.
+ * Why a server's tests cannot run here. Under CI=true an unreachable server is a failure, not
+ * a skip, so a broken CI service never passes silently.
  */
 function unreachable(what: string, url: string, variable: string, error: unknown): string {
   const reason = `${what} at ${url} is unreachable (${String(error)}); set ${variable}`;
@@ -16,6 +19,7 @@ function unreachable(what: string, url: string, variable: string, error: unknown
   return reason;
 }
 
+/** Why PostgreSQL tests cannot run here, or false when the server answers. */
 export async function postgresUnavailable(): Promise<string | false> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -29,6 +33,7 @@ export async function postgresUnavailable(): Promise<string | false> {
   }
 }
 
+/** Why Redis tests cannot run here, or false when the server answers. */
 export async function redisUnavailable(): Promise<string | false> {
   const redis = new Redis(REDIS_URL, {
     lazyConnect: true,
@@ -48,10 +53,10 @@ export async function redisUnavailable(): Promise<string | false> {
   }
 }
 
-/** Fresh PostgreSQL schema names for isolated boards, dropped again by `dropAll`. */
+/** Fresh PostgreSQL schema names for isolated stores and boards, dropped again by `dropAll`. */
 export class TestSchemas {
   readonly #names: string[] = [];
-  readonly #prefix = `tf_jobs_${process.pid}_${Date.now().toString(36)}`;
+  readonly #prefix = `tf_test_${process.pid}_${Date.now().toString(36)}`;
 
   next(): string {
     const name = `${this.#prefix}_${this.#names.length + 1}`;
