@@ -3,6 +3,7 @@ import { toPage } from '../../persistence/cursor-paging.ts';
 import {
   connectPostgres,
   type NamedStatement,
+  type PostgresConnection,
   quoteIdentifier,
   runStatement,
 } from '../../persistence/postgres/postgres-pool.ts';
@@ -29,25 +30,14 @@ import { PostgresJobListener } from './postgres-job-listener.ts';
 import { preparePostgresJobSchema } from './postgres-job-schema.ts';
 import { type PostgresJobStatements, postgresJobStatements } from './postgres-job-statements.ts';
 
-/** Options of {@link openPostgresJobBoard}: a pool you own, or a URL to make one from. */
+/**
+ * Options of {@link openPostgresJobBoard}: a pool you own, or a URL to make one from.
+ * Subscribing holds one of the pool's connections for LISTEN until the board closes.
+ */
 export type PostgresJobBoardOptions = JobBoardOptions & {
   /** The schema holding the jobboard tables; created when missing. Default `public`. */
   readonly schema?: string;
-} & (
-    | {
-        /**
-         * A pool you created; `close()` leaves it open. Subscribing holds one of its
-         * connections for LISTEN until the board closes. Give it an 'error' listener.
-         */
-        readonly pool: pg.Pool;
-      }
-    | {
-        /** `postgres://user@host:5432/db`; the board owns the pool and ends it on `close()`. */
-        readonly url: string;
-        /** Connections in the pool made from the URL (one is kept for LISTEN). Default 10. */
-        readonly maxConnections?: number;
-      }
-  );
+} & PostgresConnection;
 
 type Param = string | number | null;
 

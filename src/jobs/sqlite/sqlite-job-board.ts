@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { toPage } from '../../persistence/cursor-paging.ts';
+import { openSqliteFile } from '../../persistence/sqlite/sqlite-file.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -300,16 +301,11 @@ function held(claim: JobClaim): Record<string, string | number> {
 }
 
 function openDatabase(options: SqliteJobBoardOptions): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    prepareSqliteJobSchema(db, options.path);
-    // Only now, with the file known to be ours: switching to WAL rewrites the file header.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    return db;
-  } catch (error) {
-    db?.close();
-    throw toSqliteJobBoardError(error, options.path);
-  }
+  return openSqliteFile({
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs,
+    prepare: (db) => prepareSqliteJobSchema(db, options.path),
+    synchronous: 'NORMAL',
+    toError: (error) => toSqliteJobBoardError(error, options.path),
+  });
 }

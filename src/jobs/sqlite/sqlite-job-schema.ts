@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
 import { readMigrations } from '../../persistence/migration-files.ts';
+import { SQLITE_APPLICATION_ID } from '../../persistence/sqlite/sqlite-file.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
-/** Marks a SQLite file as taskflow's (`PRAGMA application_id`, "TFTS"), as the run store does. */
-const APPLICATION_ID = 0x54465453;
 /** The jobboard's own version table, so runs and jobs can share one file and migrate apart. */
 export const JOB_VERSION_TABLE = 'taskflow_jobboard_schema_version';
 const TABLES = ['taskflow_jobs', 'taskflow_conductors', 'taskflow_job_events'] as const;
@@ -28,7 +27,7 @@ export function prepareSqliteJobSchema(db: Database.Database, path: string): voi
         `INSERT INTO ${JOB_VERSION_TABLE} (version, name, applied_at) VALUES (?, ?, datetime('now'))`,
       ).run(migration.version, migration.name);
     }
-    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
   }).immediate();
 }
 
@@ -38,7 +37,8 @@ function currentVersion(db: Database.Database, path: string, latest: number): nu
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
   ).map((row) => row.name);
   const ours = TABLES.filter((table) => tables.includes(table));
-  const foreign = applicationId !== APPLICATION_ID && (applicationId !== 0 || tables.length > 0);
+  const foreign =
+    applicationId !== SQLITE_APPLICATION_ID && (applicationId !== 0 || tables.length > 0);
   if (foreign || (ours.length > 0 && !tables.includes(JOB_VERSION_TABLE))) {
     throw new JobBoardError(
       'SCHEMA_MISMATCH',

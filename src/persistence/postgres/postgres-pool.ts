@@ -33,8 +33,19 @@ export async function runStatement<R extends object>(
 
 /** Where an adapter's connections come from: a pool the caller owns, or a URL to make one. */
 export type PostgresConnection =
-  | { readonly pool: pg.Pool }
-  | { readonly url: string; readonly maxConnections?: number };
+  | {
+      /**
+       * A pool you created; `close()` leaves it open. Give it an 'error' listener: `pg`
+       * emits errors of idle connections there (e.g. after a server restart).
+       */
+      readonly pool: pg.Pool;
+    }
+  | {
+      /** `postgres://user@host:5432/db`; the adapter owns the pool and ends it on `close()`. */
+      readonly url: string;
+      /** Connections in the pool made from the URL. Default 10. */
+      readonly maxConnections?: number;
+    };
 
 /**
  * Takes the caller's pool or makes one from the URL (`maxConnections`, default 10), then runs

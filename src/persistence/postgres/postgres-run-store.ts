@@ -22,6 +22,7 @@ import { toPostgresStorageError } from './postgres-errors.ts';
 import {
   connectPostgres,
   type NamedStatement,
+  type PostgresConnection,
   quoteIdentifier,
   runStatement,
   type SqlValue,
@@ -33,21 +34,7 @@ import { type PostgresStatements, postgresStatements } from './postgres-statemen
 export type PostgresRunStoreOptions = GuardOptions & {
   /** The schema holding the taskflow tables; created when missing. Default `public`. */
   readonly schema?: string;
-} & (
-    | {
-        /**
-         * A pool you created; `close()` leaves it open. Give it an 'error' listener: `pg`
-         * emits errors of idle connections there (e.g. after a server restart).
-         */
-        readonly pool: pg.Pool;
-      }
-    | {
-        /** `postgres://user@host:5432/db`; the store owns the pool and ends it on `close()`. */
-        readonly url: string;
-        /** Connections in the pool made from the URL. Default 10. */
-        readonly maxConnections?: number;
-      }
-  );
+} & PostgresConnection;
 
 type Params = readonly SqlValue[];
 

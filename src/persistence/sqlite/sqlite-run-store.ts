@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
 import type { FlowQuery, Lease, Page } from '../ports.ts';
@@ -12,6 +12,7 @@ import type {
   WriteOutcome,
 } from '../run-store-backend.ts';
 import { toSqliteStorageError } from './sqlite-errors.ts';
+import { openSqliteFile } from './sqlite-file.ts';
 import { prepareSqliteSchema } from './sqlite-schema.ts';
 import { type SqliteStatements, sqliteStatements } from './sqlite-statements.ts';
 
@@ -287,21 +288,16 @@ export function createSqliteRunStore(options: SqliteRunStoreOptions): RunStorage
 }
 
 function openDatabase(options: SqliteRunStoreOptions): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    prepareSqliteSchema(db, options.path);
-    // Only now, with the file known to be ours: switching to WAL rewrites the file header.
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durability === 'power-loss' ? 'FULL' : 'NORMAL'}`);
+  return openSqliteFile({
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs,
+    prepare: (db) => prepareSqliteSchema(db, options.path),
+    synchronous: options.durability === 'power-loss' ? 'FULL' : 'NORMAL',
     // Checkpoints copy the WAL back into the file and sync it; doing that every 10,000 pages
     // (about 40 MB) instead of every 1,000 halves the cost of a step of a long run.
-    db.pragma('wal_autocheckpoint = 10000');
-    return db;
-  } catch (error) {
-    db?.close();
-    throw toSqliteStorageError(error, options.path);
-  }
+    walAutocheckpoint: 10000,
+    toError: (error) => toSqliteStorageError(error, options.path),
+  });
 }
 
 function flowParams(detail: FlowDetail): Record<string, string | number> {

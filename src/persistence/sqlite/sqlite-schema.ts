@@ -1,9 +1,7 @@
 import type Database from 'better-sqlite3';
 import { readMigrations } from '../migration-files.ts';
 import { StorageError } from '../storage-error.ts';
-
-/** Marks a SQLite file as ours (`PRAGMA application_id`): "TFTS". */
-export const SQLITE_APPLICATION_ID = 0x54465453;
+import { SQLITE_APPLICATION_ID } from './sqlite-file.ts';
 
 /** Tables every version of the schema has; a file that claims to be ours but lacks one is corrupt. */
 const TABLES = ['taskflow_logbooks', 'taskflow_flows', 'taskflow_atoms'] as const;
