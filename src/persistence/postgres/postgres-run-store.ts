@@ -132,6 +132,13 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
     } catch (error) {
       throw toPostgresStorageError(error, this.#schema);
     }
+    // A connection that dies while checked out emits 'error' on the client; without a listener
+    // that would crash the process instead of failing this write (which the engine retries).
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     let failedAt: number | undefined;
     try {
       await client.query('BEGIN');
@@ -145,10 +152,13 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
       }
       await client.query(failedAt === undefined ? 'COMMIT' : 'ROLLBACK');
     } catch (error) {
+      broken ??= error instanceof Error ? error : new Error(String(error));
       await client.query('ROLLBACK').catch(() => undefined);
       throw toPostgresStorageError(error, this.#schema);
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection is destroyed rather than returned to the pool.
+      client.release(broken);
     }
     return failedAt === undefined
       ? { kind: 'written' }
