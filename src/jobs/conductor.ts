@@ -168,6 +168,8 @@ export class Conductor {
     const { board } = this.#options;
     let claim = firstClaim;
     let lost: unknown;
+    // Set once the job is settled here: a renewal still in flight may then fail, harmlessly.
+    let settled = false;
     const heartbeat = setInterval(
       () => {
         board.extend(claim, this.#ttlMs).then(
@@ -176,7 +178,7 @@ export class Conductor {
           },
           (error: unknown) => {
             // Someone else holds the job now: stop at once, and leave the job to them.
-            if (lost !== undefined) return;
+            if (lost !== undefined || settled) return;
             lost = error;
             entry.engine?.suspend();
             this.#emit({ type: 'lost', jobId: job.id, error });
@@ -203,6 +205,7 @@ export class Conductor {
           () => lost !== undefined || this.#stopping.signal.aborted,
         );
       }
+      settled = true;
       clearInterval(heartbeat);
       if (lost !== undefined) return;
       if (outcome === 'suspended') {
@@ -212,6 +215,7 @@ export class Conductor {
       const done = await board.consume(claim, outcome);
       this.#emit({ type: 'completed', job: done, outcome });
     } catch (error) {
+      settled = true;
       clearInterval(heartbeat);
       if (lost !== undefined) return;
       if (isStorageError(error, 'FENCED')) {
@@ -220,8 +224,6 @@ export class Conductor {
       }
       const permanent = error instanceof TaskFlowError && PERMANENT.has(error.code);
       await this.#abandon(claim, job, describe(error), permanent ? 1 : undefined);
-    } finally {
-      clearInterval(heartbeat);
     }
   }
 
