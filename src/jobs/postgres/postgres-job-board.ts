@@ -6,6 +6,7 @@ import {
   type PostgresConnection,
   quoteIdentifier,
   runStatement,
+  schemaName,
 } from '../../persistence/postgres/postgres-pool.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
@@ -228,13 +229,10 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
  * const claimed = await board.claim({ owner: 'conductor-1', ttlMs: 30_000, waitMs: 10_000 });
  */
 export async function openPostgresJobBoard(options: PostgresJobBoardOptions): Promise<JobBoard> {
-  const schema = options.schema ?? 'public';
-  if (schema.length === 0) {
-    throw new JobBoardError(
-      'INVALID_ARGUMENT',
-      'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
-    );
-  }
+  const schema = schemaName(
+    options.schema,
+    (message) => new JobBoardError('INVALID_ARGUMENT', message),
+  );
   const { pool, owned } = await connectPostgres(
     options,
     (made) => preparePostgresJobSchema(made, schema),

@@ -31,6 +31,18 @@ export async function runStatement<R extends object>(
   }
 }
 
+/**
+ * The schema option's value, `public` when absent; an empty name is thrown as `refuse` makes
+ * it from the message, so each adapter reports it with its own error class.
+ */
+export function schemaName(schema: string | undefined, refuse: (message: string) => Error): string {
+  if (schema === undefined) return 'public';
+  if (schema.length > 0) return schema;
+  throw refuse(
+    'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
+  );
+}
+
 /** Where an adapter's connections come from: a pool the caller owns, or a URL to make one. */
 export type PostgresConnection =
   | {

@@ -26,6 +26,7 @@ import {
   quoteIdentifier,
   runStatement,
   type SqlValue,
+  schemaName,
 } from './postgres-pool.ts';
 import { preparePostgresSchema } from './postgres-schema.ts';
 import { type PostgresStatements, postgresStatements } from './postgres-statements.ts';
@@ -295,12 +296,10 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
  * const lease = await store.acquireLease(flowId, 'engine-1', 30_000);
  */
 export async function openPostgresRunStore(options: PostgresRunStoreOptions): Promise<RunStorage> {
-  const schema = options.schema ?? 'public';
-  if (schema.length === 0)
-    throw new StorageError(
-      'INVALID_ARGUMENT',
-      'The PostgreSQL schema name is empty; pass a name such as "taskflow", or omit it for "public".',
-    );
+  const schema = schemaName(
+    options.schema,
+    (message) => new StorageError('INVALID_ARGUMENT', message),
+  );
   const { pool, owned } = await connectPostgres(
     options,
     (made) => preparePostgresSchema(made, schema),
