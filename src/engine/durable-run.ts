@@ -5,7 +5,7 @@ import { Failure, type JsonValue } from '../core/failure.ts';
 import type { FlowState } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, FlowFactoryRef } from '../persistence/model.ts';
 import type { Lease, RunStore } from '../persistence/ports.ts';
-import type { AtomRecord } from './atom-record.ts';
+import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 
 /** Where and how an engine persists its run. */
 export interface PersistenceOptions {
@@ -44,7 +44,9 @@ export class DurableRun {
   #heartbeat: NodeJS.Timeout | undefined;
   #lost: ((error: unknown) => void) | undefined;
   /** Atom writes not yet sent: the engine flushes them before any atom's code runs. */
-  #staged: AtomDetail[] = [];
+  #staged: { readonly record: AtomRecord; readonly detail: AtomDetail }[] = [];
+  /** What the store holds for each atom, to put a record back when a write is lost for good. */
+  readonly #persisted = new Map<string, AtomDetail>();
 
   constructor(options: PersistenceOptions, runId: string, clock: Clock) {
     this.flowId = options.flowId ?? runId;
@@ -91,6 +93,7 @@ export class DurableRun {
     const loaded = await this.#retrying(() => this.#options.store.loadRun(this.flowId));
     const byName = new Map(records.map((record) => [record.atom.name, record]));
     for (const detail of loaded?.atoms ?? []) {
+      this.#persisted.set(detail.name, detail);
       const record = byName.get(detail.name);
       if (record) applyDetail(record, detail, this.#options.allowVersionChange === true);
     }
@@ -120,7 +123,7 @@ export class DurableRun {
 
   /** Queues the record's current state for the next {@link DurableRun.flush}. */
   stage(record: AtomRecord): void {
-    this.#staged.push(toDetail(record, this.#clock.now()));
+    this.#staged.push({ record, detail: toDetail(record, this.#clock.now()) });
   }
 
   /** Writes the queued atom states in one batch; undefined when nothing is queued. */
@@ -128,9 +131,20 @@ export class DurableRun {
     if (this.#staged.length === 0) return undefined;
     const batch = this.#staged;
     this.#staged = [];
+    const details = batch.map((entry) => entry.detail);
     // A retried batch is safe to apply twice: every write in it repeats a state or a legal step.
     return this.#retrying(() =>
-      this.#options.store.saveAtoms(this.flowId, batch, this.#requireLease()),
+      this.#options.store.saveAtoms(this.flowId, details, this.#requireLease()),
+    ).then(
+      () => {
+        for (const detail of details) this.#persisted.set(detail.name, detail);
+      },
+      (error: unknown) => {
+        // The writes are lost for good: put each record back to what the store holds, so the
+        // engine never reports a state that a new process would not find.
+        for (const { record } of batch) this.#restore(record);
+        throw error;
+      },
     );
   }
 
@@ -142,6 +156,17 @@ export class DurableRun {
     };
     this.#detail = detail;
     return this.#retrying(() => this.#options.store.saveFlow(detail, this.#requireLease()));
+  }
+
+  #restore(record: AtomRecord): void {
+    const stored = this.#persisted.get(record.atom.name);
+    if (stored) {
+      applyDetail(record, stored, true);
+      return;
+    }
+    clearAtomRecord(record);
+    record.attempts = 0;
+    record.history = [];
   }
 
   async #renew(): Promise<void> {

@@ -119,6 +119,7 @@ export class Engine {
       reportError,
       flowState: () => this.#state,
       setFlowState: (to) => this.#setState(to),
+      durable: durable !== undefined,
       stage: durable ? (record) => durable.stage(record) : () => undefined,
       flush: durable ? () => durable.flush() : () => undefined,
       unstorable: durable ? unstorable : () => undefined,

@@ -1,6 +1,7 @@
 import type { Failure } from '../core/failure.ts';
 import { RETRY_DECISIONS, type Retry, type RetryDecision } from '../core/retry.ts';
 import type { CompiledGraph } from './compile.ts';
+import type { EngineEvent } from './events.ts';
 import { resolveInputs } from './inputs.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -21,6 +22,7 @@ export function resolveFailure(
   ctx: RunContext,
   index: number,
   failure: Failure,
+  publish: (event: EngineEvent) => void,
   key?: string,
 ): Resolution {
   const retryIndex = enclosingRetry(ctx.graph, index);
@@ -35,7 +37,7 @@ export function resolveFailure(
     };
   const decision = decide(ctx, retryIndex);
   if (ctx.bus.active) {
-    ctx.bus.emit({
+    publish({
       type: 'retry',
       retry: record.atom.name,
       decision,
@@ -49,7 +51,7 @@ export function resolveFailure(
     case 'REVERT_ALL':
       return { kind: 'all', byDefault: false };
     case 'REVERT': {
-      const outer = resolveFailure(ctx, retryIndex, failure, record.atom.name);
+      const outer = resolveFailure(ctx, retryIndex, failure, publish, record.atom.name);
       if (ctx.revertScope === 'enclosing') return outer;
       // TaskFlow's default: an outer retry that decides something other than REVERT wins;
       // otherwise only this retry's flow is reverted and the run ends there.

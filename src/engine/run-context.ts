@@ -34,6 +34,8 @@ export interface RunContext {
   setFlowState(to: FlowState): Promise<void> | undefined;
   /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
   unstorable(atom: string, value: unknown): Error | undefined;
+  /** True when state changes are persisted (events then wait for their writes). */
+  readonly durable: boolean;
   /** Queues an atom record's state to be persisted (a no-op without persistence). */
   stage(record: AtomRecord): void;
   /**

@@ -7,6 +7,7 @@ import { LiveAtomContext, LiveRevertContext } from './atom-context.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 import type { CompiledFlow } from './compile.ts';
 import { ignoredBy } from './deciders.ts';
+import type { EngineEvent } from './events.ts';
 import { Heap } from './heap.ts';
 import { resolveInputs } from './inputs.ts';
 import { type Resolution, resolveFailure } from './resolution.ts';
@@ -65,7 +66,15 @@ export class Runner {
     record: AtomRecord,
     progress: number,
     details: JsonValue | undefined,
-  ): void => this.#emitProgress(record, progress, details);
+  ): void => {
+    // A task's own progress reports are information, not state: published at once.
+    if (this.#ctx.bus.active) this.#ctx.bus.emit(progressEvent(record, progress, details));
+  };
+  /**
+   * With persistence, state events wait here until the write they describe is on disk, so a
+   * listener never sees a SUCCESS that a crash could take back.
+   */
+  readonly #deferred: EngineEvent[] = [];
 
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
@@ -181,7 +190,7 @@ export class Runner {
       }
       // What finished is written before waiting on what still runs, so a crash while a long
       // atom runs never loses the results of atoms that already finished.
-      const flushing = this.#ctx.flush();
+      const flushing = this.#flush();
       if (flushing) await flushing;
       if (this.#completions.length > 0) continue;
       if (this.#inflight === 0) return;
@@ -238,10 +247,17 @@ export class Runner {
     record.attempts++;
     this.#ctx.statistics.executed++;
     this.#ctx.stage(record);
-    const flushing = this.#ctx.flush();
+    const flushing = this.#flush();
     if (flushing) await flushing;
+    if (this.#suspending && from === 'PENDING') {
+      // A listener suspended the run on what that write published (the previous atom's end):
+      // this atom's code has not started, so it goes back to PENDING.
+      await this.#unstart(record);
+      return;
+    }
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
+    this.#publishDeferred();
     let inputs: Record<string, unknown>;
     try {
       inputs = resolveInputs(this.#ctx, index, false);
@@ -256,6 +272,16 @@ export class Runner {
         ? () => (atom as Task).execute(inputs, context)
         : () => (atom as Retry).execute(record.history, inputs, context);
     this.#launch(index, 'execute', call, context, (atom as Task).timeoutMs, delayMs);
+  }
+
+  /** Takes back the RUNNING intention of an atom whose code never started. */
+  async #unstart(record: AtomRecord): Promise<void> {
+    clearAtomRecord(record);
+    record.attempts--;
+    this.#ctx.statistics.executed--;
+    this.#ctx.stage(record);
+    const flushing = this.#flush();
+    if (flushing) await flushing;
   }
 
   #launch(
@@ -382,7 +408,7 @@ export class Runner {
       this.#offerRevert(index);
       return;
     }
-    const resolution = resolveFailure(this.#ctx, index, failure);
+    const resolution = resolveFailure(this.#ctx, index, failure, this.#publish);
     await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
   }
 
@@ -480,10 +506,13 @@ export class Runner {
     const from = record.state;
     if (from !== 'REVERTING') this.#setState(record, 'REVERTING');
     this.#ctx.stage(record);
-    const flushing = this.#ctx.flush();
+    const flushing = this.#flush();
     if (flushing) await flushing;
+    // Suspended on what that write published: a REVERTING atom is reverted on the next run.
+    if (this.#suspending) return;
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
+    this.#publishDeferred();
     const inputs = resolveInputs(this.#ctx, index, true);
     const { atom } = record;
     const context = new LiveRevertContext(
@@ -610,7 +639,7 @@ export class Runner {
     extra: { result?: unknown; failure?: Failure } | undefined,
   ): void {
     if (!this.#ctx.bus.active) return;
-    this.#ctx.bus.emit({
+    this.#publish({
       type: 'atom',
       atom: record.atom.name,
       kind: record.atom.kind,
@@ -621,13 +650,28 @@ export class Runner {
   }
 
   #emitProgress(record: AtomRecord, progress: number, details: JsonValue | undefined): void {
-    if (!this.#ctx.bus.active) return;
-    this.#ctx.bus.emit({
-      type: 'progress',
-      atom: record.atom.name,
-      progress,
-      ...(details === undefined ? {} : { details }),
-    });
+    if (this.#ctx.bus.active) this.#publish(progressEvent(record, progress, details));
+  }
+
+  /** Publishes an event now, or, with persistence, once the state it describes is written. */
+  readonly #publish = (event: EngineEvent): void => {
+    if (this.#ctx.durable) this.#deferred.push(event);
+    else this.#ctx.bus.emit(event);
+  };
+
+  #publishDeferred(): void {
+    if (this.#deferred.length === 0) return;
+    for (const event of this.#deferred.splice(0)) this.#ctx.bus.emit(event);
+  }
+
+  /** Writes what was staged, then publishes the events that were waiting for it. */
+  #flush(): Promise<void> | undefined {
+    const writing = this.#ctx.flush();
+    if (!writing) {
+      this.#publishDeferred();
+      return undefined;
+    }
+    return writing.then(() => this.#publishDeferred());
   }
 
   #end(): RunEnd {
@@ -642,6 +686,19 @@ export class Runner {
     });
     return { state: finished ? 'SUCCESS' : 'SUSPENDED' };
   }
+}
+
+function progressEvent(
+  record: AtomRecord,
+  progress: number,
+  details: JsonValue | undefined,
+): EngineEvent {
+  return {
+    type: 'progress',
+    atom: record.atom.name,
+    progress,
+    ...(details === undefined ? {} : { details }),
+  };
 }
 
 function isInside(inner: CompiledFlow, outer: CompiledFlow): boolean {
