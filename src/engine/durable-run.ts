@@ -26,6 +26,7 @@ export interface PersistenceOptions {
 }
 
 const UNAVAILABLE_ATTEMPTS = 6;
+const RELEASED = Symbol('lease released');
 const UNAVAILABLE_FIRST_DELAY_MS = 50;
 
 /**
@@ -173,8 +174,15 @@ export class DurableRun {
     const lease = this.#lease;
     if (!lease) return;
     try {
-      this.#lease = await this.#retrying(() => this.#options.store.renewLease(lease, this.#ttlMs));
+      const renewed = await this.#retrying(() => {
+        // Released while this renewal was retrying: extending the lease now would only make
+        // the next engine wait for it.
+        if (this.#lease === undefined) throw RELEASED;
+        return this.#options.store.renewLease(lease, this.#ttlMs);
+      });
+      if (this.#lease !== undefined) this.#lease = renewed;
     } catch (error) {
+      if (error === RELEASED) return;
       clearInterval(this.#heartbeat);
       this.#lost?.(error);
     }
