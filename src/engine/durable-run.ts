@@ -23,6 +23,8 @@ export interface PersistenceOptions {
   readonly leaseTtlMs?: number;
   /** Continue a run whose atoms were recorded with another version. Default false. */
   readonly allowVersionChange?: boolean;
+  /** The run as the caller has just loaded it (`resumeRun`, a conductor), so it is not loaded twice. */
+  readonly snapshot?: { readonly flow: FlowDetail; readonly atoms: readonly AtomDetail[] };
 }
 
 const UNAVAILABLE_ATTEMPTS = 6;
@@ -90,8 +92,11 @@ export class DurableRun {
       createdAt: now,
       updatedAt: now,
     };
-    this.#detail = await this.#retrying(() => this.#options.store.ensureFlow(book, wanted));
-    const loaded = await this.#retrying(() => this.#options.store.loadRun(this.flowId));
+    const { snapshot } = this.#options;
+    this.#detail =
+      snapshot?.flow ?? (await this.#retrying(() => this.#options.store.ensureFlow(book, wanted)));
+    const loaded =
+      snapshot ?? (await this.#retrying(() => this.#options.store.loadRun(this.flowId)));
     const byName = new Map(records.map((record) => [record.atom.name, record]));
     for (const detail of loaded?.atoms ?? []) {
       this.#persisted.set(detail.name, detail);

@@ -134,6 +134,6 @@ export async function resumeRun(
   return new Engine(registry.build(factory, loaded.flow.store), {
     ...engineOptions,
     store: loaded.flow.store,
-    persistence: { ...persistence, store, flowId, factory },
+    persistence: { ...persistence, store, flowId, factory, snapshot: loaded },
   });
 }

@@ -4,7 +4,7 @@ import { TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
-import type { FlowDetail } from '../persistence/model.ts';
+import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
 import type { RunStore } from '../persistence/ports.ts';
 import { isStorageError } from '../persistence/storage-error.ts';
 import type { Job, JobClaim, JobOutcome } from './model.ts';
@@ -197,7 +197,7 @@ export class Conductor {
         const recorded = failure?.revertFailure ?? failure?.failure;
         outcome = { state: existing.flow.state, ...(recorded ? { failure: recorded } : {}) };
       } else {
-        const engine = this.#engineFor(job, claim, existing?.flow);
+        const engine = this.#engineFor(job, claim, existing);
         entry.engine = engine;
         if (this.#stopping.signal.aborted) engine.suspend();
         outcome = await this.#runToOutcome(
@@ -228,10 +228,14 @@ export class Conductor {
   }
 
   /** Rebuilds the job's flow: continuing its run when one was persisted (a takeover), else starting it. */
-  #engineFor(job: Job, claim: JobClaim, existing: FlowDetail | undefined): Engine {
+  #engineFor(
+    job: Job,
+    claim: JobClaim,
+    existing: { readonly flow: FlowDetail; readonly atoms: readonly AtomDetail[] } | undefined,
+  ): Engine {
     const { runs, registry } = this.#options;
-    const factory = existing?.factory ?? job.flow;
-    const store = existing?.store ?? job.store;
+    const factory = existing?.flow.factory ?? job.flow;
+    const store = existing?.flow.store ?? job.store;
     return new Engine(registry.build(factory, store), {
       ...this.#options.engine,
       clock: this.#clock,
@@ -243,6 +247,7 @@ export class Conductor {
         owner: `${this.name}/${claim.token}`,
         leaseTtlMs: this.#ttlMs,
         logbook: { id: `job-${job.id}`, name: job.name },
+        ...(existing ? { snapshot: existing } : {}),
       },
     });
   }
