@@ -40,7 +40,8 @@ export interface CompiledNode {
   readonly position: number;
   readonly successors: number[];
   readonly predecessors: number[];
-  readonly deciders: DeciderLink[];
+  /** Shared and empty for the many nodes without deciders; replaced when one is added. */
+  deciders: readonly DeciderLink[];
 }
 
 export interface CompiledGraph {
@@ -56,6 +57,8 @@ export interface CompiledGraph {
   readonly issues: readonly ValidationIssue[];
 }
 
+const NO_DECIDERS: readonly DeciderLink[] = Object.freeze([]);
+
 /** Flattens a flow tree into one execution graph, collecting definition problems instead of stopping at the first. */
 export function compile(root: Flow): CompiledGraph {
   const nodes: CompiledNode[] = [];
@@ -66,7 +69,15 @@ export function compile(root: Flow): CompiledGraph {
 
   const addNode = (atom: Atom | undefined, flow: CompiledFlow, position: number): number => {
     const index = nodes.length;
-    nodes.push({ index, atom, flow, position, successors: [], predecessors: [], deciders: [] });
+    nodes.push({
+      index,
+      atom,
+      flow,
+      position,
+      successors: [],
+      predecessors: [],
+      deciders: NO_DECIDERS,
+    });
     for (let f: CompiledFlow | undefined = flow; f; f = f.parent) f.nodes.push(index);
     if (atom) {
       atoms.push(index);
@@ -152,24 +163,29 @@ export function compile(root: Flow): CompiledGraph {
         break;
       case 'graph': {
         const graph = flow as GraphFlow;
-        const hasIn = new Set<number>();
-        const hasOut = new Set<number>();
+        const hasIn = new Uint8Array(compiled.children.length);
+        const hasOut = new Uint8Array(compiled.children.length);
         for (const edge of graph.edges) {
           const from = compiled.children[edge.from];
           const to = compiled.children[edge.to];
           if (from === undefined || to === undefined) continue;
           link(exit(from), entry(to));
-          hasOut.add(edge.from);
-          hasIn.add(edge.to);
+          hasOut[edge.from] = 1;
+          hasIn[edge.to] = 1;
           if (edge.decider) {
             const sources =
               typeof from === 'number' ? [from] : from.nodes.filter((n) => nodes[n]?.atom);
-            nodes[entry(to)]?.deciders.push({ sources, decider: edge.decider, depth: edge.depth });
+            const target = nodes[entry(to)];
+            if (target)
+              target.deciders = [
+                ...target.deciders,
+                { sources, decider: edge.decider, depth: edge.depth },
+              ];
           }
         }
         compiled.children.forEach((child, index) => {
-          if (!hasIn.has(index)) link(head, entry(child));
-          if (!hasOut.has(index)) link(exit(child), compiled.end);
+          if (hasIn[index] === 0) link(head, entry(child));
+          if (hasOut[index] === 0) link(exit(child), compiled.end);
         });
         if (compiled.children.length === 0) link(head, compiled.end);
         break;

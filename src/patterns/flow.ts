@@ -67,13 +67,14 @@ export abstract class Flow {
   childrenProviding(symbol: string): readonly number[] {
     if (!this.#providers) {
       const index = new Map<string, number[]>();
-      this.children.forEach((child, position) => {
-        for (const provided of providedBy(child)) {
+      const { children } = this;
+      for (let position = 0; position < children.length; position++) {
+        for (const provided of providedBy(children[position] as FlowChild)) {
           const list = index.get(provided);
           if (list) list.push(position);
           else index.set(provided, [position]);
         }
-      });
+      }
       this.#providers = index;
     }
     return this.#providers.get(symbol) ?? NONE;
