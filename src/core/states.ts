@@ -66,8 +66,3 @@ export function isLegalFlowTransition(from: FlowState, to: FlowState): boolean {
 export function hasRun(state: AtomState): boolean {
   return state === 'RUNNING' || state === 'SUCCESS' || state === 'FAILURE' || state === 'REVERTING';
 }
-
-/** Flow states after which nothing more happens unless the flow is reset. */
-export function isFinished(state: FlowState): boolean {
-  return state === 'SUCCESS' || state === 'REVERTED';
-}
