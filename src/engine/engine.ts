@@ -117,8 +117,6 @@ export class Engine {
       runId,
       statistics: this.#statistics,
       reportError,
-      flowState: () => this.#state,
-      setFlowState: (to) => this.#setState(to),
       durable: durable !== undefined,
       stage: durable ? (record) => durable.stage(record) : () => undefined,
       flush: durable ? () => durable.flush() : () => undefined,

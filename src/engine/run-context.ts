@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.ts';
-import type { FlowState } from '../core/states.ts';
 import type { AtomRecord } from './atom-record.ts';
 import type { CompiledGraph } from './compile.ts';
 import type { EventBus } from './events.ts';
@@ -29,9 +28,6 @@ export interface RunContext {
   readonly statistics: EngineStatistics;
   /** Reports an error that must not stop the run (a throwing listener, decider or retry decision). */
   readonly reportError: (error: unknown) => void;
-  readonly flowState: () => FlowState;
-  /** Moves the flow to a new state, persisting it first when persistence is on. */
-  setFlowState(to: FlowState): Promise<void> | undefined;
   /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
   unstorable(atom: string, value: unknown): Error | undefined;
   /** True when state changes are persisted (events then wait for their writes). */
