@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { killAndResume } from '../support/crash.ts';
 import { POSTGRES_URL, postgresUnavailable, TestSchemas } from '../support/servers.ts';
 
-test('runs killed at sampled points on PostgreSQL resume to the same end without redoing finished work', async (t) => {
+test('runs killed at a seeded sample of the kinds of point on PostgreSQL resume to the same end without redoing finished work', async (t) => {
   const unavailable = await postgresUnavailable();
   if (unavailable) {
     t.skip(unavailable);
@@ -10,7 +10,7 @@ test('runs killed at sampled points on PostgreSQL resume to the same end without
   }
   const schemas = new TestSchemas();
   try {
-    await killAndResume('postgres', `${POSTGRES_URL}?schema=${schemas.next()}`, 4);
+    await killAndResume('postgres', `${POSTGRES_URL}?schema=${schemas.next()}`, 5);
   } finally {
     await schemas.dropAll();
   }

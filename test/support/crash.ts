@@ -20,7 +20,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 interface ChildResult {
   readonly signal: NodeJS.Signals | null;
   readonly code: number | null;
-  readonly output: { points: number; state: string } | undefined;
+  readonly output: { points: number; state: string; kinds: string[] } | undefined;
   readonly stderr: string;
 }
 
@@ -35,7 +35,9 @@ function runChild(env: Record<string, string>): Promise<ChildResult> {
         resolve({
           signal: (error as { signal?: NodeJS.Signals } | null)?.signal ?? null,
           code: (error as { code?: number } | null)?.code ?? 0,
-          output: line ? (JSON.parse(line) as { points: number; state: string }) : undefined,
+          output: line
+            ? (JSON.parse(line) as { points: number; state: string; kinds: string[] })
+            : undefined,
           stderr,
         });
       },
@@ -43,15 +45,24 @@ function runChild(env: Record<string, string>): Promise<ChildResult> {
   });
 }
 
-/** `count` distinct points in 1..total from a seeded generator, always including the first and last. */
-function sample(total: number, count: number, seed: number): number[] {
-  const chosen = new Set([1, total]);
+/**
+ * Kill points (1-based) covering every kind of point of the reference run (each kind of write,
+ * inside execute and revert before and after the side effect), one seeded-random occurrence of
+ * each, at most `limit` of them.
+ */
+function killPoints(kinds: readonly string[], limit: number, seed: number): number[] {
   let state = seed;
-  while (chosen.size < Math.min(count, total)) {
+  const next = (bound: number): number => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    chosen.add(1 + (state % total));
-  }
-  return [...chosen].sort((a, b) => a - b);
+    return state % bound;
+  };
+  const byKind = new Map<string, number[]>();
+  for (const [index, kind] of kinds.entries())
+    byKind.set(kind, [...(byKind.get(kind) ?? []), index + 1]);
+  const chosen = [...byKind.values()].map((points) => points[next(points.length)] as number);
+  // Over the limit, a seeded subset keeps CI time bounded on the slower backends.
+  while (chosen.length > limit) chosen.splice(next(chosen.length), 1);
+  return chosen.sort((a, b) => a - b);
 }
 
 const byName = (atoms: readonly AtomDetail[]) => new Map(atoms.map((atom) => [atom.name, atom]));
@@ -102,7 +113,7 @@ const SCENARIOS = [
 export async function killAndResume(
   backend: string,
   storeUrl: string,
-  killsPerScenario: number,
+  killLimit: number,
 ): Promise<void> {
   const store: RunStorage = await openRunStore(storeUrl);
   try {
@@ -119,9 +130,9 @@ export async function killAndResume(
       assert.equal(reference.code, 0, reference.stderr);
       assert.equal(reference.output?.state, scenario.end);
       const expected = byName((await store.loadRun(`${scenario.name}-reference`))?.atoms ?? []);
-      for (const killAt of sample(
-        reference.output?.points ?? 0,
-        killsPerScenario,
+      for (const killAt of killPoints(
+        reference.output?.kinds ?? [],
+        killLimit,
         scenario.name.length * 7919,
       )) {
         const flowId = `${scenario.name}-kill-${killAt}`;
