@@ -209,7 +209,7 @@ export class Conductor {
       clearInterval(heartbeat);
       if (lost !== undefined) return;
       if (outcome === 'suspended') {
-        await this.#abandon(claim, job, 'conductor stopping');
+        await this.#abandon(claim, job, 'conductor stopping', { countAttempt: false });
         return;
       }
       const done = await board.consume(claim, outcome);
@@ -223,7 +223,7 @@ export class Conductor {
         return;
       }
       const permanent = error instanceof TaskFlowError && PERMANENT.has(error.code);
-      await this.#abandon(claim, job, describe(error), permanent ? 1 : undefined);
+      await this.#abandon(claim, job, describe(error), permanent ? { maxAttempts: 1 } : {});
     }
   }
 
@@ -275,10 +275,19 @@ export class Conductor {
     }
   }
 
-  async #abandon(claim: JobClaim, job: Job, reason: string, maxAttempts?: number): Promise<void> {
-    const limit = maxAttempts ?? this.#options.maxAttempts ?? 5;
+  async #abandon(
+    claim: JobClaim,
+    job: Job,
+    reason: string,
+    options: { readonly maxAttempts?: number; readonly countAttempt?: boolean },
+  ): Promise<void> {
+    const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts ?? 5;
     try {
-      const after = await this.#options.board.abandon(claim, { reason, maxAttempts: limit });
+      const after = await this.#options.board.abandon(claim, {
+        reason,
+        maxAttempts,
+        countAttempt: options.countAttempt ?? true,
+      });
       this.#emit({ type: 'abandoned', job: after, reason });
     } catch (error) {
       this.#emit({ type: 'lost', jobId: job.id, error });

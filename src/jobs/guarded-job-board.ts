@@ -201,6 +201,7 @@ class GuardedJobBoard implements JobBoard {
       claim,
       reason: options.reason,
       maxAttempts: options.maxAttempts,
+      countAttempt: options.countAttempt ?? true,
       now: this.#now(),
     });
     return explain(result, claim, `abandon job "${claim.jobId}"`);

@@ -44,11 +44,15 @@ export interface JobBoardBackend {
     outcome: JobOutcome;
     now: number;
   }): Promise<ClaimWriteOutcome>;
-  /** Counts the attempt; DEAD_LETTER with `reason` when the count reaches `maxAttempts`. */
+  /**
+   * Ends the claim. With `countAttempt`, counts the attempt and moves the job to DEAD_LETTER
+   * with `reason` when the count reaches `maxAttempts`; without, only gives the job back.
+   */
   abandon(request: {
     claim: JobClaim;
     reason: string;
     maxAttempts: number | undefined;
+    countAttempt: boolean;
     now: number;
   }): Promise<ClaimWriteOutcome>;
   /** Deletes the job unless it is CLAIMED with `leaseExpiresAt > now`. */

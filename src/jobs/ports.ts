@@ -59,6 +59,11 @@ export interface AbandonOptions {
    * of back to UNCLAIMED. Default: no limit.
    */
   readonly maxAttempts?: number;
+  /**
+   * Default true. False gives the job back without counting an attempt (and so without
+   * dead-lettering it): for an owner stopping on purpose, not for a failure.
+   */
+  readonly countAttempt?: boolean;
 }
 
 /** What a conductor needs to take jobs, hold them, and say how they ended. */

@@ -294,6 +294,21 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       assert.equal(claimed.job.attempts, 3);
     });
 
+    it('gives a job back without counting an attempt when asked (an owner stopping on purpose)', async () => {
+      const board = await one();
+      const job = await board.post(jobSpec('long'));
+      const first = await claimOne(board, 'a');
+      const back = await board.abandon(first.claim, {
+        reason: 'stopping',
+        maxAttempts: 1,
+        countAttempt: false,
+      });
+      assert.deepEqual([back.state, back.attempts, back.deadLetterReason], ['UNCLAIMED', 0, null]);
+      const again = await claimOne(board, 'b');
+      assert.equal(again.job.id, job.id);
+      assert.equal(again.claim.token, 2);
+    });
+
     it('trashes jobs that no live claim holds, freeing their idempotency key', async () => {
       const board = await one();
       const idle = await board.post(jobSpec('idle', { idempotencyKey: 'once' }));

@@ -245,6 +245,7 @@ describe('conductors under faults', { concurrency: 1 }, () => {
       assert.equal(first.child.exitCode, 0);
       const given = await board.get(job.id);
       assert.equal(given?.state, 'UNCLAIMED', 'the job is free at once, not after the 60 s lease');
+      assert.equal(given?.attempts, 0, 'a graceful stop does not count as a failed attempt');
       const second = await startConductor('second', env);
       started.push(second);
       const done = await board.wait(job.id, { timeoutMs: 20_000 });

@@ -188,6 +188,7 @@ describe('conductor', () => {
     await firstRun;
     const afterStop = await h.board.get(job.id);
     assert.equal(afterStop?.state, 'UNCLAIMED', 'the job is back on the board at once');
+    assert.equal(afterStop?.attempts, 0, 'a stop on purpose is not a failed attempt');
     const second = new Conductor({
       board: h.board,
       runs: h.runs,

@@ -104,10 +104,11 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
     claim: JobClaim;
     reason: string;
     maxAttempts: number | undefined;
+    countAttempt: boolean;
     now: number;
   }): Promise<ClaimWriteOutcome> {
     const result = this.#write(request.claim, (job) => {
-      const attempts = job.attempts + 1;
+      const attempts = job.attempts + (request.countAttempt ? 1 : 0);
       const dead = request.maxAttempts !== undefined && attempts >= request.maxAttempts;
       return {
         ...job,

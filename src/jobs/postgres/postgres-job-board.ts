@@ -133,6 +133,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     claim: JobClaim;
     reason: string;
     maxAttempts: number | undefined;
+    countAttempt: boolean;
     now: number;
   }): Promise<ClaimWriteOutcome> {
     return this.#claimWrite(request.claim, this.#sql.abandon, [
@@ -140,6 +141,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
       request.maxAttempts ?? null,
       request.reason,
       this.#sql.channel,
+      request.countAttempt ? 1 : 0,
     ]);
   }
 

@@ -70,9 +70,9 @@ export function postgresJobStatements(schema: string): PostgresJobStatements {
       'updated_at',
     ).replace('$CHANNEL', '$6'),
     abandon: notifying(
-      `UPDATE ${jobs} SET attempts = attempts + 1, lease_expires_at = NULL, updated_at = $4,
-         state = CASE WHEN attempts + 1 >= $5::int THEN 'DEAD_LETTER' ELSE 'UNCLAIMED' END,
-         dead_letter_reason = CASE WHEN attempts + 1 >= $5::int THEN $6 ELSE NULL END
+      `UPDATE ${jobs} SET attempts = attempts + $8::int, lease_expires_at = NULL, updated_at = $4,
+         state = CASE WHEN $8::int = 1 AND attempts + 1 >= $5::int THEN 'DEAD_LETTER' ELSE 'UNCLAIMED' END,
+         dead_letter_reason = CASE WHEN $8::int = 1 AND attempts + 1 >= $5::int THEN $6 ELSE NULL END
        WHERE ${HELD} RETURNING *`,
       'abandoned',
       'updated_at',

@@ -99,12 +99,14 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     claim: JobClaim;
     reason: string;
     maxAttempts: number | undefined;
+    countAttempt: boolean;
     now: number;
   }): Promise<ClaimWriteOutcome> {
     return this.#claimWrite(REDIS_JOB_SCRIPTS.abandon, request.claim, [
       request.now,
       request.reason,
       request.maxAttempts ?? '',
+      request.countAttempt ? 1 : 0,
     ]);
   }
 

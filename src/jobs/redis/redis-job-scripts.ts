@@ -106,13 +106,14 @@ publish('completed', ARGV[2], redis.call('HGET', k, 'name'), 'COMPLETE', ARGV[5]
 return {'written', redis.call('HGETALL', k)}
 `;
 
-/** ARGV: prefix, id, token, owner, now, reason, maxAttempts ('' for none). */
+/** ARGV: prefix, id, token, owner, now, reason, maxAttempts ('' for none), increment (0 or 1). */
 const ABANDON = `
 local k = jobkey(ARGV[2])
 local refused = held(k, ARGV[3], ARGV[4])
 if refused then return refused end
-local attempts = tonumber(redis.call('HGET', k, 'attempts')) + 1
-local dead = ARGV[7] ~= '' and attempts >= tonumber(ARGV[7])
+local increment = tonumber(ARGV[8])
+local attempts = tonumber(redis.call('HGET', k, 'attempts')) + increment
+local dead = increment == 1 and ARGV[7] ~= '' and attempts >= tonumber(ARGV[7])
 local state = dead and 'DEAD_LETTER' or 'UNCLAIMED'
 redis.call('HSET', k, 'state', state, 'lease', '', 'attempts', attempts,
   'reason', dead and ARGV[6] or '', 'updated', ARGV[5])

@@ -131,6 +131,7 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
     claim: JobClaim;
     reason: string;
     maxAttempts: number | undefined;
+    countAttempt: boolean;
     now: number;
   }): Promise<ClaimWriteOutcome> {
     return this.#claimWrite(request.claim, 'abandoned', () =>
@@ -139,6 +140,7 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
         now: request.now,
         reason: request.reason,
         maxAttempts: request.maxAttempts ?? null,
+        increment: request.countAttempt ? 1 : 0,
       }),
     );
   }

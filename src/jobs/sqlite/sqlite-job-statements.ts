@@ -29,9 +29,9 @@ const SQL = {
   consume: `UPDATE taskflow_jobs SET state = 'COMPLETE', lease_expires_at = NULL, outcome = :outcome, updated_at = :now
        WHERE ${HELD} RETURNING *`,
   abandon: `UPDATE taskflow_jobs
-       SET attempts = attempts + 1, lease_expires_at = NULL, updated_at = :now,
-           state = CASE WHEN attempts + 1 >= :maxAttempts THEN 'DEAD_LETTER' ELSE 'UNCLAIMED' END,
-           dead_letter_reason = CASE WHEN attempts + 1 >= :maxAttempts THEN :reason ELSE NULL END
+       SET attempts = attempts + :increment, lease_expires_at = NULL, updated_at = :now,
+           state = CASE WHEN :increment = 1 AND attempts + 1 >= :maxAttempts THEN 'DEAD_LETTER' ELSE 'UNCLAIMED' END,
+           dead_letter_reason = CASE WHEN :increment = 1 AND attempts + 1 >= :maxAttempts THEN :reason ELSE NULL END
        WHERE ${HELD} RETURNING *`,
   trash: `DELETE FROM taskflow_jobs
        WHERE id = :id AND NOT (state = 'CLAIMED' AND lease_expires_at > :now) RETURNING *`,
