@@ -48,10 +48,13 @@ describe('PostgreSQL run store', { skip }, () => {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     const { rows } = await client.query(
-      `SELECT version, name FROM "${schema}".taskflow_schema_version`,
+      `SELECT version, name FROM "${schema}".taskflow_schema_version ORDER BY version`,
     );
     await client.end();
-    assert.deepEqual(rows, [{ version: 1, name: 'initial' }]);
+    assert.deepEqual(rows, [
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'save-atoms-function' },
+    ]);
   });
 
   it('refuses a schema at a newer version, or with tables not made by it, and changes nothing', async () => {
@@ -63,14 +66,14 @@ describe('PostgreSQL run store', { skip }, () => {
       await store.ensureFlow(book, flowDetail('run-1'));
       await store.close();
       await client.query(
-        `INSERT INTO "${newer}".taskflow_schema_version (version, name, applied_at) VALUES (2, 'future', '2030-01-01')`,
+        `INSERT INTO "${newer}".taskflow_schema_version (version, name, applied_at) VALUES (3, 'future', '2030-01-01')`,
       );
       const before = await snapshot(client, newer);
       await assert.rejects(
         openPostgresRunStore({ url: POSTGRES_URL, schema: newer }),
         (error: unknown) =>
           isStorageError(error, 'SCHEMA_MISMATCH') &&
-          /version 2, newer than the 1 .*Upgrade the library/.test(error.message),
+          /version 3, newer than the 2 .*Upgrade the library/.test(error.message),
       );
       assert.equal(await snapshot(client, newer), before);
 

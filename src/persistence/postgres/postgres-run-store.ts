@@ -127,43 +127,32 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
         return { kind: 'written' };
       return this.#atomRefusal(flowId, lease, writes, 0);
     }
-    let client: pg.PoolClient;
+    // A batch is one call of a function that applies each write with the same fence and rule
+    // and raises on the first refusal: one round trip and one commit, all or none.
     try {
-      client = await this.#pool.connect();
+      await this.#pool.query({
+        ...this.#sql.saveAtoms,
+        values: [
+          flowId,
+          lease.token,
+          lease.owner,
+          writes.map((w) => w.detail.name),
+          writes.map((w) => w.detail.state),
+          writes.map((w) => encodeRecord(w.detail)),
+          writes.map((w) => w.rule.create),
+          writes.map((w) => w.rule.from.join(',')),
+        ],
+      });
+      return { kind: 'written' };
     } catch (error) {
-      throw toPostgresStorageError(error, this.#schema);
-    }
-    // A connection that dies while checked out emits 'error' on the client; without a listener
-    // that would crash the process instead of failing this write (which the engine retries).
-    let broken: Error | undefined;
-    const onError = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', onError);
-    let failedAt: number | undefined;
-    try {
-      await client.query('BEGIN');
-      for (const [index, write] of writes.entries()) {
-        const { name, text } = this.#sql.upsertAtom;
-        const result = await client.query({ name, text, values: [...paramsOf(write)] });
-        if (result.rowCount !== 1) {
-          failedAt = index;
-          break;
-        }
+      const refused = /^taskflow atom write (\d+) refused$/.exec(
+        (error as { message?: string }).message ?? '',
+      );
+      if ((error as { code?: string }).code === 'TF001' && refused) {
+        return this.#atomRefusal(flowId, lease, writes, Number(refused[1]));
       }
-      await client.query(failedAt === undefined ? 'COMMIT' : 'ROLLBACK');
-    } catch (error) {
-      broken ??= error instanceof Error ? error : new Error(String(error));
-      await client.query('ROLLBACK').catch(() => undefined);
       throw toPostgresStorageError(error, this.#schema);
-    } finally {
-      client.off('error', onError);
-      // A broken connection is destroyed rather than returned to the pool.
-      client.release(broken);
     }
-    return failedAt === undefined
-      ? { kind: 'written' }
-      : this.#atomRefusal(flowId, lease, writes, failedAt);
   }
 
   /** Why write `index` of a batch was refused: the lease, or the state the atom was in. */

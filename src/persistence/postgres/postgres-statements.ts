@@ -10,6 +10,8 @@ export interface PostgresStatements {
   readonly selectHolder: NamedStatement;
   readonly updateFlow: NamedStatement;
   readonly upsertAtom: NamedStatement;
+  /** A batch of atom writes through the `taskflow_save_atoms` function (migration 002). */
+  readonly saveAtoms: NamedStatement;
   readonly acquireLease: NamedStatement;
   readonly renewLease: NamedStatement;
   readonly releaseLease: NamedStatement;
@@ -66,6 +68,9 @@ export function postgresStatements(schema: string): PostgresStatements {
         FOR SHARE OF f
        ON CONFLICT (flow_id, name) DO UPDATE SET state = EXCLUDED.state, record = EXCLUDED.record
         WHERE a.state = ANY($8::text[])`,
+    ),
+    saveAtoms: named(
+      `SELECT ${s}.taskflow_save_atoms($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[])`,
     ),
     // Row locking makes this exclusive: a second UPDATE waits, then re-checks the WHERE
     // against the winner's row and matches nothing.
