@@ -126,6 +126,9 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
 
   /** Applies a batch of atom writes; throws {@link BatchRefused} to roll the whole batch back. */
   #applyBatch(flowId: string, writes: readonly AtomWrite[], lease: Lease): void {
+    // The batch runs in an IMMEDIATE transaction: the fence checked here holds until commit.
+    const refusal = this.#refusal(flowId, lease);
+    if (refusal !== undefined) throw new BatchRefused(refusal);
     for (const [index, { detail, rule }] of writes.entries()) {
       const statement = rule.create ? this.#sql.upsertAtom : this.#sql.updateAtom;
       const { changes } = statement.run({
@@ -133,17 +136,13 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
         name: detail.name,
         state: detail.state,
         record: encodeRecord(detail),
-        token: lease.token,
-        owner: lease.owner,
         from: `,${rule.from.join(',')},`,
       });
       if (changes === 1) continue;
       const atom = this.#sql.selectAtomState.get({ flowId, name: detail.name }) as
         | { state: AtomDetail['state'] }
         | undefined;
-      throw new BatchRefused(
-        this.#refusal(flowId, lease) ?? { kind: 'illegal', from: atom?.state, index },
-      );
+      throw new BatchRefused({ kind: 'illegal', from: atom?.state, index });
     }
   }
 

@@ -48,21 +48,17 @@ export function sqliteStatements(db: Database.Database): SqliteStatements {
       `UPDATE taskflow_flows SET logbook_id = :logbookId, state = :state, record = :record
        WHERE id = :id AND ${FENCE}`,
     ),
-    // One statement per write: fence, transition rule and write together. SQLite takes the
-    // write lock before reading, so no other process can move the lease in between. Neither
-    // statement reads taskflow_atoms in a subquery: that would make SQLite copy the rows
-    // into a temporary table first, doubling the cost. (The SELECT needs its WHERE for SQLite
-    // to parse the ON CONFLICT that follows.)
+    // Atom writes run inside a batch transaction that checks the fence once first (taken with
+    // the write lock, so no other process can move the lease before it commits); each
+    // statement then applies only the transition rule.
     upsertAtom: db.prepare(
-      `INSERT INTO taskflow_atoms (flow_id, name, state, record)
-       SELECT :flowId, :name, :state, :record FROM taskflow_flows WHERE id = :flowId AND ${FENCE}
+      `INSERT INTO taskflow_atoms (flow_id, name, state, record) VALUES (:flowId, :name, :state, :record)
        ON CONFLICT (flow_id, name) DO UPDATE SET state = excluded.state, record = excluded.record
         WHERE instr(:from, ',' || taskflow_atoms.state || ',') > 0`,
     ),
     updateAtom: db.prepare(
       `UPDATE taskflow_atoms SET state = :state, record = :record
-        WHERE flow_id = :flowId AND name = :name AND instr(:from, ',' || state || ',') > 0
-          AND EXISTS (SELECT 1 FROM taskflow_flows WHERE id = :flowId AND ${FENCE})`,
+        WHERE flow_id = :flowId AND name = :name AND instr(:from, ',' || state || ',') > 0`,
     ),
     acquireLease: db.prepare(
       `UPDATE taskflow_flows
