@@ -12,7 +12,6 @@ export interface AtomRecord {
   hasResult: boolean;
   result: unknown;
   failure: Failure | undefined;
-  hasRevertResult: boolean;
   revertResult: unknown;
   revertFailure: Failure | undefined;
   progress: number;
@@ -33,7 +32,6 @@ export function newAtomRecord(node: number, atom: Atom): AtomRecord {
     hasResult: false,
     result: undefined,
     failure: undefined,
-    hasRevertResult: false,
     revertResult: undefined,
     revertFailure: undefined,
     progress: 0,
@@ -51,7 +49,6 @@ export function clearAtomRecord(record: AtomRecord): void {
   record.hasResult = false;
   record.result = undefined;
   record.failure = undefined;
-  record.hasRevertResult = false;
   record.revertResult = undefined;
   record.revertFailure = undefined;
   record.progress = 0;

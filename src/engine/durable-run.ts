@@ -228,7 +228,7 @@ function toDetail(record: AtomRecord, now: number): AtomDetail {
       ? { result: record.result as JsonValue }
       : {}),
     ...(record.failure ? { failure: record.failure.toJSON() } : {}),
-    ...(record.hasRevertResult && record.revertResult !== undefined
+    ...(record.revertResult !== undefined
       ? { revertResult: record.revertResult as JsonValue }
       : {}),
     ...(record.revertFailure ? { revertFailure: record.revertFailure.toJSON() } : {}),
@@ -267,7 +267,6 @@ function applyDetail(record: AtomRecord, detail: AtomDetail, allowVersionChange:
   record.hasResult = 'result' in detail || detail.state === 'SUCCESS';
   record.result = detail.result;
   record.failure = detail.failure ? Failure.fromJson(detail.failure) : undefined;
-  record.hasRevertResult = 'revertResult' in detail;
   record.revertResult = detail.revertResult;
   record.revertFailure = detail.revertFailure ? Failure.fromJson(detail.revertFailure) : undefined;
   record.progress = detail.progress;

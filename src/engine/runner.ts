@@ -541,7 +541,6 @@ export class Runner {
       return;
     }
     record.revertResult = completion.value;
-    record.hasRevertResult = true;
     record.hasResult = false;
     record.progress = 1;
     if (record.atom.kind === 'retry') record.history = [];

@@ -29,7 +29,7 @@ export interface GuardOptions {
  * @example
  * const store = guardRunStore(new MemoryRunStoreBackend(), { now: clock.now });
  * const lease = await store.acquireLease(flow.id, 'engine-1', 30_000);
- * await store.saveAtom(flow.id, detail, lease);
+ * await store.saveAtoms(flow.id, [detail], lease);
  */
 export function guardRunStore(backend: RunStoreBackend, options: GuardOptions = {}): RunStorage {
   return new GuardedRunStore(backend, options.now ?? Date.now);

@@ -41,7 +41,7 @@ export interface StorageErrorOptions {
  *
  * @example
  * try {
- *   await store.saveAtom(flowId, detail, lease);
+ *   await store.saveAtoms(flowId, [detail], lease);
  * } catch (error) {
  *   if (error instanceof StorageError && error.code === 'FENCED') stopWorkingOn(flowId);
  *   else throw error;

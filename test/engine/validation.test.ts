@@ -74,12 +74,14 @@ describe('validation', () => {
   });
 
   test('a later provider in a graph chain shadows an earlier one', async () => {
+    const seen: unknown[] = [];
     const g = graphFlow('g', [
       t('a', { provides: 'x' }),
       t('b', { provides: 'x' }),
-      t('c', { requires: ['x'] }),
+      task({ name: 'c', requires: ['x'], execute: ({ x }: { x: string }) => void seen.push(x) }),
     ]).link('a', 'b');
     await new Engine(g).run();
+    assert.deepEqual(seen, ['b'], 'c reads the value of b, the provider that ran last');
   });
 
   test('an invalid flow writes nothing and runs nothing', async () => {
