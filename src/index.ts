@@ -1,3 +1,4 @@
+export { Conductor, type ConductorEvent, type ConductorOptions } from './conductor/conductor.ts';
 export {
   type ArgumentSource,
   Atom,
@@ -20,6 +21,8 @@ export {
   type JsonValue,
   WrappedFailure,
 } from './core/failure.ts';
+export { findJsonProblem, type JsonProblem } from './core/json-safety.ts';
+export type { Page } from './core/page.ts';
 export {
   AlwaysRevert,
   AlwaysRevertAll,

@@ -7,9 +7,9 @@ import {
   type ValidationIssue,
 } from '../core/errors.ts';
 import { failureToThrow } from '../core/failure.ts';
+import { findJsonProblem } from '../core/json-safety.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
 import type { Flow } from '../patterns/flow.ts';
-import { findJsonProblem } from '../persistence/json-safety.ts';
 import {
   type AtomRecord,
   type AtomSnapshot,

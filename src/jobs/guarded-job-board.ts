@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../core/failure.ts';
+import type { Page } from '../core/page.ts';
 import type { ClaimWriteOutcome, JobBoardBackend } from './job-board-backend.ts';
 import { JobBoardError } from './job-board-error.ts';
 import { claimFenced, jobClaimed, jobNotFound, waitTimeout } from './job-refusals.ts';
@@ -27,7 +28,6 @@ import type {
   AbandonOptions,
   ClaimOptions,
   JobBoard,
-  JobPage,
   JobQuery,
   SubscribeOptions,
   WaitOptions,
@@ -233,7 +233,7 @@ class GuardedJobBoard implements JobBoard {
     await this.#backend.unregisterConductor(name);
   }
 
-  async list(query: JobQuery = {}): Promise<JobPage<Job>> {
+  async list(query: JobQuery = {}): Promise<Page<Job>> {
     this.#open();
     const limit = checkQuery(query);
     return this.#backend.list({ ...query, limit });

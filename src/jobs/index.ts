@@ -1,7 +1,6 @@
 // The jobs feature's public surface: the model, the ports by role, the error, the URL opener
 // and each backend's factory. Adapters' internals stay private to their folders.
 
-export { Conductor, type ConductorEvent, type ConductorOptions } from './conductor.ts';
 export { guardJobBoard, type JobBoardOptions } from './guarded-job-board.ts';
 export type {
   ClaimWriteOutcome,
@@ -49,7 +48,6 @@ export type {
   JobBoard,
   JobClaimer,
   JobEvents,
-  JobPage,
   JobPoster,
   JobQuery,
   JobReader,

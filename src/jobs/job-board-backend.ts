@@ -1,5 +1,6 @@
+import type { Page } from '../core/page.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from './model.ts';
-import type { JobPage, JobQuery } from './ports.ts';
+import type { JobQuery } from './ports.ts';
 
 /** What became of a write by a claim holder. Refusals carry the job as stored, to explain them. */
 export type ClaimWriteOutcome =
@@ -58,7 +59,7 @@ export interface JobBoardBackend {
   /** Deletes the job unless it is CLAIMED with `leaseExpiresAt > now`. */
   trash(request: { jobId: string; now: number }): Promise<TrashOutcome>;
   /** Query already validated; `limit` is set. */
-  list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>>;
+  list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>>;
   heartbeatConductor(conductor: ConductorInfo): Promise<void>;
   unregisterConductor(name: string): Promise<void>;
   listConductors(now: number): Promise<ConductorInfo[]>;

@@ -4,7 +4,7 @@ import {
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
   parseCursor,
-} from '../persistence/cursor-paging.ts';
+} from '../drivers/cursor-paging.ts';
 import { JobBoardError } from './job-board-error.ts';
 
 /** Parses a job listing's `after` string; undefined stays undefined. */

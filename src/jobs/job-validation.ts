@@ -1,4 +1,4 @@
-import { findJsonProblem } from '../persistence/json-safety.ts';
+import { findJsonProblem } from '../core/json-safety.ts';
 import { JobBoardError } from './job-board-error.ts';
 import { decodeJobCursor, jobPageLimit } from './job-paging.ts';
 import { invalidJobArgument } from './job-refusals.ts';

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../core/failure.ts';
+import type { Page } from '../core/page.ts';
 import type {
   ClaimedJob,
   ConductorInfo,
@@ -95,12 +96,6 @@ export interface JobClaimer {
   unregisterConductor(name: string): Promise<void>;
 }
 
-/** A page of a listing; pass `next` back as `after` to get the following page. */
-export interface JobPage<T> {
-  readonly items: readonly T[];
-  readonly next: string | undefined;
-}
-
 /** Filters of {@link JobReader.list}; jobs come oldest first. */
 export interface JobQuery {
   readonly states?: readonly JobState[];
@@ -113,7 +108,7 @@ export interface JobQuery {
 
 /** What an operator, the CLI or the service needs to inspect and tidy the board. */
 export interface JobReader {
-  list(query?: JobQuery): Promise<JobPage<Job>>;
+  list(query?: JobQuery): Promise<Page<Job>>;
   get(jobId: string): Promise<Job | undefined>;
   /** Conductors whose last heartbeat has not expired, by name. */
   listConductors(): Promise<ConductorInfo[]>;

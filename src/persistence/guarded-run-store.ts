@@ -1,7 +1,8 @@
+import { findJsonProblem } from '../core/json-safety.ts';
+import type { Page } from '../core/page.ts';
 import { ATOM_STATES, FLOW_STATES } from '../core/states.ts';
-import { findJsonProblem } from './json-safety.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
-import type { FlowQuery, Lease, Page, RunReader, RunStore } from './ports.ts';
+import type { FlowQuery, Lease, RunReader, RunStore } from './ports.ts';
 import { fenced, illegalTransition, invalidArgument, leaseHeld, runNotFound } from './refusals.ts';
 import { decodeCursor, pageLimit } from './run-paging.ts';
 import type { LeaseOutcome, RunStoreBackend, WriteOutcome } from './run-store-backend.ts';

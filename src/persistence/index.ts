@@ -1,6 +1,5 @@
 // The persistence feature: ports, the model, the guard every backend shares, and the backends.
 export { type GuardOptions, guardRunStore, type RunStorage } from './guarded-run-store.ts';
-export { assertJsonSafe, findJsonProblem, type JsonProblem } from './json-safety.ts';
 export { createMemoryRunStore, MemoryRunStoreBackend } from './memory/memory-run-store.ts';
 export type {
   AtomDetail,
@@ -10,7 +9,7 @@ export type {
   RetryAttemptRecord,
 } from './model.ts';
 export { openRunStore } from './open-run-store.ts';
-export type { FlowQuery, Lease, Page, RunReader, RunStore } from './ports.ts';
+export type { FlowQuery, Lease, RunReader, RunStore } from './ports.ts';
 export {
   openPostgresRunStore,
   PostgresRunStoreBackend,
@@ -29,6 +28,7 @@ export {
   type SqliteRunStoreOptions,
 } from './sqlite/sqlite-run-store.ts';
 export {
+  assertJsonSafe,
   isStorageError,
   STORAGE_ERROR_CODES,
   StorageError,

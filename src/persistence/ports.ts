@@ -1,3 +1,4 @@
+import type { Page } from '../core/page.ts';
 import type { FlowState } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
 
@@ -36,12 +37,6 @@ export interface RunStore {
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
   /** Gives the lease up so another engine may continue at once; a no-op when already lost. */
   releaseLease(lease: Lease): Promise<void>;
-}
-
-/** A page of a listing; pass `next` back as `after` to get the following page. */
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly next: string | undefined;
 }
 
 export interface FlowQuery {

@@ -1,3 +1,4 @@
+import type { Page } from '../core/page.ts';
 import type { FlowState } from '../core/states.ts';
 import {
   type Cursor,
@@ -7,8 +8,8 @@ import {
   mapPage,
   parseCursor,
   toPage,
-} from './cursor-paging.ts';
-import type { Page } from './ports.ts';
+} from '../drivers/cursor-paging.ts';
+
 import { StorageError } from './storage-error.ts';
 
 /** Flow states an operator looks at after a crash: everything but SUCCESS and REVERTED. */

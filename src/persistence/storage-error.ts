@@ -1,4 +1,5 @@
 import { TaskFlowError } from '../core/errors.ts';
+import { findJsonProblem } from '../core/json-safety.ts';
 
 /**
  * Stable codes of {@link StorageError}, meant for programs:
@@ -62,4 +63,24 @@ export class StorageError extends TaskFlowError {
 /** True when `error` is a {@link StorageError}, optionally with the given code. */
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
   return error instanceof StorageError && (code === undefined || error.code === code);
+}
+
+/**
+ * Throws a `NOT_SERIALIZABLE` {@link StorageError} naming the offending path when `value`
+ * cannot be stored exactly; `subject` says whose value it is, for the message.
+ *
+ * @example
+ * assertJsonSafe(detail.result, { path: 'result', subject: 'atom "charge" of run "r1"' });
+ */
+export function assertJsonSafe(
+  value: unknown,
+  options: { readonly path: string; readonly subject: string; readonly flowId?: string },
+): void {
+  const problem = findJsonProblem(value, options.path);
+  if (problem === undefined) return;
+  throw new StorageError(
+    'NOT_SERIALIZABLE',
+    `Cannot store ${options.subject}: ${problem.path} ${problem.reason}. Values are stored as JSON and must come back exactly as they went in.`,
+    options.flowId === undefined ? {} : { flowId: options.flowId },
+  );
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertJsonSafe, findJsonProblem } from '../../src/persistence/json-safety.ts';
-import { isStorageError } from '../../src/persistence/storage-error.ts';
+import { findJsonProblem } from '../../src/core/json-safety.ts';
+import { assertJsonSafe, isStorageError } from '../../src/persistence/storage-error.ts';
 
 describe('JSON-safety check', () => {
   it('names the path and the fix for each value JSON cannot hold exactly', () => {

@@ -1,4 +1,5 @@
-import { pageInMemory } from '../../persistence/cursor-paging.ts';
+import type { Page } from '../../core/page.ts';
+import { pageInMemory } from '../../drivers/cursor-paging.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -8,7 +9,7 @@ import type {
 } from '../job-board-backend.ts';
 import { decodeJobCursor } from '../job-paging.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobEventType, JobOutcome } from '../model.ts';
-import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
+import type { JobBoard, JobQuery } from '../ports.ts';
 
 /**
  * The jobs, conductors and listeners of one in-memory board. Boards made from the same state
@@ -134,7 +135,7 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
     return { kind: 'trashed' };
   }
 
-  async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
+  async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {
     const after = decodeJobCursor(query.after);
     const matching = [...this.#state.jobs.values()].filter(
       (job) =>

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { toPage } from '../../persistence/cursor-paging.ts';
+import type { Page } from '../../core/page.ts';
+import { toPage } from '../../drivers/cursor-paging.ts';
 import {
   connectPostgres,
   type NamedStatement,
@@ -7,7 +8,7 @@ import {
   quoteIdentifier,
   runStatement,
   schemaName,
-} from '../../persistence/postgres/postgres-pool.ts';
+} from '../../drivers/postgres/postgres-pool.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -25,7 +26,7 @@ import {
   jobParams,
 } from '../job-row.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from '../model.ts';
-import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
+import type { JobBoard, JobQuery } from '../ports.ts';
 import { toPostgresJobBoardError } from './postgres-job-errors.ts';
 import { PostgresJobListener } from './postgres-job-listener.ts';
 import { preparePostgresJobSchema } from './postgres-job-schema.ts';
@@ -153,7 +154,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     return job === undefined ? { kind: 'no-job' } : { kind: 'claimed', job };
   }
 
-  async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
+  async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {
     const after = decodeJobCursor(query.after);
     const params: (Param | readonly string[])[] = [
       after?.createdAt ?? null,

@@ -1,7 +1,7 @@
 import {
   type PostgresErrorKinds,
   toPostgresError,
-} from '../../persistence/postgres/postgres-errors.ts';
+} from '../../drivers/postgres/postgres-errors.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
 const BOARD_KINDS: PostgresErrorKinds<'BOARD_UNAVAILABLE' | 'BOARD_CORRUPT'> = {

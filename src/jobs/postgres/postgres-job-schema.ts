@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { migratePostgresSchema } from '../../persistence/postgres/postgres-migrations.ts';
+import { migratePostgresSchema } from '../../drivers/postgres/postgres-migrations.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
 /** The jobboard's own version table, so runs and jobs can share a schema and migrate apart. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type NamedStatement, quoteIdentifier } from '../../persistence/postgres/postgres-pool.ts';
+import { type NamedStatement, quoteIdentifier } from '../../drivers/postgres/postgres-pool.ts';
 
 const STATEMENTS = [
   'insertJob',

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { isAfter, toPage } from '../../persistence/cursor-paging.ts';
+import type { Page } from '../../core/page.ts';
+import { isAfter, toPage } from '../../drivers/cursor-paging.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -11,7 +12,7 @@ import { JobBoardError } from '../job-board-error.ts';
 import { decodeJobCursor } from '../job-paging.ts';
 import { parseJobEvent } from '../job-row.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from '../model.ts';
-import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
+import type { JobBoard, JobQuery } from '../ports.ts';
 import { encodeSpec, fieldsOf, jobFromHash, rankOf } from './redis-job-codec.ts';
 import { toRedisJobBoardError } from './redis-job-errors.ts';
 import { REDIS_JOB_SCRIPTS, type RedisScript } from './redis-job-scripts.ts';
@@ -123,7 +124,7 @@ export class RedisJobBoardBackend implements JobBoardBackend {
   }
 
   /** Walks the creation-time index from the cursor, filtering each batch of jobs. */
-  async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
+  async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {
     const after = decodeJobCursor(query.after);
     const found: Job[] = [];
     let offset = 0;

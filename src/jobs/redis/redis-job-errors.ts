@@ -1,4 +1,4 @@
-import { NETWORK_ERROR_CODES } from '../../persistence/driver-errors.ts';
+import { NETWORK_ERROR_CODES } from '../../drivers/driver-errors.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
 /**

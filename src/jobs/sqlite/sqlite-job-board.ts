@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import { toPage } from '../../persistence/cursor-paging.ts';
-import { openSqliteFile } from '../../persistence/sqlite/sqlite-file.ts';
+import type { Page } from '../../core/page.ts';
+import { toPage } from '../../drivers/cursor-paging.ts';
+import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
@@ -17,7 +18,7 @@ import {
   jobParams,
 } from '../job-row.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobEventType, JobOutcome } from '../model.ts';
-import type { JobBoard, JobPage, JobQuery } from '../ports.ts';
+import type { JobBoard, JobQuery } from '../ports.ts';
 import { toSqliteJobBoardError } from './sqlite-job-errors.ts';
 import { prepareSqliteJobSchema } from './sqlite-job-schema.ts';
 import { type SqliteJobStatements, sqliteJobStatements } from './sqlite-job-statements.ts';
@@ -159,7 +160,7 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
     });
   }
 
-  async list(query: JobQuery & { readonly limit: number }): Promise<JobPage<Job>> {
+  async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {
     const after = decodeJobCursor(query.after);
     const params: Record<string, string | number | null> = {
       afterAt: after?.createdAt ?? null,

@@ -1,4 +1,4 @@
-import { type SqliteErrorKinds, toSqliteError } from '../../persistence/sqlite/sqlite-errors.ts';
+import { type SqliteErrorKinds, toSqliteError } from '../../drivers/sqlite/sqlite-errors.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
 const BOARD_KINDS: SqliteErrorKinds<'BOARD_UNAVAILABLE' | 'BOARD_CORRUPT'> = {

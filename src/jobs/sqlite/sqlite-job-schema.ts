@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { readMigrations } from '../../persistence/migration-files.ts';
-import { SQLITE_APPLICATION_ID } from '../../persistence/sqlite/sqlite-file.ts';
+import { readMigrations } from '../../drivers/migration-files.ts';
+import { SQLITE_APPLICATION_ID } from '../../drivers/sqlite/sqlite-file.ts';
 import { JobBoardError } from '../job-board-error.ts';
 
 /** The jobboard's own version table, so runs and jobs can share one file and migrate apart. */

@@ -1,8 +1,9 @@
+import type { Page } from '../../core/page.ts';
 import type { AtomState, FlowState } from '../../core/states.ts';
-import { mapPage, pageInMemory } from '../cursor-paging.ts';
+import { mapPage, pageInMemory } from '../../drivers/cursor-paging.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, Page } from '../ports.ts';
+import type { FlowQuery, Lease } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit } from '../run-paging.ts';
 import type {

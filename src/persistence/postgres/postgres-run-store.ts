@@ -1,7 +1,17 @@
 import type pg from 'pg';
+import type { Page } from '../../core/page.ts';
+import {
+  connectPostgres,
+  type NamedStatement,
+  type PostgresConnection,
+  quoteIdentifier,
+  runStatement,
+  type SqlValue,
+  schemaName,
+} from '../../drivers/postgres/postgres-pool.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, Page } from '../ports.ts';
+import type { FlowQuery, Lease } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import {
   decodeCursor,
@@ -18,18 +28,9 @@ import type {
   WriteOutcome,
 } from '../run-store-backend.ts';
 import { StorageError } from '../storage-error.ts';
-import { toPostgresStorageError } from './postgres-errors.ts';
-import {
-  connectPostgres,
-  type NamedStatement,
-  type PostgresConnection,
-  quoteIdentifier,
-  runStatement,
-  type SqlValue,
-  schemaName,
-} from './postgres-pool.ts';
 import { preparePostgresSchema } from './postgres-schema.ts';
 import { type PostgresStatements, postgresStatements } from './postgres-statements.ts';
+import { toPostgresStorageError } from './postgres-storage-errors.ts';
 
 /** Options of {@link openPostgresRunStore}: a pool you own, or a URL to make one from. */
 export type PostgresRunStoreOptions = GuardOptions & {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
+import { migratePostgresSchema } from '../../drivers/postgres/postgres-migrations.ts';
 import { StorageError } from '../storage-error.ts';
-import { migratePostgresSchema } from './postgres-migrations.ts';
 
 /** The table that records which migrations were applied; its highest version is the schema's. */
 export const VERSION_TABLE = 'taskflow_schema_version';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type NamedStatement, quoteIdentifier } from './postgres-pool.ts';
+import { type NamedStatement, quoteIdentifier } from '../../drivers/postgres/postgres-pool.ts';
 
 /** The statements of the PostgreSQL backend, for tables in one schema. */
 export interface PostgresStatements {

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
+import type { Page } from '../../core/page.ts';
+import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, Page } from '../ports.ts';
+import type { FlowQuery, Lease } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, recordPage } from '../run-paging.ts';
 import type {
@@ -11,10 +13,9 @@ import type {
   RunStoreBackend,
   WriteOutcome,
 } from '../run-store-backend.ts';
-import { toSqliteStorageError } from './sqlite-errors.ts';
-import { openSqliteFile } from './sqlite-file.ts';
 import { prepareSqliteSchema } from './sqlite-schema.ts';
 import { type SqliteStatements, sqliteStatements } from './sqlite-statements.ts';
+import { toSqliteStorageError } from './sqlite-storage-errors.ts';
 
 /** Options of {@link createSqliteRunStore}. */
 export interface SqliteRunStoreOptions extends GuardOptions {

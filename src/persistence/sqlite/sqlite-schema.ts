@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { readMigrations } from '../migration-files.ts';
+import { readMigrations } from '../../drivers/migration-files.ts';
+import { SQLITE_APPLICATION_ID } from '../../drivers/sqlite/sqlite-file.ts';
 import { StorageError } from '../storage-error.ts';
-import { SQLITE_APPLICATION_ID } from './sqlite-file.ts';
 
 /** Tables every version of the schema has; a file that claims to be ours but lacks one is corrupt. */
 const TABLES = ['taskflow_logbooks', 'taskflow_flows', 'taskflow_atoms'] as const;

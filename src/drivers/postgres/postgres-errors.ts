@@ -1,5 +1,4 @@
 import { type DriverErrorKinds, NETWORK_ERROR_CODES } from '../driver-errors.ts';
-import { StorageError } from '../storage-error.ts';
 
 // SQLSTATE classes and codes after which the same call may succeed later.
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|40001|40P01|55P03|58)/;
@@ -50,19 +49,4 @@ export function toPostgresError<C extends string>(
     );
   }
   return error;
-}
-
-const STORAGE_KINDS: PostgresErrorKinds<'STORAGE_UNAVAILABLE' | 'STORAGE_CORRUPT'> = {
-  errorClass: StorageError,
-  unavailable: 'STORAGE_UNAVAILABLE',
-  corrupt: 'STORAGE_CORRUPT',
-  tables: 'taskflow',
-};
-
-/**
- * Turns a `pg` error into a {@link StorageError}: `STORAGE_UNAVAILABLE` (retryable) or
- * `STORAGE_CORRUPT`, as {@link toPostgresError} describes. StorageErrors pass through.
- */
-export function toPostgresStorageError(error: unknown, schema: string): unknown {
-  return toPostgresError(error, schema, STORAGE_KINDS);
 }

@@ -1,5 +1,3 @@
-import { StorageError } from './storage-error.ts';
-
 /** Why one value inside a larger one cannot be stored exactly as JSON. */
 export interface JsonProblem {
   /** Where the value sits, e.g. `result.items[3].when`. */
@@ -24,26 +22,6 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
  */
 export function findJsonProblem(value: unknown, path: string): JsonProblem | undefined {
   return walk(value, path, new Map());
-}
-
-/**
- * Throws a `NOT_SERIALIZABLE` {@link StorageError} naming the offending path when `value`
- * cannot be stored exactly; `subject` says whose value it is, for the message.
- *
- * @example
- * assertJsonSafe(detail.result, { path: 'result', subject: 'atom "charge" of run "r1"' });
- */
-export function assertJsonSafe(
-  value: unknown,
-  options: { readonly path: string; readonly subject: string; readonly flowId?: string },
-): void {
-  const problem = findJsonProblem(value, options.path);
-  if (problem === undefined) return;
-  throw new StorageError(
-    'NOT_SERIALIZABLE',
-    `Cannot store ${options.subject}: ${problem.path} ${problem.reason}. Values are stored as JSON and must come back exactly as they went in.`,
-    options.flowId === undefined ? {} : { flowId: options.flowId },
-  );
 }
 
 function walk(

@@ -4,11 +4,11 @@ import { TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
+import type { Job, JobClaim, JobOutcome } from '../jobs/model.ts';
+import type { JobClaimer } from '../jobs/ports.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
 import type { RunStore } from '../persistence/ports.ts';
 import { isStorageError } from '../persistence/storage-error.ts';
-import type { Job, JobClaim, JobOutcome } from './model.ts';
-import type { JobClaimer } from './ports.ts';
 
 /** What a conductor reports about its work. */
 export type ConductorEvent =

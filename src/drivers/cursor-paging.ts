@@ -1,4 +1,4 @@
-import type { Page } from './ports.ts';
+import type { Page } from '../core/page.ts';
 
 // Keyset paging shared by every listing (runs, logbooks, jobs): items are ordered by creation
 // time, then id, and a page's `next` is the opaque position of its last item. Callers word the
