@@ -9,7 +9,13 @@ export type {
   RetryAttemptRecord,
 } from './model.ts';
 export { openRunStore } from './open-run-store.ts';
-export type { FlowQuery, Lease, RunReader, RunStore } from './ports.ts';
+export {
+  FENCED_LEASE_EXPIRY,
+  type FlowQuery,
+  type Lease,
+  type RunReader,
+  type RunStore,
+} from './ports.ts';
 export {
   openPostgresRunStore,
   PostgresRunStoreBackend,

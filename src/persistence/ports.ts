@@ -2,6 +2,9 @@ import type { Page } from '../core/page.ts';
 import type { FlowState } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
 
+/** `expiresAt` of a lease fenced by a job claim: it ends with the claim, not by time. */
+export const FENCED_LEASE_EXPIRY: number = Number.MAX_SAFE_INTEGER;
+
 /** The right to write one flow detail, until `expiresAt`; `token` fences out older holders. */
 export interface Lease {
   readonly flowId: string;
@@ -31,8 +34,22 @@ export interface RunStore {
   /**
    * Takes the flow's lease for `owner`, with a token greater than any before. Refused with
    * `LEASE_HELD` while another owner's lease has not expired.
+   *
+   * With `fence` (the token of the job claim that carries this run), the job's claim is the
+   * run's one lease: the lease is granted when `fence` is greater than the run's token (the
+   * board has already decided that this claim supersedes every earlier one, expired or not),
+   * or equal to it for the same owner; otherwise it is refused with `FENCED`. Such a lease
+   * takes the claim's token, never expires by time (`expiresAt` is
+   * {@link FENCED_LEASE_EXPIRY}; the board's claim expires instead, so `ttlMs` is unused and
+   * the lease needs no renewal), and a plain acquire is refused with `LEASE_HELD` from then on,
+   * even after it is released: the run belongs to its job.
    */
-  acquireLease(flowId: string, owner: string, ttlMs: number): Promise<Lease>;
+  acquireLease(
+    flowId: string,
+    owner: string,
+    ttlMs: number,
+    options?: { readonly fence?: number },
+  ): Promise<Lease>;
   /** Extends a held lease; refused with `FENCED` when it was taken over. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
   /** Gives the lease up so another engine may continue at once; a no-op when already lost. */
