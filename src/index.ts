@@ -53,6 +53,7 @@ export {
 export {
   type AtomContext,
   type ExecutionOutcome,
+  type LeaseFence,
   type MapTaskOptions,
   mapTask,
   type ReduceTaskOptions,

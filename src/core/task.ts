@@ -11,6 +11,24 @@ export interface AtomContext {
   readonly idempotencyKey: string;
   /** Reports progress between 0 and 1; values outside are clamped. */
   progress(fraction: number, details?: JsonValue): void;
+  /**
+   * The lease the run is written under (for a job, its claim), or undefined when the run is not
+   * persisted. Pass `token` to an external system that refuses writes with a smaller token than
+   * it has seen, so a stale owner's late side effect is refused there too (docs/jobs.md shows
+   * the pattern with a PostgreSQL table).
+   */
+  readonly lease: LeaseFence | undefined;
+}
+
+/** What atom code may know of the lease its run is written under. */
+export interface LeaseFence {
+  /** The fencing token: a later owner of the run always has a bigger one. */
+  readonly token: number;
+  /**
+   * Epoch milliseconds (this process's clock) until which no other owner can have taken the
+   * run over; the engine keeps it current as heartbeats renew the lease.
+   */
+  readonly validUntil: number;
 }
 
 /** The outcome of the execution being reverted. */

@@ -1,5 +1,5 @@
 import type { Failure, JsonValue } from '../core/failure.ts';
-import type { AtomContext, ExecutionOutcome, RevertContext } from '../core/task.ts';
+import type { AtomContext, ExecutionOutcome, LeaseFence, RevertContext } from '../core/task.ts';
 import type { AtomRecord } from './atom-record.ts';
 
 type ProgressSink = (record: AtomRecord, progress: number, details: JsonValue | undefined) => void;
@@ -10,6 +10,7 @@ type ProgressSink = (record: AtomRecord, progress: number, details: JsonValue | 
  */
 export class LiveAtomContext implements AtomContext {
   readonly attempt: number;
+  readonly lease: LeaseFence | undefined = undefined;
   readonly progress: (fraction: number, details?: JsonValue) => void;
   readonly #record: AtomRecord;
   readonly #runId: string;
