@@ -10,14 +10,20 @@ type ProgressSink = (record: AtomRecord, progress: number, details: JsonValue | 
  */
 export class LiveAtomContext implements AtomContext {
   readonly attempt: number;
-  readonly lease: LeaseFence | undefined = undefined;
+  readonly lease: LeaseFence | undefined;
   readonly progress: (fraction: number, details?: JsonValue) => void;
   readonly #record: AtomRecord;
   readonly #runId: string;
   #controller: AbortController | undefined;
 
-  constructor(record: AtomRecord, runId: string, sink: ProgressSink) {
+  constructor(
+    record: AtomRecord,
+    runId: string,
+    sink: ProgressSink,
+    lease: LeaseFence | undefined,
+  ) {
     this.#record = record;
+    this.lease = lease;
     this.#runId = runId;
     this.attempt = record.attempts;
     this.progress = (fraction, details) => {
@@ -52,9 +58,10 @@ export class LiveRevertContext<Out> extends LiveAtomContext implements RevertCon
     record: AtomRecord,
     runId: string,
     sink: ProgressSink,
+    lease: LeaseFence | undefined,
     flowFailures: ReadonlyMap<string, Failure>,
   ) {
-    super(record, runId, sink);
+    super(record, runId, sink, lease);
     this.outcome = record.failure
       ? { ok: false, failure: record.failure }
       : { ok: true, result: record.result as Out };

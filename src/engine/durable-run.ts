@@ -1,15 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { TaskFlowError } from '../core/errors.ts';
-import { Failure, type JsonValue } from '../core/failure.ts';
+import type { JsonValue } from '../core/failure.ts';
 import type { FlowState } from '../core/states.ts';
+import type { LeaseFence } from '../core/task.ts';
 import type { AtomDetail, FlowDetail, FlowFactoryRef } from '../persistence/model.ts';
-import type { Lease, RunStore } from '../persistence/ports.ts';
+import type { RunStore } from '../persistence/ports.ts';
+import { applyDetail, toDetail } from './atom-detail-codec.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
+import {
+  ClaimLeaseKeeper,
+  type HeldLease,
+  type LeaseKeeper,
+  RunLeaseKeeper,
+} from './lease-keeper.ts';
+import { retryingUnavailable } from './unavailable-retry.ts';
 
-/** Where and how an engine persists its run. */
+/**
+ * Where and how an engine persists its run (the engine's `persistence` option).
+ *
+ * @example
+ * const engine = new Engine(flow, { persistence: { runs, flowId: 'order-42', leaseTtlMs: 10_000 } });
+ */
 export interface PersistenceOptions {
-  readonly store: RunStore;
+  /** The run store the run is written to. */
+  readonly runs?: RunStore;
+  /** @deprecated Use `runs`; this spelling is read for one more release. */
+  readonly store?: RunStore;
   /** The flow detail to create or continue; the engine's `runId` by default. */
   readonly flowId?: string;
   /** The logbook the run is recorded in; one named after the flow by default. */
@@ -23,29 +40,41 @@ export interface PersistenceOptions {
   readonly leaseTtlMs?: number;
   /** Continue a run whose atoms were recorded with another version. Default false. */
   readonly allowVersionChange?: boolean;
-  /** The run as the caller has just loaded it (`resumeRun`, a conductor), so it is not loaded twice. */
-  readonly snapshot?: { readonly flow: FlowDetail; readonly atoms: readonly AtomDetail[] };
+  /**
+   * The job claim that carries this run (set by a conductor): its token fences the run's
+   * writes and its heartbeat keeps the run's lease, so the run has no lease of its own.
+   */
+  readonly claim?: HeldLease;
 }
 
-const UNAVAILABLE_ATTEMPTS = 6;
-const RELEASED = Symbol('lease released');
-const UNAVAILABLE_FIRST_DELAY_MS = 50;
+/** The run store of persistence options, under either spelling. */
+export function runsOf(options: PersistenceOptions): RunStore {
+  const runs = options.runs ?? options.store;
+  if (!runs) {
+    throw new TaskFlowError(
+      'INVALID_ARGUMENT',
+      'Engine option "persistence" names no run store; pass persistence.runs (for example the store returned by openRunStore).',
+    );
+  }
+  return runs;
+}
 
 /**
- * The engine's side of a persisted run: loads what a previous engine left, holds the lease,
- * and writes every state change through it. A write that fails because the backend is briefly
+ * The engine's side of a persisted run: opens it under its lease (loading what earlier
+ * engines left, always after the lease is held, so nothing stale is continued), and writes
+ * every state change with the lease. A write that fails because the backend is briefly
  * unavailable is retried with bounded backoff; anything else stops the run.
  */
 export class DurableRun {
   readonly flowId: string;
   readonly #options: PersistenceOptions;
+  readonly #runs: RunStore;
   readonly #clock: Clock;
   readonly #owner: string;
   readonly #ttlMs: number;
   #detail: FlowDetail | undefined;
-  #lease: Lease | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
-  #lost: ((error: unknown) => void) | undefined;
+  #keeper: LeaseKeeper | undefined;
+  #lost: unknown;
   /** Atom writes not yet sent: the engine flushes them before any atom's code runs. */
   #staged: { readonly record: AtomRecord; readonly detail: AtomDetail }[] = [];
   /** What the store holds for each atom, to put a record back when a write is lost for good. */
@@ -54,77 +83,81 @@ export class DurableRun {
   constructor(options: PersistenceOptions, runId: string, clock: Clock) {
     this.flowId = options.flowId ?? runId;
     this.#options = options;
+    this.#runs = runsOf(options);
     this.#clock = clock;
     this.#owner = options.owner ?? `engine-${randomUUID()}`;
     this.#ttlMs = options.leaseTtlMs ?? 30_000;
   }
 
-  get attached(): boolean {
-    return this.#detail !== undefined;
+  /** Set once the lease was found lost: the run must stop and report it. */
+  get lost(): unknown {
+    return this.#lost;
   }
 
   /**
-   * Creates the flow detail or loads the existing one, applying stored atom details to
-   * `records`. Returns the stored flow state and store.
+   * Creates the flow detail if it is new, takes the lease, then loads the run and applies its
+   * atom details to `records`. Returns the stored flow state and store.
    */
-  async attach(
+  async open(
     flowName: string,
     store: Readonly<Record<string, unknown>>,
     records: readonly AtomRecord[],
+    onLost: (error: unknown) => void,
   ): Promise<{ state: FlowState; store: Record<string, unknown> }> {
-    const now = this.#clock.now();
-    const logbook = this.#options.logbook ?? { id: `logbook-${this.flowId}`, name: flowName };
-    const wanted: FlowDetail = {
-      id: this.flowId,
-      logbookId: logbook.id,
-      name: flowName,
-      state: 'PENDING',
-      store: store as Record<string, JsonValue>,
-      ...(this.#options.factory ? { factory: this.#options.factory } : {}),
-      meta: this.#options.meta ?? {},
-      createdAt: now,
-      updatedAt: now,
+    await this.#ensureFlow(flowName, store);
+    this.#lost = undefined;
+    const lost = (error: unknown): void => {
+      this.#lost ??= error;
+      onLost(error);
     };
-    const book = {
-      id: logbook.id,
-      name: logbook.name ?? flowName,
-      meta: {},
-      createdAt: now,
-      updatedAt: now,
-    };
-    const { snapshot } = this.#options;
-    this.#detail =
-      snapshot?.flow ?? (await this.#retrying(() => this.#options.store.ensureFlow(book, wanted)));
-    const loaded =
-      snapshot ?? (await this.#retrying(() => this.#options.store.loadRun(this.flowId)));
-    const byName = new Map(records.map((record) => [record.atom.name, record]));
-    for (const detail of loaded?.atoms ?? []) {
-      this.#persisted.set(detail.name, detail);
-      const record = byName.get(detail.name);
-      if (record) applyDetail(record, detail, this.#options.allowVersionChange === true);
+    const { claim } = this.#options;
+    const lease = { store: this.#runs, clock: this.#clock, flowId: this.flowId };
+    const owner = this.#owner;
+    this.#keeper = claim
+      ? await ClaimLeaseKeeper.acquire({ ...lease, owner, ttlMs: this.#ttlMs, claim })
+      : await RunLeaseKeeper.acquire({ ...lease, owner, ttlMs: this.#ttlMs, onLost: lost });
+    try {
+      const loaded = await this.#retrying(() => this.#runs.loadRun(this.flowId));
+      if (!loaded) throw new TaskFlowError('RUN_NOT_FOUND', `Run "${this.flowId}" vanished.`);
+      this.#detail = loaded.flow;
+      const byName = new Map(records.map((record) => [record.atom.name, record]));
+      this.#persisted.clear();
+      for (const detail of loaded.atoms) {
+        this.#persisted.set(detail.name, detail);
+        const record = byName.get(detail.name);
+        if (record) applyDetail(record, detail, this.#options.allowVersionChange === true);
+      }
+      return { state: loaded.flow.state, store: { ...loaded.flow.store } };
+    } catch (error) {
+      await this.close();
+      throw error;
     }
-    return { state: this.#detail.state, store: { ...this.#detail.store } };
   }
 
-  /** Takes the lease (refused while another live engine holds it) and keeps it alive until `release`. */
-  async acquire(onLost: (error: unknown) => void): Promise<void> {
-    this.#lease = await this.#retrying(() =>
-      this.#options.store.acquireLease(this.flowId, this.#owner, this.#ttlMs),
-    );
-    this.#lost = onLost;
-    this.#heartbeat = setInterval(
-      () => void this.#renew(),
-      Math.max(10, Math.floor(this.#ttlMs / 3)),
-    );
-    this.#heartbeat.unref();
+  /** Gives the lease up (the run stays as written). */
+  async close(): Promise<void> {
+    const keeper = this.#keeper;
+    this.#keeper = undefined;
+    await keeper?.release();
   }
 
-  async release(): Promise<void> {
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
-    const lease = this.#lease;
-    this.#lease = undefined;
-    if (lease) await this.#options.store.releaseLease(lease).catch(() => undefined);
+  /**
+   * True when atom code may start: the lease is certainly held for the safety margin, renewed
+   * first when it is not. False when the lease is lost; the run must then stop.
+   */
+  admit(): true | Promise<boolean> {
+    const keeper = this.#requireKeeper();
+    const admitted = keeper.admit();
+    if (admitted === true) return true;
+    return admitted.then((ok) => {
+      if (!ok) this.#lost ??= leaseLost(this.flowId);
+      return ok;
+    });
+  }
+
+  /** What atom code is told of the lease. */
+  fence(): LeaseFence | undefined {
+    return this.#keeper?.fence();
   }
 
   /** Queues the record's current state for the next {@link DurableRun.flush}. */
@@ -140,7 +173,7 @@ export class DurableRun {
     const details = batch.map((entry) => entry.detail);
     // A retried batch is safe to apply twice: every write in it repeats a state or a legal step.
     return this.#retrying(() =>
-      this.#options.store.saveAtoms(this.flowId, details, this.#requireLease()),
+      this.#runs.saveAtoms(this.flowId, details, this.#requireKeeper().lease),
     ).then(
       () => {
         for (const detail of details) this.#persisted.set(detail.name, detail);
@@ -161,7 +194,31 @@ export class DurableRun {
       updatedAt: this.#clock.now(),
     };
     this.#detail = detail;
-    return this.#retrying(() => this.#options.store.saveFlow(detail, this.#requireLease()));
+    return this.#retrying(() => this.#runs.saveFlow(detail, this.#requireKeeper().lease));
+  }
+
+  async #ensureFlow(flowName: string, store: Readonly<Record<string, unknown>>): Promise<void> {
+    const now = this.#clock.now();
+    const logbook = this.#options.logbook ?? { id: `logbook-${this.flowId}`, name: flowName };
+    const wanted: FlowDetail = {
+      id: this.flowId,
+      logbookId: logbook.id,
+      name: flowName,
+      state: 'PENDING',
+      store: store as Record<string, JsonValue>,
+      ...(this.#options.factory ? { factory: this.#options.factory } : {}),
+      meta: this.#options.meta ?? {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    const book = {
+      id: logbook.id,
+      name: logbook.name ?? flowName,
+      meta: {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#retrying(() => this.#runs.ensureFlow(book, wanted));
   }
 
   #restore(record: AtomRecord): void {
@@ -175,107 +232,24 @@ export class DurableRun {
     record.history = [];
   }
 
-  async #renew(): Promise<void> {
-    const lease = this.#lease;
-    if (!lease) return;
-    try {
-      const renewed = await this.#retrying(() => {
-        // Released while this renewal was retrying: extending the lease now would only make
-        // the next engine wait for it.
-        if (this.#lease === undefined) throw RELEASED;
-        return this.#options.store.renewLease(lease, this.#ttlMs);
-      });
-      if (this.#lease !== undefined) this.#lease = renewed;
-    } catch (error) {
-      if (error === RELEASED) return;
-      clearInterval(this.#heartbeat);
-      this.#lost?.(error);
-    }
-  }
-
-  #requireLease(): Lease {
-    if (!this.#lease) {
+  #requireKeeper(): LeaseKeeper {
+    if (!this.#keeper) {
       throw new TaskFlowError(
         'NO_LEASE',
         `Run "${this.flowId}" is written without holding its lease; this is a bug in the engine.`,
       );
     }
-    return this.#lease;
+    return this.#keeper;
   }
 
-  /** Retries calls that failed because the backend is briefly unavailable; other errors pass through. */
-  async #retrying<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        const retryable = (error as { retryable?: unknown }).retryable === true;
-        if (!retryable || attempt >= UNAVAILABLE_ATTEMPTS) throw error;
-        await this.#clock.sleep(UNAVAILABLE_FIRST_DELAY_MS * 2 ** (attempt - 1));
-      }
-    }
+  #retrying<T>(call: () => Promise<T>): Promise<T> {
+    return retryingUnavailable(this.#clock, call);
   }
 }
 
-function toDetail(record: AtomRecord, now: number): AtomDetail {
-  return {
-    name: record.atom.name,
-    kind: record.atom.kind,
-    version: record.atom.version,
-    state: record.state,
-    intention: record.intention,
-    ...(record.hasResult && record.result !== undefined
-      ? { result: record.result as JsonValue }
-      : {}),
-    ...(record.failure ? { failure: record.failure.toJSON() } : {}),
-    ...(record.revertResult !== undefined
-      ? { revertResult: record.revertResult as JsonValue }
-      : {}),
-    ...(record.revertFailure ? { revertFailure: record.revertFailure.toJSON() } : {}),
-    progress: record.progress,
-    attempts: record.attempts,
-    ...(record.atom.kind === 'retry'
-      ? {
-          history: record.history.map((attempt) => ({
-            result: (attempt.result ?? null) as JsonValue,
-            failures: Object.fromEntries(
-              Object.entries(attempt.failures).map(([name, f]) => [name, f.toJSON()]),
-            ),
-          })),
-        }
-      : {}),
-    meta: record.meta,
-    updatedAt: now,
-  };
-}
-
-function applyDetail(record: AtomRecord, detail: AtomDetail, allowVersionChange: boolean): void {
-  if (detail.kind !== record.atom.kind) {
-    throw new TaskFlowError(
-      'DEFINITION_MISMATCH',
-      `Atom "${detail.name}" was recorded as a ${detail.kind} but the flow now defines a ${record.atom.kind}; give the new atom another name.`,
-    );
-  }
-  if (detail.version !== record.atom.version && !allowVersionChange) {
-    throw new TaskFlowError(
-      'VERSION_MISMATCH',
-      `Atom "${detail.name}" was recorded at version ${detail.version} but the flow defines version ${record.atom.version}; pass allowVersionChange to continue the run with the new version.`,
-    );
-  }
-  record.state = detail.state;
-  record.intention = detail.intention;
-  record.hasResult = 'result' in detail || detail.state === 'SUCCESS';
-  record.result = detail.result;
-  record.failure = detail.failure ? Failure.fromJson(detail.failure) : undefined;
-  record.revertResult = detail.revertResult;
-  record.revertFailure = detail.revertFailure ? Failure.fromJson(detail.revertFailure) : undefined;
-  record.progress = detail.progress;
-  record.attempts = detail.attempts;
-  record.history = (detail.history ?? []).map((attempt) => ({
-    result: attempt.result,
-    failures: Object.fromEntries(
-      Object.entries(attempt.failures).map(([name, f]) => [name, Failure.fromJson(f)]),
-    ),
-  }));
-  record.meta = { ...detail.meta };
+function leaseLost(flowId: string): TaskFlowError {
+  return new TaskFlowError(
+    'LEASE_LOST',
+    `The lease on run "${flowId}" could not be confirmed before starting atom code (this process may have been paused); the run stopped so that a newer owner can continue it.`,
+  );
 }

@@ -6,7 +6,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from '../core/errors.ts';
-import { failureToThrow } from '../core/failure.ts';
+import { Failure, failureToThrow } from '../core/failure.ts';
 import { findJsonProblem } from '../core/json-safety.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
 import type { Flow } from '../patterns/flow.ts';
@@ -21,7 +21,7 @@ import { compile } from './compile.ts';
 import { DurableRun, type PersistenceOptions } from './durable-run.ts';
 import { EventBus, type Listener } from './events.ts';
 import { ProviderIndex } from './providers.ts';
-import type { RevertScope, RunContext } from './run-context.ts';
+import type { Checkpoint, RevertScope, RunContext } from './run-context.ts';
 import { Runner } from './runner.ts';
 import { type EngineStatistics, newStatistics } from './statistics.ts';
 
@@ -78,7 +78,6 @@ export class Engine {
   #store: Readonly<Record<string, unknown>>;
   readonly #durable: DurableRun | undefined;
   #flowWrites: Promise<void> = Promise.resolve();
-  #leaseLost: unknown;
   readonly #bus: EventBus;
   readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
   #compiled: Compiled | undefined;
@@ -117,10 +116,7 @@ export class Engine {
       runId,
       statistics: this.#statistics,
       reportError,
-      durable: durable !== undefined,
-      stage: durable ? (record) => durable.stage(record) : () => undefined,
-      flush: durable ? () => durable.flush() : () => undefined,
-      unstorable: durable ? unstorable : () => undefined,
+      checkpoint: durable ? durableCheckpoint(durable) : IN_MEMORY,
     };
   }
 
@@ -191,7 +187,9 @@ export class Engine {
   /**
    * Runs the flow to its end, or until suspended. Resolves with the outputs when it succeeds or
    * is suspended; rejects with the original error when it is reverted or fails.
-   * A flow that already succeeded is not run again until {@link Engine.reset}.
+   * A flow that already succeeded is not run again until {@link Engine.reset}. A persisted run
+   * that ended REVERTED is final too: `run()` rejects with its failure again, and only
+   * `reset()` (an operator's decision) runs it anew; in memory, `run()` resets it by itself.
    */
   async run(): Promise<RunResult> {
     if (this.#runner)
@@ -199,9 +197,6 @@ export class Engine {
         `Flow "${this.flow.name}" is already running in this engine; wait for run() to finish.`,
       );
     this.compile();
-    await this.#attach();
-    if (this.#state === 'SUCCESS') return this.#result('SUCCESS');
-    if (this.#state === 'REVERTED') await this.reset();
     const started = performance.now();
     const runner = new Runner({
       ...this.#context,
@@ -209,35 +204,47 @@ export class Engine {
       ...(this.#compiled as Compiled),
     });
     this.#runner = runner;
-    this.#leaseLost = undefined;
     try {
-      await this.#durable?.acquire((error) => {
-        this.#leaseLost = error;
-        runner.suspend();
-      });
+      await this.#open(() => runner.suspend());
+      if (this.#state === 'SUCCESS') return this.#result('SUCCESS');
+      if (this.#state === 'REVERTED') {
+        if (this.#durable) throw failureToThrow(this.#recordedFailures());
+        this.#clearRecords();
+        await this.#setState('PENDING');
+      }
       await this.#setState('RUNNING');
       const end = await runner.run();
-      if (this.#leaseLost !== undefined) throw this.#leaseLost;
+      if (this.#durable?.lost !== undefined) throw this.#durable.lost;
       await this.#setState(end.state);
       if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
       return this.#result(end.state);
     } finally {
       this.#runner = undefined;
-      await this.#durable?.release();
+      await this.#durable?.close();
       this.#statistics.runMs += performance.now() - started;
     }
   }
 
-  /** Loads what a previous engine persisted for this run, once. */
-  async #attach(): Promise<void> {
+  /** Takes the lease and loads what earlier engines persisted for this run, every time. */
+  async #open(onLost: (error: unknown) => void): Promise<void> {
     const durable = this.#durable;
-    if (!durable || durable.attached) return;
-    const loaded = await durable.attach(this.flow.name, this.#store, this.#records());
+    if (!durable) return;
+    const loaded = await durable.open(this.flow.name, this.#store, this.#records(), onLost);
     this.#store = loaded.store;
     // A run found RUNNING or SUSPENDING was interrupted: it resumes.
     const interrupted =
       loaded.state === 'RUNNING' || loaded.state === 'SUSPENDING' || loaded.state === 'RESUMING';
     this.#state = interrupted ? 'RESUMING' : loaded.state;
+  }
+
+  #recordedFailures(): Failure[] {
+    const failures = this.#records().flatMap((record) => (record.failure ? [record.failure] : []));
+    if (failures.length > 0) return failures;
+    return [
+      Failure.from(
+        new StateError(`Flow "${this.flow.name}" ended REVERTED; reset() it to run it again.`),
+      ),
+    ];
   }
 
   /** Stops starting new atoms; those running finish and the run resolves SUSPENDED. */
@@ -255,29 +262,33 @@ export class Engine {
       );
     }
     this.compile();
-    await this.#attach();
-    await this.#durable?.acquire(this.#context.reportError);
+    await this.#open(this.#context.reportError);
     try {
-      for (const record of this.#records()) {
-        if (record.state === 'PENDING') continue;
-        const from = record.state;
-        clearAtomRecord(record);
-        record.history = [];
-        this.#context.stage(record);
-        if (this.#bus.active) {
-          this.#bus.emit({
-            type: 'atom',
-            atom: record.atom.name,
-            kind: record.atom.kind,
-            from,
-            to: 'PENDING',
-          });
-        }
-      }
-      await this.#context.flush();
+      this.#clearRecords();
+      await this.#context.checkpoint.flush();
       if (this.#state !== 'PENDING') await this.#setState('PENDING');
     } finally {
-      await this.#durable?.release();
+      await this.#durable?.close();
+    }
+  }
+
+  /** Every atom back to PENDING, staged and published. */
+  #clearRecords(): void {
+    for (const record of this.#records()) {
+      if (record.state === 'PENDING') continue;
+      const from = record.state;
+      clearAtomRecord(record);
+      record.history = [];
+      this.#context.checkpoint.stage(record);
+      if (this.#bus.active) {
+        this.#bus.emit({
+          type: 'atom',
+          atom: record.atom.name,
+          kind: record.atom.kind,
+          from,
+          to: 'PENDING',
+        });
+      }
     }
   }
 
@@ -349,6 +360,27 @@ export class Engine {
     this.#flowWrites = this.#flowWrites.catch(() => undefined).then(() => durable.saveFlow(to));
     return this.#flowWrites;
   }
+}
+
+/** The checkpoint of a run kept in memory: nothing to write, no lease to hold. */
+const IN_MEMORY: Checkpoint = {
+  durable: false,
+  stage: () => undefined,
+  flush: () => undefined,
+  unstorable: () => undefined,
+  admit: () => true,
+  fence: () => undefined,
+};
+
+function durableCheckpoint(durable: DurableRun): Checkpoint {
+  return {
+    durable: true,
+    stage: (record) => durable.stage(record),
+    flush: () => durable.flush(),
+    unstorable,
+    admit: () => durable.admit(),
+    fence: () => durable.fence(),
+  };
 }
 
 /** Why a result cannot be persisted, as the error the producing task fails with. */

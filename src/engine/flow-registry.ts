@@ -2,7 +2,7 @@ import { TaskFlowError } from '../core/errors.ts';
 import type { Flow } from '../patterns/flow.ts';
 import type { FlowFactoryRef } from '../persistence/model.ts';
 import type { RunStore } from '../persistence/ports.ts';
-import type { PersistenceOptions } from './durable-run.ts';
+import { type PersistenceOptions, runsOf } from './durable-run.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 
 /** Builds a flow by name, so a fresh process can rebuild the flow of a persisted run. */
@@ -73,16 +73,19 @@ export class FlowRegistry {
 
 /** Options of {@link startRun} and {@link resumeRun}: engine options plus where the run lives. */
 export interface DurableRunOptions extends Omit<EngineOptions, 'persistence' | 'store'> {
-  readonly store: RunStore;
+  /** The run store the run is written to. */
+  readonly runs?: RunStore;
+  /** @deprecated Use `runs`; this spelling is read for one more release. */
+  readonly store?: RunStore;
   readonly registry: FlowRegistry;
-  readonly persistence?: Omit<PersistenceOptions, 'store' | 'flowId' | 'factory'>;
+  readonly persistence?: Omit<PersistenceOptions, 'runs' | 'store' | 'flowId' | 'factory'>;
 }
 
 /**
  * Creates an engine for a new persisted run of a registered flow.
  *
  * @example
- * const engine = startRun('provision', { size: 10 }, { store, registry, runId: 'order-42' });
+ * const engine = startRun('provision', { size: 10 }, { runs, registry, runId: 'order-42' });
  * await engine.run();
  */
 export function startRun(
@@ -90,14 +93,14 @@ export function startRun(
   inputs: Readonly<Record<string, unknown>>,
   options: DurableRunOptions,
 ): Engine {
-  const { store, registry, persistence, ...engineOptions } = options;
+  const { runs, store, registry, persistence, ...engineOptions } = options;
   const ref = registry.ref(factory);
   return new Engine(registry.build(ref, inputs), {
     ...engineOptions,
     store: inputs,
     persistence: {
       ...persistence,
-      store,
+      runs: runsOf({ ...(runs ? { runs } : {}), ...(store ? { store } : {}) }),
       factory: ref,
       ...(options.runId ? { flowId: options.runId } : {}),
     },
@@ -107,17 +110,19 @@ export function startRun(
 /**
  * Rebuilds the flow of a persisted run from its registered factory and returns an engine that
  * continues it: what succeeded is not run again, what was running runs again, what was
- * reverting finishes reverting.
+ * reverting finishes reverting. The engine loads the run again once it holds the lease, so it
+ * never continues from what this first read saw.
  *
  * @example
- * const { items } = await store.listFlows({ unfinished: true });
- * for (const run of items) await (await resumeRun({ store, registry, flowId: run.id })).run();
+ * const { items } = await runs.listFlows({ unfinished: true });
+ * for (const run of items) await (await resumeRun({ runs, registry, flowId: run.id })).run();
  */
 export async function resumeRun(
   options: DurableRunOptions & { readonly flowId: string },
 ): Promise<Engine> {
-  const { store, registry, persistence, flowId, ...engineOptions } = options;
-  const loaded = await store.loadRun(flowId);
+  const { runs: given, store, registry, persistence, flowId, ...engineOptions } = options;
+  const runs = runsOf({ ...(given ? { runs: given } : {}), ...(store ? { store } : {}) });
+  const loaded = await runs.loadRun(flowId);
   if (!loaded) {
     throw new TaskFlowError(
       'RUN_NOT_FOUND',
@@ -131,9 +136,10 @@ export async function resumeRun(
       `Run "${flowId}" did not record a flow factory, so it cannot be rebuilt here; start runs with startRun() or the "factory" persistence option.`,
     );
   }
+  // The factory and the store of a run never change once it is created, so this read is safe.
   return new Engine(registry.build(factory, loaded.flow.store), {
     ...engineOptions,
     store: loaded.flow.store,
-    persistence: { ...persistence, store, flowId, factory, snapshot: loaded },
+    persistence: { ...persistence, runs, flowId, factory },
   });
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import type { LeaseFence } from '../core/task.ts';
 import type { AtomRecord } from './atom-record.ts';
 import type { CompiledGraph } from './compile.ts';
 import type { EventBus } from './events.ts';
@@ -28,15 +29,31 @@ export interface RunContext {
   readonly statistics: EngineStatistics;
   /** Reports an error that must not stop the run (a throwing listener, decider or retry decision). */
   readonly reportError: (error: unknown) => void;
-  /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
-  unstorable(atom: string, value: unknown): Error | undefined;
+  /** Where the run's state changes go. */
+  readonly checkpoint: Checkpoint;
+}
+
+/**
+ * How the scheduler persists a run, in one place: a no-op for runs kept in memory, a
+ * `DurableRun` behind it for persisted ones.
+ */
+export interface Checkpoint {
   /** True when state changes are persisted (events then wait for their writes). */
   readonly durable: boolean;
-  /** Queues an atom record's state to be persisted (a no-op without persistence). */
+  /** Queues an atom record's state to be persisted. */
   stage(record: AtomRecord): void;
   /**
    * Persists what was staged, in one batch. The scheduler awaits it before any atom's code runs
    * and before it waits for running atoms, so a result is on disk before its dependents start.
    */
   flush(): Promise<void> | undefined;
+  /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
+  unstorable(atom: string, value: unknown): Error | undefined;
+  /**
+   * Asked right before atom code starts: true when the run's lease is certainly held for the
+   * safety margin (renewing it first if needed); false when it is lost, and the run must stop.
+   */
+  admit(): true | Promise<boolean>;
+  /** What atom code is told of the lease, or undefined in memory. */
+  fence(): LeaseFence | undefined;
 }

@@ -246,7 +246,7 @@ export class Runner {
     record.intention = 'EXECUTE';
     record.attempts++;
     this.#ctx.statistics.executed++;
-    this.#ctx.stage(record);
+    this.#ctx.checkpoint.stage(record);
     const flushing = this.#flush();
     if (flushing) await flushing;
     if (this.#suspending && from === 'PENDING') {
@@ -255,6 +255,8 @@ export class Runner {
       await this.#unstart(record);
       return;
     }
+    const admitted = this.#ctx.checkpoint.admit();
+    if (admitted !== true && !(await this.#admitAfterRenewal(admitted))) return;
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
     this.#publishDeferred();
@@ -266,7 +268,12 @@ export class Runner {
       this.#deliver({ node: index, phase: 'execute', ok: false, value: error });
       return;
     }
-    const context = new LiveAtomContext(record, this.#ctx.runId, this.#progressSink);
+    const context = new LiveAtomContext(
+      record,
+      this.#ctx.runId,
+      this.#progressSink,
+      this.#ctx.checkpoint.fence(),
+    );
     const call =
       atom.kind === 'task'
         ? () => (atom as Task).execute(inputs, context)
@@ -274,12 +281,23 @@ export class Runner {
     this.#launch(index, 'execute', call, context, (atom as Task).timeoutMs, delayMs);
   }
 
+  /**
+   * Atom code starts only while the lease is certainly held (see lease-keeper.ts); when the
+   * checkpoint had to renew it first, this waits for that. When it fails, the run stops starting work at once; the atom's intention stays on disk
+   * for whoever holds the lease now, and nothing more is written under the doubtful lease.
+   */
+  async #admitAfterRenewal(renewal: Promise<boolean>): Promise<boolean> {
+    if (await renewal) return true;
+    this.#suspending = true;
+    return false;
+  }
+
   /** Takes back the RUNNING intention of an atom whose code never started. */
   async #unstart(record: AtomRecord): Promise<void> {
     clearAtomRecord(record);
     record.attempts--;
     this.#ctx.statistics.executed--;
-    this.#ctx.stage(record);
+    this.#ctx.checkpoint.stage(record);
     const flushing = this.#flush();
     if (flushing) await flushing;
   }
@@ -325,7 +343,7 @@ export class Runner {
     }
     record.completedSeq = ++this.#completedSeq;
     const unstorable = completion.ok
-      ? this.#ctx.unstorable(record.atom.name, completion.value)
+      ? this.#ctx.checkpoint.unstorable(record.atom.name, completion.value)
       : undefined;
     if (!completion.ok || unstorable) {
       const failure = Failure.from(unstorable ?? completion.value);
@@ -333,7 +351,7 @@ export class Runner {
       record.hasResult = false;
       this.#setState(record, 'FAILURE');
       this.#ctx.statistics.failed++;
-      this.#ctx.stage(record);
+      this.#ctx.checkpoint.stage(record);
       this.#emitAtom(record, 'RUNNING', { failure });
       await this.#onFailed(completion.node, failure);
       return;
@@ -346,7 +364,7 @@ export class Runner {
       record.history.push({ result: completion.value, failures: {} });
     this.#setState(record, 'SUCCESS');
     this.#ctx.statistics.succeeded++;
-    this.#ctx.stage(record);
+    this.#ctx.checkpoint.stage(record);
     this.#emitProgress(record, 1, undefined);
     this.#emitAtom(record, 'RUNNING', { result: completion.value });
     const scope = this.#scopeOf[completion.node];
@@ -388,7 +406,7 @@ export class Runner {
     this.#setState(record, 'IGNORE');
     record.intention = 'IGNORE';
     this.#ctx.statistics.ignored++;
-    this.#ctx.stage(record);
+    this.#ctx.checkpoint.stage(record);
     this.#emitAtom(record, 'PENDING', undefined);
   }
 
@@ -459,14 +477,14 @@ export class Runner {
         record.intention !== 'REVERT'
       ) {
         record.intention = 'REVERT';
-        this.#ctx.stage(record);
+        this.#ctx.checkpoint.stage(record);
       }
       if (record && hasRun(record.state)) scope.live++;
     }
     if (resolution.kind === 'retry') {
       const retry = records[resolution.retry] as AtomRecord;
       retry.intention = 'RETRY';
-      this.#ctx.stage(retry);
+      this.#ctx.checkpoint.stage(retry);
     }
     for (const index of members)
       if (records[index]?.state === 'REVERTING') this.#queueRevert(index);
@@ -505,11 +523,13 @@ export class Runner {
       return;
     const from = record.state;
     if (from !== 'REVERTING') this.#setState(record, 'REVERTING');
-    this.#ctx.stage(record);
+    this.#ctx.checkpoint.stage(record);
     const flushing = this.#flush();
     if (flushing) await flushing;
     // Suspended on what that write published: a REVERTING atom is reverted on the next run.
     if (this.#suspending) return;
+    const admitted = this.#ctx.checkpoint.admit();
+    if (admitted !== true && !(await this.#admitAfterRenewal(admitted))) return;
     this.#emitAtom(record, from, undefined);
     this.#emitProgress(record, 0, undefined);
     this.#publishDeferred();
@@ -519,6 +539,7 @@ export class Runner {
       record,
       this.#ctx.runId,
       this.#progressSink,
+      this.#ctx.checkpoint.fence(),
       new Map(scope.failures),
     );
     const call =
@@ -536,7 +557,7 @@ export class Runner {
       this.#setState(record, 'REVERT_FAILURE');
       this.#revertFailures.push(failure);
       this.#stopping = true;
-      this.#ctx.stage(record);
+      this.#ctx.checkpoint.stage(record);
       this.#emitAtom(record, 'REVERTING', { failure });
       return;
     }
@@ -546,7 +567,7 @@ export class Runner {
     if (record.atom.kind === 'retry') record.history = [];
     this.#setState(record, 'REVERTED');
     this.#ctx.statistics.reverted++;
-    this.#ctx.stage(record);
+    this.#ctx.checkpoint.stage(record);
     this.#emitProgress(record, 1, undefined);
     this.#emitAtom(record, 'REVERTING', { result: completion.value });
     scope.live--;
@@ -588,7 +609,7 @@ export class Runner {
     if (retry.state !== 'RETRYING') {
       this.#setState(retry, 'RETRYING');
       this.#ctx.statistics.retried++;
-      this.#ctx.stage(retry);
+      this.#ctx.checkpoint.stage(retry);
       this.#emitAtom(retry, 'SUCCESS', undefined);
     }
     this.#done[retryIndex] = 0;
@@ -602,7 +623,7 @@ export class Runner {
         const from = record.state;
         this.#setState(record, 'PENDING');
         clearAtomRecord(record);
-        this.#ctx.stage(record);
+        this.#ctx.checkpoint.stage(record);
         this.#emitAtom(record, from, undefined);
       }
     }
@@ -654,7 +675,7 @@ export class Runner {
 
   /** Publishes an event now, or, with persistence, once the state it describes is written. */
   readonly #publish = (event: EngineEvent): void => {
-    if (this.#ctx.durable) this.#deferred.push(event);
+    if (this.#ctx.checkpoint.durable) this.#deferred.push(event);
     else this.#ctx.bus.emit(event);
   };
 
@@ -665,7 +686,7 @@ export class Runner {
 
   /** Writes what was staged, then publishes the events that were waiting for it. */
   #flush(): Promise<void> | undefined {
-    const writing = this.#ctx.flush();
+    const writing = this.#ctx.checkpoint.flush();
     if (!writing) {
       this.#publishDeferred();
       return undefined;

@@ -26,6 +26,11 @@ export interface AtomDetail {
   readonly attempts: number;
   /** Retries only: every attempt of the retry's flow. */
   readonly history?: readonly RetryAttemptRecord[];
+  /**
+   * Position of the atom's last finished execution in the run's completion order (1, 2, ...),
+   * across suspends, crashes and resumes; reverts go from the biggest down. Absent before it ran.
+   */
+  readonly completion?: number;
   readonly meta: Readonly<Record<string, JsonValue>>;
   /** Epoch milliseconds. */
   readonly updatedAt: number;

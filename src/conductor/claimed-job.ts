@@ -1,0 +1,206 @@
+import type { Clock } from '../core/clock.ts';
+import { TaskFlowError } from '../core/errors.ts';
+import { Failure } from '../core/failure.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
+import type { FlowRegistry } from '../engine/flow-registry.ts';
+import type { Job, JobClaim, JobOutcome } from '../jobs/model.ts';
+import type { JobClaimer } from '../jobs/ports.ts';
+import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
+import type { RunStore } from '../persistence/ports.ts';
+import { isStorageError } from '../persistence/storage-error.ts';
+import { ClaimLease } from './claim-lease.ts';
+
+/** What a conductor reports about its work. */
+export type ConductorEvent =
+  | { readonly type: 'claimed'; readonly job: Job; readonly token: number }
+  | { readonly type: 'completed'; readonly job: Job; readonly outcome: JobOutcome }
+  | { readonly type: 'abandoned'; readonly job: Job; readonly reason: string }
+  | { readonly type: 'lost'; readonly jobId: string; readonly error: unknown }
+  | { readonly type: 'error'; readonly error: unknown }
+  | { readonly type: 'stopped' };
+
+/** What one claimed job needs from its conductor. */
+export interface JobContext {
+  readonly name: string;
+  readonly board: JobClaimer;
+  readonly runs: RunStore;
+  readonly registry: FlowRegistry;
+  readonly clock: Clock;
+  readonly ttlMs: number;
+  readonly maxAttempts: number;
+  readonly engine: Omit<EngineOptions, 'persistence' | 'store' | 'runId' | 'clock'> | undefined;
+  readonly emit: (event: ConductorEvent) => void;
+  /** True once the conductor is stopping: the job is then suspended and given back. */
+  readonly stopping: () => boolean;
+  /** Called when the job failed for want of a store or board: the conductor backs off. */
+  readonly onUnavailable: () => void;
+}
+
+/** Codes of errors in the job's own definition that no retry can fix: dead-letter at once. */
+const DEFINITION_ERRORS = new Set([
+  'UNKNOWN_FACTORY',
+  'VERSION_MISMATCH',
+  'DEFINITION_MISMATCH',
+  'VALIDATION_FAILED',
+  'NO_FACTORY',
+]);
+
+type Outcome = JobOutcome | 'suspended';
+
+/**
+ * One claimed job's life: run its flow under the claim, then consume the job with the run's
+ * outcome, or give it back. The claim is the one lease of the job and its run: its token
+ * fences every run write, its heartbeat is the only one, and before any atom code starts the
+ * engine checks that it is still certainly held.
+ */
+export class ClaimedJob {
+  readonly job: Job;
+  readonly #ctx: JobContext;
+  readonly #lease: ClaimLease;
+  #engine: Engine | undefined;
+
+  constructor(ctx: JobContext, job: Job, claim: JobClaim, sentAt: number) {
+    this.job = job;
+    this.#ctx = ctx;
+    this.#lease = new ClaimLease({
+      board: ctx.board,
+      clock: ctx.clock,
+      ttlMs: ctx.ttlMs,
+      claim,
+      sentAt,
+      onLost: (error) => {
+        this.#engine?.suspend();
+        ctx.emit({ type: 'lost', jobId: job.id, error });
+      },
+    });
+  }
+
+  get token(): number {
+    return this.#lease.token;
+  }
+
+  /** Stops starting atoms; the job is given back once running atoms finish. */
+  suspend(): void {
+    this.#engine?.suspend();
+  }
+
+  async run(): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.#outcome();
+    } catch (error) {
+      this.#lease.stop();
+      await this.#onError(error);
+      return;
+    }
+    this.#lease.stop();
+    if (this.#lease.lost !== undefined) return;
+    if (outcome === 'suspended') {
+      await this.#abandon('conductor stopping', { countAttempt: false });
+      return;
+    }
+    try {
+      const done = await this.#ctx.board.consume(this.#lease.claim, outcome);
+      this.#ctx.emit({ type: 'completed', job: done, outcome });
+    } catch (error) {
+      // Fenced: another owner holds the job now. Unavailable: the claim expires and the next
+      // owner finds the run finished and records it.
+      this.#ctx.emit({ type: 'lost', jobId: this.job.id, error });
+    }
+  }
+
+  async #outcome(): Promise<Outcome> {
+    const existing = await this.#ctx.runs.loadRun(this.job.id);
+    // A finished run is final: the previous owner died before recording it on the board.
+    const finished = existing && finishedOutcome(existing);
+    if (finished) return finished;
+    const engine = this.#buildEngine(existing?.flow);
+    this.#engine = engine;
+    if (this.#ctx.stopping() || this.#lease.lost !== undefined) engine.suspend();
+    try {
+      const result = await engine.run();
+      return result.state === 'SUCCESS' ? { state: 'SUCCESS' } : 'suspended';
+    } catch (error) {
+      if (engine.state === 'REVERTED' || engine.state === 'FAILURE') {
+        return { state: engine.state, failure: Failure.from(error).toJSON() };
+      }
+      throw error;
+    }
+  }
+
+  /** Rebuilds the job's flow; a run taken over keeps the factory and store it was created with. */
+  #buildEngine(existing: FlowDetail | undefined): Engine {
+    const { runs, registry, clock, ttlMs, name } = this.#ctx;
+    const factory = existing?.factory ?? this.job.flow;
+    const store = existing?.store ?? this.job.store;
+    return new Engine(registry.build(factory, store), {
+      ...this.#ctx.engine,
+      clock,
+      store,
+      persistence: {
+        runs,
+        flowId: this.job.id,
+        factory,
+        owner: `${name}/${this.#lease.token}`,
+        leaseTtlMs: ttlMs,
+        logbook: { id: `job-${this.job.id}`, name: this.job.name },
+        claim: this.#lease,
+      },
+    });
+  }
+
+  async #onError(error: unknown): Promise<void> {
+    if (this.#lease.lost !== undefined) return;
+    if (isStorageError(error, 'FENCED')) {
+      // A newer claim took the run over: the job is theirs.
+      this.#ctx.emit({ type: 'lost', jobId: this.job.id, error });
+      return;
+    }
+    if (isTransient(error)) {
+      // The store or board is unavailable, or the claim could not be confirmed in time: not
+      // the job's fault, so the attempt is not counted, and the conductor backs off.
+      this.#ctx.onUnavailable();
+      await this.#abandon(describe(error), { countAttempt: false });
+      return;
+    }
+    const definition = error instanceof TaskFlowError && DEFINITION_ERRORS.has(error.code);
+    await this.#abandon(describe(error), definition ? { maxAttempts: 1 } : {});
+  }
+
+  async #abandon(
+    reason: string,
+    options: { readonly maxAttempts?: number; readonly countAttempt?: boolean },
+  ): Promise<void> {
+    try {
+      const after = await this.#ctx.board.abandon(this.#lease.claim, {
+        reason,
+        maxAttempts: options.maxAttempts ?? this.#ctx.maxAttempts,
+        countAttempt: options.countAttempt ?? true,
+      });
+      this.#ctx.emit({ type: 'abandoned', job: after, reason });
+    } catch (error) {
+      this.#ctx.emit({ type: 'lost', jobId: this.job.id, error });
+    }
+  }
+}
+
+function finishedOutcome(run: {
+  readonly flow: FlowDetail;
+  readonly atoms: readonly AtomDetail[];
+}): JobOutcome | undefined {
+  const { state } = run.flow;
+  if (state === 'SUCCESS') return { state };
+  if (state !== 'REVERTED' && state !== 'FAILURE') return undefined;
+  const failed = run.atoms.find((atom) => atom.revertFailure ?? atom.failure);
+  const recorded = failed?.revertFailure ?? failed?.failure;
+  return { state, ...(recorded ? { failure: recorded } : {}) };
+}
+
+function isTransient(error: unknown): boolean {
+  if ((error as { retryable?: unknown } | null)?.retryable === true) return true;
+  return error instanceof TaskFlowError && error.code === 'LEASE_LOST';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

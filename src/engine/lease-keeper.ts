@@ -1,0 +1,203 @@
+import type { Clock } from '../core/clock.ts';
+import type { LeaseFence } from '../core/task.ts';
+import type { Lease, RunStore } from '../persistence/ports.ts';
+import { retryingUnavailable } from './unavailable-retry.ts';
+
+// Why checking the lease locally is enough (docs/jobs.md, "Check before acting"):
+// a lease is granted by a server that computes its expiry with its own clock, as the time it
+// handled the request plus the TTL. This process sent that request no later than the server
+// handled it, so `sentAt + ttl` on this process's monotonic clock is no later than the true
+// expiry, as long as the two clocks run at the same rate (drift is far below the margin) and
+// the server's clock is not stepped while a lease runs. While `now < sentAt + ttl - margin`,
+// nobody else can have been granted the lease, so starting atom code is safe. A process that
+// was paused (SIGSTOP, a long GC, a blocked event loop) sees the gap on its clock at the next
+// check and renews before doing anything; if the renewal fails it suspends.
+
+/**
+ * The lease a run's writes and atom code happen under, seen from the engine: the run store's
+ * own lease for a plain engine, or a job's claim for a run a conductor carries.
+ */
+export interface LeaseKeeper {
+  /** The lease to present with every write. */
+  readonly lease: Lease;
+  /** What atom code is told of the lease. */
+  fence(): LeaseFence;
+  /**
+   * True when the lease is certainly held for at least the safety margin; otherwise renews it
+   * first and resolves false when that fails (the lease is lost, or cannot be confirmed).
+   */
+  admit(): true | Promise<boolean>;
+  /** Stops heartbeats and gives the lease up. */
+  release(): Promise<void>;
+}
+
+/**
+ * A lease held outside the engine that also fences the run: a job's claim, kept alive by the
+ * conductor's heartbeat. The run store lease taken with its token lasts as long as the claim.
+ */
+export interface HeldLease {
+  /** The claim's fencing token: the run store refuses writes of any older claim. */
+  readonly token: number;
+  /** This process's clock time until which the claim is certainly held. */
+  validUntil(): number;
+  /** Renews the claim now; resolves false when it is lost or cannot be renewed in time. */
+  renew(): Promise<boolean>;
+}
+
+/** Safety margin before atom code starts: a third of the TTL, the heartbeat interval. */
+export function safetyMarginMs(ttlMs: number): number {
+  return Math.floor(ttlMs / 3);
+}
+
+/** Keeps a run store lease for a plain engine: heartbeats every third of the TTL. */
+export class RunLeaseKeeper implements LeaseKeeper {
+  readonly #store: RunStore;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  #lease: Lease;
+  #validUntil: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #renewing: Promise<boolean> | undefined;
+  #released = false;
+  readonly #onLost: (error: unknown) => void;
+
+  private constructor(
+    store: RunStore,
+    clock: Clock,
+    ttlMs: number,
+    lease: Lease,
+    validUntil: number,
+    onLost: (error: unknown) => void,
+  ) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#ttlMs = ttlMs;
+    this.#lease = lease;
+    this.#validUntil = validUntil;
+    this.#onLost = onLost;
+    this.#heartbeat = setInterval(() => void this.#renew(), Math.max(10, Math.floor(ttlMs / 3)));
+    this.#heartbeat.unref();
+  }
+
+  /** Takes the run's lease (refused with `LEASE_HELD` while another live owner holds it). */
+  static async acquire(options: {
+    readonly store: RunStore;
+    readonly clock: Clock;
+    readonly flowId: string;
+    readonly owner: string;
+    readonly ttlMs: number;
+    readonly onLost: (error: unknown) => void;
+  }): Promise<RunLeaseKeeper> {
+    const { store, clock, ttlMs } = options;
+    let sentAt = clock.now();
+    const lease = await retryingUnavailable(clock, () => {
+      sentAt = clock.now();
+      return store.acquireLease(options.flowId, options.owner, ttlMs);
+    });
+    return new RunLeaseKeeper(store, clock, ttlMs, lease, sentAt + ttlMs, options.onLost);
+  }
+
+  get lease(): Lease {
+    return this.#lease;
+  }
+
+  fence(): LeaseFence {
+    return { token: this.#lease.token, validUntil: this.#validUntil };
+  }
+
+  admit(): true | Promise<boolean> {
+    if (this.#validUntil - this.#clock.now() >= safetyMarginMs(this.#ttlMs)) return true;
+    return this.#renew();
+  }
+
+  async release(): Promise<void> {
+    this.#released = true;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    await this.#store.releaseLease(this.#lease).catch(() => undefined);
+  }
+
+  #renew(): Promise<boolean> {
+    this.#renewing ??= this.#renewOnce().finally(() => {
+      this.#renewing = undefined;
+    });
+    return this.#renewing;
+  }
+
+  async #renewOnce(): Promise<boolean> {
+    const current = this.#lease;
+    try {
+      let sentAt = this.#clock.now();
+      const renewed = await retryingUnavailable(this.#clock, () => {
+        // Released while this renewal was retrying: extending the lease now would only make
+        // the next engine wait for it.
+        if (this.#released) throw RELEASED;
+        sentAt = this.#clock.now();
+        return this.#store.renewLease(current, this.#ttlMs);
+      });
+      if (this.#released) return false;
+      this.#lease = renewed;
+      this.#validUntil = sentAt + this.#ttlMs;
+      return true;
+    } catch (error) {
+      if (error === RELEASED) return false;
+      clearInterval(this.#heartbeat);
+      this.#onLost(error);
+      return false;
+    }
+  }
+}
+
+const RELEASED = Symbol('lease released');
+
+/** A run carried by a job: writes carry the fenced run lease, validity is the claim's. */
+export class ClaimLeaseKeeper implements LeaseKeeper {
+  readonly lease: Lease;
+  readonly #store: RunStore;
+  readonly #claim: HeldLease;
+  readonly #clock: Clock;
+  readonly #marginMs: number;
+
+  private constructor(
+    store: RunStore,
+    claim: HeldLease,
+    clock: Clock,
+    lease: Lease,
+    marginMs: number,
+  ) {
+    this.#store = store;
+    this.#claim = claim;
+    this.#clock = clock;
+    this.lease = lease;
+    this.#marginMs = marginMs;
+  }
+
+  /** Takes the run's lease with the claim's token; refused with `FENCED` for a superseded claim. */
+  static async acquire(options: {
+    readonly store: RunStore;
+    readonly clock: Clock;
+    readonly flowId: string;
+    readonly owner: string;
+    readonly ttlMs: number;
+    readonly claim: HeldLease;
+  }): Promise<ClaimLeaseKeeper> {
+    const { store, clock, claim } = options;
+    const lease = await retryingUnavailable(clock, () =>
+      store.acquireLease(options.flowId, options.owner, options.ttlMs, { fence: claim.token }),
+    );
+    return new ClaimLeaseKeeper(store, claim, clock, lease, safetyMarginMs(options.ttlMs));
+  }
+
+  fence(): LeaseFence {
+    return { token: this.#claim.token, validUntil: this.#claim.validUntil() };
+  }
+
+  admit(): true | Promise<boolean> {
+    if (this.#claim.validUntil() - this.#clock.now() >= this.#marginMs) return true;
+    return this.#claim.renew();
+  }
+
+  async release(): Promise<void> {
+    await this.#store.releaseLease(this.lease).catch(() => undefined);
+  }
+}
