@@ -15,6 +15,7 @@ after(async () => {
 runJobBoardContract({
   name: 'postgres',
   skip,
+  serverClock: true,
   open: async ({ now, count }) => {
     const schema = schemas.next();
     const boards = [];

@@ -14,6 +14,7 @@ after(async () => {
 runJobBoardContract({
   name: 'redis',
   skip,
+  serverClock: true,
   open: async ({ now, count }) => {
     const prefix = prefixes.next();
     return Promise.all(
