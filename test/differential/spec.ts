@@ -49,6 +49,7 @@ export interface FlowSpec {
 
 export interface CaseSpec {
   readonly id: string;
+  /** -1 for a hand-written probe (probes.ts). */
   readonly seed: number;
   readonly store: Readonly<Record<string, readonly (number | string)[]>>;
   readonly flow: FlowSpec;
@@ -86,21 +87,41 @@ export interface Outcome {
   readonly raised: Raised | null;
   /** Set when the run could not be observed normally (a timeout, a driver error). */
   readonly error?: string;
+  /** Ours only, not compared: atom failures the tasks did not throw themselves (engine errors). */
+  readonly notes?: readonly string[];
 }
 
 /** TaskFlow's `defer_reverts=False` ↔ our `revertScope: 'subflow'`; `True` ↔ our default. */
 export type Mode = 'subflow' | 'enclosing';
 export const MODES: readonly Mode[] = ['subflow', 'enclosing'];
 
+/**
+ * One recorded case. The spec itself is not stored (it is regenerated from the seed, or taken
+ * from probes.ts for a probe, which keeps the recording small); its hash guards against a
+ * generator or probe that changed since.
+ */
 export interface RecordedCase {
-  readonly spec: CaseSpec;
-  readonly taskflow: Readonly<Record<Mode, Outcome>>;
+  readonly id: string;
+  readonly seed: number;
+  /** `specHash()` (generator.ts) of the spec TaskFlow ran. */
+  readonly specHash: string;
+  /** Every distinct outcome TaskFlow produced for the case, in either mode. */
+  readonly outcomes: readonly Outcome[];
+  /**
+   * For each mode, the outcomes (indices into `outcomes`) TaskFlow produced under the recorded
+   * hash seeds, the one of the first hash seed first: TaskFlow iterates sets of atoms (hashed
+   * by string hash and object id), so its serial engine is not deterministic from process to
+   * process.
+   */
+  readonly taskflow: Readonly<Record<Mode, readonly number[]>>;
 }
 
 export interface Recording {
   readonly generatorVersion: number;
   readonly taskflowVersion: string;
   readonly seeds: readonly number[];
+  /** The PYTHONHASHSEED values TaskFlow was run under. */
+  readonly hashSeeds: readonly number[];
   readonly cases: readonly RecordedCase[];
 }
 
