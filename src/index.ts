@@ -68,6 +68,7 @@ export type { AtomSnapshot } from './engine/atom-record.ts';
 export type { PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
+export { fetchRun, type RunValues } from './engine/fetch.ts';
 export {
   type DurableRunOptions,
   type FlowFactory,
@@ -84,7 +85,7 @@ export {
   loggingListener,
   printingListener,
 } from './engine/listeners.ts';
-export type { RevertScope } from './engine/run-context.ts';
+export type { RevertOrder, RevertScope } from './engine/run-context.ts';
 export type { EngineStatistics } from './engine/statistics.ts';
 export * from './jobs/index.ts';
 export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';

@@ -20,8 +20,9 @@ import {
 import { compile } from './compile.ts';
 import { DurableRun, type PersistenceOptions } from './durable-run.ts';
 import { EventBus, type Listener } from './events.ts';
+import { fetchAllOf, fetchOf } from './fetch.ts';
 import { ProviderIndex } from './providers.ts';
-import type { Checkpoint, RevertScope, RunContext } from './run-context.ts';
+import type { Checkpoint, RevertOrder, RevertScope, RunContext } from './run-context.ts';
 import { Runner } from './runner.ts';
 import { type EngineStatistics, newStatistics } from './statistics.ts';
 
@@ -38,6 +39,18 @@ export interface EngineOptions {
   readonly revertScope?: RevertScope;
   /** Stop at the first failure without reverting anything (TaskFlow's `never_resolve`). */
   readonly haltOnFailure?: boolean;
+  /**
+   * Resolve a failure as soon as it happens, so that no atom its resolution will revert starts
+   * afterwards (default true). `false` is TaskFlow's serial behaviour: the other atoms of the
+   * step the failure happened in still run (and are then reverted); see docs/semantics.md.
+   */
+  readonly failFast?: boolean;
+  /**
+   * Among atoms ready to revert at the same moment, which goes first: 'newest-first' (the
+   * default: reverse completion order, the same whether or not the run was interrupted) or
+   * 'priority' (TaskFlow's serial order). Either way an atom reverts after its dependents.
+   */
+  readonly revertOrder?: RevertOrder;
   readonly listeners?: readonly Listener[];
   /** Receives errors that must not break the run: throwing listeners, deciders, retry decisions. */
   readonly onError?: (error: unknown) => void;
@@ -113,6 +126,8 @@ export class Engine {
       concurrency,
       revertScope: options.revertScope ?? 'enclosing',
       haltOnFailure: options.haltOnFailure === true,
+      failFast: options.failFast !== false,
+      revertOrder: options.revertOrder ?? 'newest-first',
       runId,
       statistics: this.#statistics,
       reportError,
@@ -324,6 +339,33 @@ export class Engine {
       }
     }
     return outputs;
+  }
+
+  /**
+   * One symbol's current value, as TaskFlow's `storage.fetch`: a succeeded atom's result, a
+   * failed atom's `Failure`, or a store value; a list when several are readable (see
+   * {@link Engine.fetchAll}). Throws `NOT_FOUND` when none is.
+   *
+   * @example
+   * await engine.run().catch(() => undefined);
+   * const charge = engine.fetch('chargeId'); // a Failure if "charge" failed
+   */
+  fetch(name: string): unknown {
+    this.compile();
+    return fetchOf(this.#records(), this.#store, name);
+  }
+
+  /**
+   * Every readable symbol's current value, as TaskFlow's `storage.fetch_all()`: results of
+   * atoms that succeeded (a reverted atom's result is no longer readable), the `Failure` of
+   * each atom that failed, and the store; a symbol readable from several places maps to a list.
+   *
+   * @example
+   * const { volumeId, size } = engine.fetchAll();
+   */
+  fetchAll(): Record<string, unknown> {
+    this.compile();
+    return fetchAllOf(this.#records(), this.#store);
   }
 
   #result(state: RunResult['state']): RunResult {

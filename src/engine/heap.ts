@@ -46,6 +46,11 @@ export class Heap {
     return top;
   }
 
+  /** The items, in no particular order. */
+  values(): number[] {
+    return [...this.#items];
+  }
+
   clear(): void {
     this.#items.length = 0;
   }

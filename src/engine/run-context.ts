@@ -6,6 +6,13 @@ import type { EventBus } from './events.ts';
 import type { ProviderIndex } from './providers.ts';
 import type { EngineStatistics } from './statistics.ts';
 
+/**
+ * Which of the atoms ready to revert together goes first: 'newest-first' (by completion
+ * order, persisted, so the same across resumes) or 'priority' (TaskFlow's: a step's atoms by
+ * priority, reverts and executions alike). Dependencies are respected by both.
+ */
+export type RevertOrder = 'newest-first' | 'priority';
+
 /** How a "REVERT" decision of a nested retry is carried out. */
 export type RevertScope = 'enclosing' | 'subflow';
 
@@ -24,6 +31,9 @@ export interface RunContext {
   readonly concurrency: number;
   readonly revertScope: RevertScope;
   readonly haltOnFailure: boolean;
+  /** Resolve a failure at once, so that atoms it will revert do not start (default true). */
+  readonly failFast: boolean;
+  readonly revertOrder: RevertOrder;
   /** Prefix of idempotency keys: the flow detail id. */
   readonly runId: string;
   readonly statistics: EngineStatistics;

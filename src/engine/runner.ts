@@ -10,7 +10,7 @@ import { ignoredBy } from './deciders.ts';
 import type { EngineEvent } from './events.ts';
 import { Heap } from './heap.ts';
 import { resolveInputs } from './inputs.ts';
-import { type Resolution, resolveFailure } from './resolution.ts';
+import { enclosingRetry, type Resolution, resolveFailure } from './resolution.ts';
 import type { RunContext } from './run-context.ts';
 
 /** A set of atoms being reverted, and what happens once they all are. */
@@ -27,6 +27,11 @@ interface Completion {
   readonly phase: 'execute' | 'revert';
   readonly ok: boolean;
   readonly value: unknown;
+}
+
+interface StepEntry {
+  readonly node: number;
+  readonly phase: Completion['phase'];
 }
 
 /** How a run ended, as the engine reports it. */
@@ -55,6 +60,18 @@ export class Runner {
   #wake: (() => void) | undefined;
   #completedSeq = 0;
   #suspending = false;
+  /**
+   * With concurrency 1, the atoms of the current step (TaskFlow's serial engine): every atom
+   * ready when the step began, in the order they run; the next step starts when it is empty.
+   */
+  #step: StepEntry[] = [];
+  #stepHead = 0;
+  /** Failures of this step held back until it ends (without `failFast`, as TaskFlow). */
+  readonly #heldFailures: Completion[] = [];
+  /** Failures of retries' flows reverted under `revertScope: 'subflow'`; the run goes on. */
+  readonly #subflowFailures: Failure[] = [];
+  /** The reverts that were ready when the first revert failed: they still run. */
+  readonly #drainAfterRevertFailure = new Set<number>();
   /** Set when no atom may start anywhere: a revert failed, halt-on-failure, or the run is ending reverted. */
   #stopping = false;
   #endedReverted: Failure[] | undefined;
@@ -85,13 +102,16 @@ export class Runner {
     this.#liveSuccessors = new Int32Array(n);
     this.#scopeOf = new Array(n).fill(undefined);
     const records = ctx.records;
-    this.#ready = new Heap((a, b) => {
+    const byPriority = (a: number, b: number): boolean => {
       const pa = records[a]?.atom.priority ?? 0;
       const pb = records[b]?.atom.priority ?? 0;
       return pa !== pb ? pa > pb : a < b;
-    });
+    };
+    this.#ready = new Heap(byPriority);
     this.#reverts = new Heap(
-      (a, b) => (records[a]?.completedSeq ?? 0) > (records[b]?.completedSeq ?? 0),
+      ctx.revertOrder === 'priority'
+        ? byPriority
+        : (a, b) => (records[a]?.completedSeq ?? 0) > (records[b]?.completedSeq ?? 0),
     );
   }
 
@@ -110,6 +130,9 @@ export class Runner {
 
   async #prepare(): Promise<void> {
     const { graph, records } = this.#ctx;
+    for (const record of records)
+      if (record && record.completedSeq > this.#completedSeq)
+        this.#completedSeq = record.completedSeq;
     for (const index of graph.topoOrder) {
       const node = graph.nodes[index];
       if (!node) continue;
@@ -174,7 +197,8 @@ export class Runner {
     for (;;) {
       while (this.#completionHead < this.#completions.length) {
         const completion = this.#completions[this.#completionHead++] as Completion;
-        await this.#complete(completion);
+        if (this.#holdsBack(completion)) this.#heldFailures.push(completion);
+        else await this.#complete(completion);
       }
       this.#completions.length = 0;
       this.#completionHead = 0;
@@ -193,11 +217,25 @@ export class Runner {
       const flushing = this.#flush();
       if (flushing) await flushing;
       if (this.#completions.length > 0) continue;
-      if (this.#inflight === 0) return;
+      if (this.#inflight === 0) {
+        if (this.#heldFailures.length === 0) return;
+        await this.#endStep();
+        continue;
+      }
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
     }
+  }
+
+  /** Without `failFast`, a serial step's failed executions are resolved when the step ends. */
+  #holdsBack(completion: Completion): boolean {
+    return (
+      !completion.ok &&
+      completion.phase === 'execute' &&
+      !this.#ctx.failFast &&
+      this.#ctx.concurrency === 1
+    );
   }
 
   #deliver(completion: Completion): void {
@@ -209,8 +247,12 @@ export class Runner {
   }
 
   async #startWork(): Promise<void> {
-    while (this.#canStart() && !this.#isHalted()) {
-      const next = this.#reverts.pop();
+    if (this.#ctx.concurrency === 1) {
+      await this.#startStepWork();
+      return;
+    }
+    while (this.#canStart()) {
+      const next = this.#nextRevert();
       if (next === undefined) break;
       await this.#startRevert(next);
     }
@@ -218,9 +260,73 @@ export class Runner {
       const next = this.#ready.pop();
       if (next === undefined) break;
       this.#queued[next] = 0;
-      if (this.#scopeOf[next]) continue;
-      await this.#startExecute(next);
+      if (this.#canExecute(next)) await this.#startExecute(next);
     }
+  }
+
+  /**
+   * Serial runs go in TaskFlow's steps: take every atom ready now, run them one after another
+   * by priority, and only then start what they made ready. A failure is resolved at once with
+   * `failFast` (the default), so atoms of the step that its resolution reverts do not start;
+   * without it, at the end of the step. With `revertOrder: 'priority'` reverts are part of the
+   * steps as in TaskFlow; by default a revert is a step of its own, the newest ready one, so
+   * that serial reverts go in exact reverse completion order.
+   */
+  async #startStepWork(): Promise<void> {
+    while (this.#canStart()) {
+      if (this.#stepHead >= this.#step.length) {
+        await this.#endStep();
+        if (this.#completions.length > 0) return;
+        if (!this.#beginStep()) return;
+      }
+      const entry = this.#step[this.#stepHead++] as StepEntry;
+      if (entry.phase === 'revert') await this.#startRevert(entry.node);
+      else if (!this.#stopping && this.#canExecute(entry.node))
+        await this.#startExecute(entry.node);
+    }
+  }
+
+  #beginStep(): boolean {
+    const reverts: StepEntry[] = [];
+    const executes: StepEntry[] = [];
+    const priority = this.#ctx.revertOrder === 'priority';
+    for (let next = this.#nextRevert(); next !== undefined; next = this.#nextRevert()) {
+      reverts.push({ node: next, phase: 'revert' });
+      if (!priority) {
+        this.#step = reverts;
+        this.#stepHead = 0;
+        return true;
+      }
+    }
+    if (!this.#stopping) {
+      for (let next = this.#ready.pop(); next !== undefined; next = this.#ready.pop()) {
+        this.#queued[next] = 0;
+        if (this.#canExecute(next)) executes.push({ node: next, phase: 'execute' });
+      }
+    }
+    this.#step = priority
+      ? mergeByPriority(reverts, executes, this.#ctx.records)
+      : [...reverts, ...executes];
+    this.#stepHead = 0;
+    return this.#step.length > 0;
+  }
+
+  /** Resolves the failures held back during the step that just ended. */
+  async #endStep(): Promise<void> {
+    if (this.#heldFailures.length === 0) return;
+    const held = this.#heldFailures.splice(0);
+    for (const completion of held) await this.#complete(completion);
+  }
+
+  /**
+   * Whether an atom taken from the ready queue may start: a queue entry can be stale when a
+   * retry reset its flow after it was queued, so readiness is checked again here.
+   */
+  #canExecute(index: number): boolean {
+    const record = this.#ctx.records[index];
+    if (!record || this.#scopeOf[index] || this.#waiting[index] !== 0) return false;
+    const { state } = record;
+    return state === 'PENDING' || state === 'RUNNING' || state === 'RETRYING';
   }
 
   /** Room to start one more atom; a finished atom must be processed first (it may have failed). */
@@ -230,8 +336,17 @@ export class Runner {
     );
   }
 
-  #isHalted(): boolean {
-    return this.#revertFailures.length > 0 || this.#haltFailures.length > 0;
+  /**
+   * The next atom to revert. After a revert failed no new revert starts, but those that were
+   * ready when it failed still run: every independent atom that can be compensated is.
+   */
+  #nextRevert(): number | undefined {
+    if (this.#haltFailures.length > 0) return undefined;
+    for (let next = this.#reverts.pop(); next !== undefined; next = this.#reverts.pop()) {
+      this.#queued[next] = 0;
+      if (this.#revertFailures.length === 0 || this.#drainAfterRevertFailure.has(next)) return next;
+    }
+    return undefined;
   }
 
   // ---- executing ----
@@ -420,34 +535,35 @@ export class Runner {
       return;
     }
     const scope = this.#scopeOf[index];
-    if (scope) {
-      scope.failures.set(record.atom.name, failure);
-      this.#recordInHistory(scope, record.atom.name, failure);
-      this.#offerRevert(index);
+    if (!scope) {
+      const resolution = resolveFailure(this.#ctx, index, failure, this.#publish);
+      await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
       return;
     }
-    const resolution = resolveFailure(this.#ctx, index, failure, this.#publish);
-    await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
+    // The failure lands in a revert already under way. A retry around the atom still resolves
+    // it, as TaskFlow asks for every failure: the failure joins its history, and a decision
+    // that covers more than the revert under way (REVERT_ALL after a RETRY, say) widens it.
+    scope.failures.set(record.atom.name, failure);
+    if (enclosingRetry(this.#ctx.graph, index) !== undefined) {
+      const resolution = resolveFailure(this.#ctx, index, failure, this.#publish);
+      const flow = this.#flowOf(resolution);
+      if (flow !== scope.flow && isInside(scope.flow, flow)) {
+        await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
+      }
+    }
+    this.#offerRevert(index);
   }
 
-  #recordInHistory(scope: ActiveScope, name: string, failure: Failure): void {
-    if (scope.resolution.kind !== 'retry') return;
-    const retry = this.#ctx.records[scope.resolution.retry] as AtomRecord;
-    const last = retry.history.at(-1);
-    if (last)
-      retry.history[retry.history.length - 1] = {
-        result: last.result,
-        failures: { ...last.failures, [name]: failure },
-      };
+  #flowOf(resolution: Resolution): CompiledFlow {
+    return resolution.kind === 'all'
+      ? this.#ctx.graph.root
+      : (this.#ctx.graph.nodes[resolution.retry] as { flow: CompiledFlow }).flow;
   }
 
   /** Starts reverting the atoms a resolution covers; atoms still running join once they finish. */
   async #openScope(resolution: Resolution, failures: Map<string, Failure>): Promise<void> {
     const { graph, records } = this.#ctx;
-    const flow =
-      resolution.kind === 'all'
-        ? graph.root
-        : (graph.nodes[resolution.retry] as { flow: CompiledFlow }).flow;
+    const flow = this.#flowOf(resolution);
     const scope: ActiveScope = { resolution, flow, failures, live: 0 };
     for (const other of [...this.#scopes]) {
       if (isInside(other.flow, flow)) {
@@ -457,7 +573,9 @@ export class Runner {
       }
     }
     this.#scopes.add(scope);
-    if (resolution.kind !== 'retry') this.#stopping = true;
+    // Reverting a retry's flow (to retry it, or under revertScope 'subflow') leaves the
+    // branches that do not depend on it running; only reverting everything stops the run.
+    if (resolution.kind === 'all') this.#stopping = true;
     this.#revertStartedAt ??= this.#ctx.clock.now();
     const members = flow.nodes.filter(
       (i) => !(resolution.kind === 'retry' && i === resolution.retry),
@@ -515,7 +633,6 @@ export class Runner {
   async #startRevert(index: number): Promise<void> {
     const record = this.#ctx.records[index] as AtomRecord;
     const scope = this.#scopeOf[index];
-    this.#queued[index] = 0;
     if (
       !scope ||
       (record.state !== 'SUCCESS' && record.state !== 'FAILURE' && record.state !== 'REVERTING')
@@ -555,6 +672,8 @@ export class Runner {
       const failure = Failure.from(completion.value);
       record.revertFailure = failure;
       this.#setState(record, 'REVERT_FAILURE');
+      if (this.#revertFailures.length === 0)
+        for (const index of this.#reverts.values()) this.#drainAfterRevertFailure.add(index);
       this.#revertFailures.push(failure);
       this.#stopping = true;
       this.#ctx.checkpoint.stage(record);
@@ -595,11 +714,17 @@ export class Runner {
       this.#revertStartedAt = undefined;
     }
     const { resolution } = scope;
-    if (resolution.kind !== 'retry') {
-      this.#endedReverted = [...scope.failures.values()];
-      return;
+    switch (resolution.kind) {
+      case 'all':
+        this.#endedReverted = [...scope.failures.values()];
+        return;
+      case 'subflow':
+        this.#subflowFailures.push(...scope.failures.values());
+        return;
+      case 'retry':
+        await this.#restartRetry(scope, resolution.retry);
+        return;
     }
-    await this.#restartRetry(scope, resolution.retry);
   }
 
   /** The retry decided RETRY and its flow is reverted: reset the flow and run the retry again. */
@@ -699,6 +824,8 @@ export class Runner {
       return { state: 'FAILURE', failures: this.#revertFailures };
     if (this.#haltFailures.length > 0) return { state: 'FAILURE', failures: this.#haltFailures };
     if (this.#endedReverted) return { state: 'REVERTED', failures: this.#endedReverted };
+    if (this.#subflowFailures.length > 0 && !this.#suspending)
+      return { state: 'REVERTED', failures: this.#subflowFailures };
     const { graph, records } = this.#ctx;
     const finished = graph.atoms.every((i) => {
       const state = records[i]?.state;
@@ -719,6 +846,16 @@ function progressEvent(
     progress,
     ...(details === undefined ? {} : { details }),
   };
+}
+
+/** One step in TaskFlow's order: by priority whatever the phase, ties in definition order. */
+function mergeByPriority(
+  a: readonly StepEntry[],
+  b: readonly StepEntry[],
+  records: readonly (AtomRecord | undefined)[],
+): StepEntry[] {
+  const priority = (entry: StepEntry): number => records[entry.node]?.atom.priority ?? 0;
+  return [...a, ...b].sort((x, y) => priority(y) - priority(x) || x.node - y.node);
 }
 
 function isInside(inner: CompiledFlow, outer: CompiledFlow): boolean {

@@ -41,7 +41,7 @@ import {
 } from './spec.ts';
 
 /** What the atoms of one run observed. */
-class Recorder {
+export class Recorder {
   readonly calls: string[] = [];
   readonly decisions: Decision[] = [];
   readonly #counts = new Map<string, number>();
@@ -200,7 +200,7 @@ function buildRetry(spec: RetrySpec, rec: Recorder): Retry {
   return retry as Retry;
 }
 
-function buildFlow(spec: FlowSpec, rec: Recorder): Flow {
+export function buildFlow(spec: FlowSpec, rec: Recorder): Flow {
   const children: FlowChild[] = spec.children.map((child) =>
     child.kind === 'flow' ? buildFlow(child, rec) : buildTask(child, rec),
   );
@@ -246,6 +246,8 @@ export async function runOurs(spec: CaseSpec, mode: Mode): Promise<Outcome> {
     engine = new Engine(buildFlow(spec.flow, rec), {
       concurrency: 1,
       revertScope,
+      failFast: false,
+      revertOrder: 'priority',
       store: spec.store,
       listeners: [listener],
       onError: (e) => engineErrors.push(e instanceof Error ? e.message : String(e)),
