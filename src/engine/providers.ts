@@ -2,7 +2,7 @@ import type { GraphFlow } from '../patterns/graph-flow.ts';
 import type { CompiledFlow, CompiledGraph } from './compile.ts';
 
 /**
- * Finds who may provide a symbol to an atom, nearest first (SEMANTICS.md "Data flow"): the
+ * Finds who may provide a symbol to an atom, nearest first (docs/semantics.md, "Data flow"): the
  * earlier siblings of a linear flow (most recent first), the graph predecessors in a graph flow,
  * nobody in an unordered flow, then the flow's retry, then the same one level up. Providers at
  * the same distance form a group; more than one in the nearest group is ambiguous.

@@ -6,7 +6,7 @@ import { findJsonProblem } from '../core/json-safety.ts';
  * - `FENCED`: a write or renewal carried a lease that is no longer the run's current one.
  * - `LEASE_HELD`: another owner holds an unexpired lease on the run.
  * - `RUN_NOT_FOUND`: no run (flow detail) has that id.
- * - `ILLEGAL_TRANSITION`: an atom write would move it between states that SEMANTICS.md forbids.
+ * - `ILLEGAL_TRANSITION`: an atom write would move it between states that docs/semantics.md forbids.
  * - `NOT_SERIALIZABLE`: a value cannot be stored exactly as JSON.
  * - `STORAGE_UNAVAILABLE`: the backend cannot be reached or is busy; retrying later may help.
  * - `SCHEMA_MISMATCH`: the database was written by a newer version, or its tables are not ours.

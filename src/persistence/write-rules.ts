@@ -7,7 +7,7 @@ import {
 import type { AtomWriteRule } from './run-store-backend.ts';
 
 /**
- * The stored states an atom write to `to` may replace, as SEMANTICS.md's transitions allow,
+ * The stored states an atom write to `to` may replace, as docs/semantics.md's transitions allow,
  * plus the two writes the engine makes outside them: the same state again (progress, a result
  * or a revert result being recorded) and PENDING from any state (reset, and retries resetting
  * their subflow). A missing record counts as PENDING, so the first write must be a state

@@ -1,7 +1,7 @@
 /**
  * Compares our outcome of a case with what Python TaskFlow did, after normalising what TaskFlow
  * leaves to chance, and matching each remaining difference to a documented deliberate
- * difference (docs: /work/shared/design/SEMANTICS.md, "TaskFlow defects not to copy") or
+ * difference (docs/semantics.md, "Deliberate differences") or
  * reporting it as a real disagreement.
  *
  * Normalisations (applied to both sides, not differences):

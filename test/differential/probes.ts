@@ -38,7 +38,7 @@ const probe = (name: string, root: FlowSpec): CaseSpec => ({
 export const PROBES: readonly CaseSpec[] = [
   // A failure does not stop the rest of its step: TaskFlow runs t1 too, then reverts both.
   probe('step-runs-the-rest', flow('graph', 'f1', [t('t1', 1), t('t2', 2, { failOn: [1] })])),
-  // SEMANTICS.md's example: unordered [linear [a (p3), b (p4)], c (p2)] runs a, c, b.
+  // docs/semantics.md's example: unordered [linear [a (p3), b (p4)], c (p2)] runs a, c, b.
   probe(
     'step-order',
     flow('unordered', 'f1', [flow('linear', 'f2', [t('a', 3), t('b', 4)]), t('c', 2)]),
