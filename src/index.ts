@@ -68,11 +68,12 @@ export type { AtomSnapshot } from './engine/atom-record.ts';
 export type { PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
-export { fetchRun, type RunValues } from './engine/fetch.ts';
 export {
   type DurableRunOptions,
   type FlowFactory,
   FlowRegistry,
+  fetchRun,
+  type RunValues,
   resumeRun,
   startRun,
 } from './engine/flow-registry.ts';

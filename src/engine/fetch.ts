@@ -1,11 +1,6 @@
 import { TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
-import type { RunReader } from '../persistence/ports.ts';
-import { applyDetail } from './atom-detail-codec.ts';
 import type { AtomRecord } from './atom-record.ts';
-import { newAtomRecord } from './atom-record.ts';
-import { compile } from './compile.ts';
-import type { FlowRegistry } from './flow-registry.ts';
 
 /**
  * Every symbol's current value, read as TaskFlow's `storage.fetch_all()` does: what each atom
@@ -54,59 +49,6 @@ export function fetchOf(
     'NOT_FOUND',
     `No readable value named "${name}" (readable now: ${known}); it is provided by no atom that succeeded or failed and is not in the store.`,
   );
-}
-
-/** The values of a persisted run, read as TaskFlow's storage does. */
-export interface RunValues {
-  /** One symbol's value (a list when several places provide it); throws `NOT_FOUND` when none. */
-  fetch(name: string): unknown;
-  /** Every readable symbol's value. */
-  fetchAll(): Record<string, unknown>;
-}
-
-/**
- * Reads a persisted run's values without running or leasing it: the flow is rebuilt from its
- * registered factory to learn what each atom provides, and the stored atom details fill it in.
- *
- * @example
- * const values = await fetchRun({ runs, registry, flowId: 'order-42' });
- * console.log(values.fetch('volumeId'), values.fetchAll());
- */
-export async function fetchRun(options: {
-  readonly runs: Pick<RunReader, 'loadRun'>;
-  readonly registry: FlowRegistry;
-  readonly flowId: string;
-}): Promise<RunValues> {
-  const loaded = await options.runs.loadRun(options.flowId);
-  if (!loaded) {
-    throw new TaskFlowError(
-      'RUN_NOT_FOUND',
-      `No run with id "${options.flowId}" is stored; list runs to find its id.`,
-    );
-  }
-  const { factory } = loaded.flow;
-  if (!factory) {
-    throw new TaskFlowError(
-      'NO_FACTORY',
-      `Run "${options.flowId}" did not record a flow factory, so what its atoms provide is unknown here.`,
-    );
-  }
-  const graph = compile(options.registry.build(factory, loaded.flow.store));
-  const byName = new Map<string, AtomRecord>();
-  for (const index of graph.atoms) {
-    const atom = graph.nodes[index]?.atom;
-    if (atom) byName.set(atom.name, newAtomRecord(index, atom));
-  }
-  for (const detail of loaded.atoms) {
-    const record = byName.get(detail.name);
-    if (record) applyDetail(record, detail, true);
-  }
-  const records = [...byName.values()];
-  const store = loaded.flow.store;
-  return {
-    fetch: (name) => fetchOf(records, store, name),
-    fetchAll: () => fetchAllOf(records, store),
-  };
 }
 
 function readValue(record: AtomRecord, symbol: string): unknown {

@@ -2,8 +2,12 @@ import { TaskFlowError } from '../core/errors.ts';
 import type { Flow } from '../patterns/flow.ts';
 import type { FlowFactoryRef } from '../persistence/model.ts';
 import type { RunStore } from '../persistence/ports.ts';
+import { applyDetail } from './atom-detail-codec.ts';
+import { type AtomRecord, newAtomRecord } from './atom-record.ts';
+import { compile } from './compile.ts';
 import { type PersistenceOptions, runsOf } from './durable-run.ts';
 import { Engine, type EngineOptions } from './engine.ts';
+import { fetchAllOf, fetchOf } from './fetch.ts';
 
 /** Builds a flow by name, so a fresh process can rebuild the flow of a persisted run. */
 export interface FlowFactory {
@@ -142,4 +146,57 @@ export async function resumeRun(
     store: loaded.flow.store,
     persistence: { ...persistence, runs, flowId, factory },
   });
+}
+
+/** The values of a persisted run, read as TaskFlow's storage does. */
+export interface RunValues {
+  /** One symbol's value (a list when several places provide it); throws `NOT_FOUND` when none. */
+  fetch(name: string): unknown;
+  /** Every readable symbol's value. */
+  fetchAll(): Record<string, unknown>;
+}
+
+/**
+ * Reads a persisted run's values without running or leasing it: the flow is rebuilt from its
+ * registered factory to learn what each atom provides, and the stored atom details fill it in.
+ *
+ * @example
+ * const values = await fetchRun({ runs, registry, flowId: 'order-42' });
+ * console.log(values.fetch('volumeId'), values.fetchAll());
+ */
+export async function fetchRun(options: {
+  readonly runs: Pick<RunStore, 'loadRun'>;
+  readonly registry: FlowRegistry;
+  readonly flowId: string;
+}): Promise<RunValues> {
+  const loaded = await options.runs.loadRun(options.flowId);
+  if (!loaded) {
+    throw new TaskFlowError(
+      'RUN_NOT_FOUND',
+      `No run with id "${options.flowId}" is stored; list runs to find its id.`,
+    );
+  }
+  const { factory } = loaded.flow;
+  if (!factory) {
+    throw new TaskFlowError(
+      'NO_FACTORY',
+      `Run "${options.flowId}" did not record a flow factory, so what its atoms provide is unknown here.`,
+    );
+  }
+  const graph = compile(options.registry.build(factory, loaded.flow.store));
+  const byName = new Map<string, AtomRecord>();
+  for (const index of graph.atoms) {
+    const atom = graph.nodes[index]?.atom;
+    if (atom) byName.set(atom.name, newAtomRecord(index, atom));
+  }
+  for (const detail of loaded.atoms) {
+    const record = byName.get(detail.name);
+    if (record) applyDetail(record, detail, true);
+  }
+  const records = [...byName.values()];
+  const store = loaded.flow.store;
+  return {
+    fetch: (name) => fetchOf(records, store, name),
+    fetchAll: () => fetchAllOf(records, store),
+  };
 }

@@ -1,5 +1,5 @@
-import { TaskFlowError, TaskTimeoutError } from '../core/errors.ts';
-import { Failure, type JsonValue } from '../core/failure.ts';
+import { TaskFlowError } from '../core/errors.ts';
+import { Failure } from '../core/failure.ts';
 import type { Retry } from '../core/retry.ts';
 import { type AtomState, hasRun, isLegalAtomTransition } from '../core/states.ts';
 import type { Task } from '../core/task.ts';
@@ -7,11 +7,12 @@ import { LiveAtomContext, LiveRevertContext } from './atom-context.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 import type { CompiledFlow } from './compile.ts';
 import { ignoredBy } from './deciders.ts';
-import type { EngineEvent } from './events.ts';
 import { Heap } from './heap.ts';
+import { type AtomExecutor, InProcessExecutor } from './in-process-executor.ts';
 import { resolveInputs } from './inputs.ts';
 import { enclosingRetry, type Resolution, resolveFailure } from './resolution.ts';
 import type { RunContext } from './run-context.ts';
+import { RunEvents } from './run-events.ts';
 
 /** A set of atoms being reverted, and what happens once they all are. */
 interface ActiveScope {
@@ -79,22 +80,13 @@ export class Runner {
   readonly #revertFailures: Failure[] = [];
   readonly #scopes = new Set<ActiveScope>();
   #revertStartedAt: number | undefined;
-  readonly #progressSink = (
-    record: AtomRecord,
-    progress: number,
-    details: JsonValue | undefined,
-  ): void => {
-    // A task's own progress reports are information, not state: published at once.
-    if (this.#ctx.bus.active) this.#ctx.bus.emit(progressEvent(record, progress, details));
-  };
-  /**
-   * With persistence, state events wait here until the write they describe is on disk, so a
-   * listener never sees a SUCCESS that a crash could take back.
-   */
-  readonly #deferred: EngineEvent[] = [];
+  readonly #events: RunEvents;
+  readonly #executor: AtomExecutor;
 
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
+    this.#events = new RunEvents(ctx.bus, ctx.checkpoint);
+    this.#executor = new InProcessExecutor(ctx.clock);
     const n = ctx.graph.nodes.length;
     this.#waiting = new Int32Array(n);
     this.#done = new Uint8Array(n);
@@ -214,7 +206,7 @@ export class Runner {
       }
       // What finished is written before waiting on what still runs, so a crash while a long
       // atom runs never loses the results of atoms that already finished.
-      const flushing = this.#flush();
+      const flushing = this.#events.flush();
       if (flushing) await flushing;
       if (this.#completions.length > 0) continue;
       if (this.#inflight === 0) {
@@ -362,7 +354,7 @@ export class Runner {
     record.attempts++;
     this.#ctx.statistics.executed++;
     this.#ctx.checkpoint.stage(record);
-    const flushing = this.#flush();
+    const flushing = this.#events.flush();
     if (flushing) await flushing;
     if (this.#suspending && from === 'PENDING') {
       // A listener suspended the run on what that write published (the previous atom's end):
@@ -372,9 +364,9 @@ export class Runner {
     }
     const admitted = this.#ctx.checkpoint.admit();
     if (admitted !== true && !(await this.#admitAfterRenewal(admitted))) return;
-    this.#emitAtom(record, from, undefined);
-    this.#emitProgress(record, 0, undefined);
-    this.#publishDeferred();
+    this.#events.atomChanged(record, from);
+    this.#events.progress(record, 0);
+    this.#events.release();
     let inputs: Record<string, unknown>;
     try {
       inputs = resolveInputs(this.#ctx, index, false);
@@ -386,14 +378,14 @@ export class Runner {
     const context = new LiveAtomContext(
       record,
       this.#ctx.runId,
-      this.#progressSink,
+      this.#events.reportedProgress,
       this.#ctx.checkpoint.fence(),
     );
     const call =
       atom.kind === 'task'
         ? () => (atom as Task).execute(inputs, context)
         : () => (atom as Retry).execute(record.history, inputs, context);
-    this.#launch(index, 'execute', call, context, (atom as Task).timeoutMs, delayMs);
+    this.#launch(index, 'execute', call, context, delayMs);
   }
 
   /**
@@ -413,7 +405,7 @@ export class Runner {
     record.attempts--;
     this.#ctx.statistics.executed--;
     this.#ctx.checkpoint.stage(record);
-    const flushing = this.#flush();
+    const flushing = this.#events.flush();
     if (flushing) await flushing;
   }
 
@@ -422,31 +414,13 @@ export class Runner {
     phase: Completion['phase'],
     call: () => unknown,
     context: LiveAtomContext,
-    timeoutMs: number | undefined,
     delayMs: number,
   ): void {
     this.#inflight++;
-    let value: unknown;
-    if (delayMs === 0) {
-      try {
-        value = call();
-      } catch (error) {
-        this.#deliver({ node: index, phase, ok: false, value: error });
-        return;
-      }
-      if (!isThenable(value)) {
-        this.#deliver({ node: index, phase, ok: true, value });
-        return;
-      }
-    }
-    const settle = async (): Promise<unknown> => {
-      if (delayMs > 0) await this.#ctx.clock.sleep(delayMs);
-      return delayMs > 0 ? await call() : await value;
-    };
-    const name = (this.#ctx.records[index] as AtomRecord).atom.name;
-    withTimeout(settle(), timeoutMs, context, this.#ctx, name).then(
-      (result) => this.#deliver({ node: index, phase, ok: true, value: result }),
-      (error: unknown) => this.#deliver({ node: index, phase, ok: false, value: error }),
+    const { atom } = this.#ctx.records[index] as AtomRecord;
+    this.#executor.run(
+      { atom: atom.name, call, context, timeoutMs: (atom as Task).timeoutMs, delayMs },
+      (ok, value) => this.#deliver({ node: index, phase, ok, value }),
     );
   }
 
@@ -467,7 +441,7 @@ export class Runner {
       this.#setState(record, 'FAILURE');
       this.#ctx.statistics.failed++;
       this.#ctx.checkpoint.stage(record);
-      this.#emitAtom(record, 'RUNNING', { failure });
+      this.#events.atomChanged(record, 'RUNNING', { failure });
       await this.#onFailed(completion.node, failure);
       return;
     }
@@ -480,8 +454,8 @@ export class Runner {
     this.#setState(record, 'SUCCESS');
     this.#ctx.statistics.succeeded++;
     this.#ctx.checkpoint.stage(record);
-    this.#emitProgress(record, 1, undefined);
-    this.#emitAtom(record, 'RUNNING', { result: completion.value });
+    this.#events.progress(record, 1);
+    this.#events.atomChanged(record, 'RUNNING', { result: completion.value });
     const scope = this.#scopeOf[completion.node];
     if (scope) this.#offerRevert(completion.node);
     else this.#markDone(completion.node);
@@ -522,7 +496,7 @@ export class Runner {
     record.intention = 'IGNORE';
     this.#ctx.statistics.ignored++;
     this.#ctx.checkpoint.stage(record);
-    this.#emitAtom(record, 'PENDING', undefined);
+    this.#events.atomChanged(record, 'PENDING');
   }
 
   // ---- failures and their resolution ----
@@ -536,7 +510,7 @@ export class Runner {
     }
     const scope = this.#scopeOf[index];
     if (!scope) {
-      const resolution = resolveFailure(this.#ctx, index, failure, this.#publish);
+      const resolution = resolveFailure(this.#ctx, index, failure, this.#events.publish);
       await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
       return;
     }
@@ -545,7 +519,7 @@ export class Runner {
     // that covers more than the revert under way (REVERT_ALL after a RETRY, say) widens it.
     scope.failures.set(record.atom.name, failure);
     if (enclosingRetry(this.#ctx.graph, index) !== undefined) {
-      const resolution = resolveFailure(this.#ctx, index, failure, this.#publish);
+      const resolution = resolveFailure(this.#ctx, index, failure, this.#events.publish);
       const flow = this.#flowOf(resolution);
       if (flow !== scope.flow && isInside(scope.flow, flow)) {
         await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
@@ -641,21 +615,21 @@ export class Runner {
     const from = record.state;
     if (from !== 'REVERTING') this.#setState(record, 'REVERTING');
     this.#ctx.checkpoint.stage(record);
-    const flushing = this.#flush();
+    const flushing = this.#events.flush();
     if (flushing) await flushing;
     // Suspended on what that write published: a REVERTING atom is reverted on the next run.
     if (this.#suspending) return;
     const admitted = this.#ctx.checkpoint.admit();
     if (admitted !== true && !(await this.#admitAfterRenewal(admitted))) return;
-    this.#emitAtom(record, from, undefined);
-    this.#emitProgress(record, 0, undefined);
-    this.#publishDeferred();
+    this.#events.atomChanged(record, from);
+    this.#events.progress(record, 0);
+    this.#events.release();
     const inputs = resolveInputs(this.#ctx, index, true);
     const { atom } = record;
     const context = new LiveRevertContext(
       record,
       this.#ctx.runId,
-      this.#progressSink,
+      this.#events.reportedProgress,
       this.#ctx.checkpoint.fence(),
       new Map(scope.failures),
     );
@@ -663,7 +637,7 @@ export class Runner {
       atom.kind === 'task'
         ? () => (atom as Task).revert(inputs, context)
         : () => (atom as Retry).revert(record.history, inputs, context);
-    this.#launch(index, 'revert', call, context, (atom as Task).timeoutMs, 0);
+    this.#launch(index, 'revert', call, context, 0);
   }
 
   async #completeRevert(record: AtomRecord, completion: Completion): Promise<void> {
@@ -677,7 +651,7 @@ export class Runner {
       this.#revertFailures.push(failure);
       this.#stopping = true;
       this.#ctx.checkpoint.stage(record);
-      this.#emitAtom(record, 'REVERTING', { failure });
+      this.#events.atomChanged(record, 'REVERTING', { failure });
       return;
     }
     record.revertResult = completion.value;
@@ -687,8 +661,8 @@ export class Runner {
     this.#setState(record, 'REVERTED');
     this.#ctx.statistics.reverted++;
     this.#ctx.checkpoint.stage(record);
-    this.#emitProgress(record, 1, undefined);
-    this.#emitAtom(record, 'REVERTING', { result: completion.value });
+    this.#events.progress(record, 1);
+    this.#events.atomChanged(record, 'REVERTING', { result: completion.value });
     scope.live--;
     this.#releasePredecessors(completion.node, scope);
     if (scope.live === 0 && this.#scopes.has(scope)) await this.#closeScope(scope);
@@ -735,7 +709,7 @@ export class Runner {
       this.#setState(retry, 'RETRYING');
       this.#ctx.statistics.retried++;
       this.#ctx.checkpoint.stage(retry);
-      this.#emitAtom(retry, 'SUCCESS', undefined);
+      this.#events.atomChanged(retry, 'SUCCESS');
     }
     this.#done[retryIndex] = 0;
     const members = scope.flow.nodes.filter((i) => i !== retryIndex && i !== scope.flow.start);
@@ -749,7 +723,7 @@ export class Runner {
         this.#setState(record, 'PENDING');
         clearAtomRecord(record);
         this.#ctx.checkpoint.stage(record);
-        this.#emitAtom(record, from, undefined);
+        this.#events.atomChanged(record, from);
       }
     }
     for (const index of members) {
@@ -778,47 +752,6 @@ export class Runner {
     record.state = to;
   }
 
-  #emitAtom(
-    record: AtomRecord,
-    from: AtomState,
-    extra: { result?: unknown; failure?: Failure } | undefined,
-  ): void {
-    if (!this.#ctx.bus.active) return;
-    this.#publish({
-      type: 'atom',
-      atom: record.atom.name,
-      kind: record.atom.kind,
-      from,
-      to: record.state,
-      ...extra,
-    });
-  }
-
-  #emitProgress(record: AtomRecord, progress: number, details: JsonValue | undefined): void {
-    if (this.#ctx.bus.active) this.#publish(progressEvent(record, progress, details));
-  }
-
-  /** Publishes an event now, or, with persistence, once the state it describes is written. */
-  readonly #publish = (event: EngineEvent): void => {
-    if (this.#ctx.checkpoint.durable) this.#deferred.push(event);
-    else this.#ctx.bus.emit(event);
-  };
-
-  #publishDeferred(): void {
-    if (this.#deferred.length === 0) return;
-    for (const event of this.#deferred.splice(0)) this.#ctx.bus.emit(event);
-  }
-
-  /** Writes what was staged, then publishes the events that were waiting for it. */
-  #flush(): Promise<void> | undefined {
-    const writing = this.#ctx.checkpoint.flush();
-    if (!writing) {
-      this.#publishDeferred();
-      return undefined;
-    }
-    return writing.then(() => this.#publishDeferred());
-  }
-
   #end(): RunEnd {
     if (this.#revertFailures.length > 0)
       return { state: 'FAILURE', failures: this.#revertFailures };
@@ -835,19 +768,6 @@ export class Runner {
   }
 }
 
-function progressEvent(
-  record: AtomRecord,
-  progress: number,
-  details: JsonValue | undefined,
-): EngineEvent {
-  return {
-    type: 'progress',
-    atom: record.atom.name,
-    progress,
-    ...(details === undefined ? {} : { details }),
-  };
-}
-
 /** One step in TaskFlow's order: by priority whatever the phase, ties in definition order. */
 function mergeByPriority(
   a: readonly StepEntry[],
@@ -861,30 +781,4 @@ function mergeByPriority(
 function isInside(inner: CompiledFlow, outer: CompiledFlow): boolean {
   for (let f: CompiledFlow | undefined = inner; f; f = f.parent) if (f === outer) return true;
   return false;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function withTimeout(
-  work: Promise<unknown>,
-  timeoutMs: number | undefined,
-  context: LiveAtomContext,
-  ctx: RunContext,
-  atom: string,
-): Promise<unknown> {
-  if (timeoutMs === undefined) return work;
-  const timer = new AbortController();
-  const timeout = new Promise<never>((_, reject) => {
-    ctx.clock.sleep(timeoutMs, timer.signal).then(
-      () => {
-        const error = new TaskTimeoutError(atom, timeoutMs);
-        context.abort(error);
-        reject(error);
-      },
-      () => undefined,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => timer.abort());
 }

@@ -36,7 +36,11 @@ import { WakeUp } from './wake-up.ts';
 
 /** Options of {@link guardJobBoard}, accepted by every `open...JobBoard` function too. */
 export interface JobBoardOptions {
-  /** Epoch milliseconds for timestamps and lease expiry; tests pass a fake clock. Default `Date.now`. */
+  /**
+   * Epoch milliseconds for timestamps and lease expiry; tests pass a fake clock. Default
+   * `Date.now`. Boards on a server (PostgreSQL, Redis) use it only for a post's `createdAt`:
+   * their lease times are the server's clock.
+   */
   readonly now?: () => number;
   /** Makes job ids. Default `crypto.randomUUID`. */
   readonly newId?: () => string;
@@ -217,14 +221,12 @@ class GuardedJobBoard implements JobBoard {
     checkTtl(conductor.ttlMs, 'Conductor ttlMs');
     const meta = conductor.meta ?? {};
     checkJson(meta, 'meta', `conductor "${conductor.name}"`, undefined);
-    const now = this.#now();
-    const info: ConductorInfo = {
+    await this.#backend.heartbeatConductor({
       name: conductor.name,
-      lastSeenAt: now,
-      expiresAt: now + conductor.ttlMs,
+      ttlMs: conductor.ttlMs,
       meta,
-    };
-    await this.#backend.heartbeatConductor(info);
+      now: this.#now(),
+    });
   }
 
   async unregisterConductor(name: string): Promise<void> {

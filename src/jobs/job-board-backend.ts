@@ -1,3 +1,4 @@
+import type { JsonValue } from '../core/failure.ts';
 import type { Page } from '../core/page.ts';
 import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from './model.ts';
 import type { JobQuery } from './ports.ts';
@@ -13,6 +14,15 @@ export type PostOutcome =
   | { readonly kind: 'posted'; readonly job: Job }
   | { readonly kind: 'existing'; readonly job: Job };
 
+/** A conductor's heartbeat, for the backend to stamp with its clock (see {@link JobBoardBackend}). */
+export interface ConductorHeartbeat {
+  readonly name: string;
+  readonly ttlMs: number;
+  readonly meta: { readonly [key: string]: JsonValue };
+  /** The guard's clock. */
+  readonly now: number;
+}
+
 /** What became of a trash request. */
 export type TrashOutcome =
   | { readonly kind: 'trashed' }
@@ -26,6 +36,14 @@ export type TrashOutcome =
  * {@link guardJobBoard} turns them into errors, validates arguments and supplies the time, for
  * every backend alike. Driver failures are thrown as `JobBoardError`s (`BOARD_UNAVAILABLE`,
  * `BOARD_CORRUPT`).
+ *
+ * Time: every request carries `now`, the guard's clock. A backend on one machine (memory,
+ * SQLite) uses it, so its single local clock decides leases. A backend on a server (PostgreSQL,
+ * Redis) ignores it for everything it stamps or compares (lease expiry, `updatedAt`, conductor
+ * times) and reads its server's clock inside the statement or script instead: a request can
+ * wait in a socket, a queue or a lock for seconds, and a lease computed from a time taken
+ * before that would already have run out when granted; and many machines' clocks disagree,
+ * while the server's is one. Only a post's `createdAt` (set by the guard) orders jobs.
  *
  * A claim write is accepted only while the job is CLAIMED with the claim's token and owner;
  * an expired lease that nobody took over yet still counts as current.
@@ -56,12 +74,14 @@ export interface JobBoardBackend {
     countAttempt: boolean;
     now: number;
   }): Promise<ClaimWriteOutcome>;
-  /** Deletes the job unless it is CLAIMED with `leaseExpiresAt > now`. */
+  /** Deletes the job unless it is CLAIMED with an unexpired lease. */
   trash(request: { jobId: string; now: number }): Promise<TrashOutcome>;
   /** Query already validated; `limit` is set. */
   list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>>;
-  heartbeatConductor(conductor: ConductorInfo): Promise<void>;
+  /** Registers or renews a conductor: last seen now, listed until now + `ttlMs`. */
+  heartbeatConductor(heartbeat: ConductorHeartbeat): Promise<void>;
   unregisterConductor(name: string): Promise<void>;
+  /** Conductors whose registration has not expired, by name. */
   listConductors(now: number): Promise<ConductorInfo[]>;
   /**
    * Delivers events from every process sharing the board; resolves, with the unsubscribe

@@ -2,8 +2,21 @@ import { findJsonProblem } from '../core/json-safety.ts';
 import type { Page } from '../core/page.ts';
 import { ATOM_STATES, FLOW_STATES } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
-import type { FlowQuery, Lease, RunReader, RunStore } from './ports.ts';
-import { fenced, illegalTransition, invalidArgument, leaseHeld, runNotFound } from './refusals.ts';
+import {
+  FENCED_LEASE_EXPIRY,
+  type FlowQuery,
+  type Lease,
+  type RunReader,
+  type RunStore,
+} from './ports.ts';
+import {
+  fenced,
+  illegalTransition,
+  invalidArgument,
+  leaseHeld,
+  runNotFound,
+  staleFence,
+} from './refusals.ts';
 import { decodeCursor, pageLimit } from './run-paging.ts';
 import type { LeaseOutcome, RunStoreBackend, WriteOutcome } from './run-store-backend.ts';
 import { StorageError } from './storage-error.ts';
@@ -17,7 +30,11 @@ export interface RunStorage extends RunStore, RunReader {
 
 /** Options of {@link guardRunStore}. */
 export interface GuardOptions {
-  /** Epoch milliseconds used for lease expiry; tests pass a fake clock. Default `Date.now`. */
+  /**
+   * Epoch milliseconds used for lease expiry by backends with one local clock (memory,
+   * SQLite); tests pass a fake clock. Default `Date.now`. A backend behind a server
+   * (PostgreSQL) times leases with the server's clock instead and ignores this.
+   */
   readonly now?: () => number;
 }
 
@@ -99,18 +116,42 @@ class GuardedRunStore implements RunStorage {
     this.#explain(outcome, lease, `save atoms of run "${flowId}"`, atom);
   }
 
-  async acquireLease(flowId: string, owner: string, ttlMs: number): Promise<Lease> {
+  async acquireLease(
+    flowId: string,
+    owner: string,
+    ttlMs: number,
+    options: { readonly fence?: number } = {},
+  ): Promise<Lease> {
     this.#open();
     requireId(owner, 'lease owner');
     checkTtl(ttlMs);
-    const outcome = await this.#backend.acquireLease({ flowId, owner, ttlMs, now: this.#now() });
-    return this.#leaseFrom(outcome, flowId, owner, `lease run "${flowId}"`);
+    const { fence } = options;
+    if (fence === undefined) {
+      const outcome = await this.#backend.acquireLease({ flowId, owner, ttlMs, now: this.#now() });
+      return this.#leaseFrom(outcome, flowId, owner, `lease run "${flowId}"`);
+    }
+    checkFence(fence, flowId);
+    const outcome = await this.#backend.acquireLease({
+      flowId,
+      owner,
+      ttlMs,
+      now: this.#now(),
+      fence,
+    });
+    if (outcome.kind === 'fenced') throw staleFence(flowId, owner, fence, outcome.holder);
+    return this.#leaseFrom(outcome, flowId, owner, `lease run "${flowId}" with fence ${fence}`);
   }
 
+  /**
+   * A fenced lease (expiry {@link FENCED_LEASE_EXPIRY}) is returned unchanged without asking
+   * the backend: it lasts as long as the job's claim, which the jobboard renews. Whether it is
+   * still current is checked by the next write, which is refused with `FENCED` if not.
+   */
   async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
     this.#open();
     checkLeaseFor(lease, lease.flowId);
     checkTtl(ttlMs);
+    if (lease.expiresAt === FENCED_LEASE_EXPIRY) return lease;
     const outcome = await this.#backend.renewLease({ lease, ttlMs, now: this.#now() });
     if (outcome.kind === 'fenced')
       throw fenced(lease, outcome.holder, `renew the lease on run "${lease.flowId}"`);
@@ -194,7 +235,6 @@ class GuardedRunStore implements RunStorage {
       case 'no-run':
         throw runNotFound(flowId, action);
       case 'held':
-        throw leaseHeld(flowId, owner, outcome.holder);
       case 'fenced':
         throw leaseHeld(flowId, owner, outcome.holder);
     }
@@ -234,6 +274,15 @@ function checkLeaseFor(lease: Lease, flowId: string): void {
   if (!Number.isSafeInteger(lease.token) || typeof lease.owner !== 'string') {
     throw invalidArgument(
       `The lease passed for run "${flowId}" is malformed; pass the Lease returned by acquireLease or renewLease.`,
+      flowId,
+    );
+  }
+}
+
+function checkFence(fence: number, flowId: string): void {
+  if (!Number.isSafeInteger(fence) || fence <= 0) {
+    throw invalidArgument(
+      `Lease fence ${String(fence)} for run "${flowId}" is invalid; pass the fencing token of the job claim that carries the run (a positive whole number), or no fence for a plain lease.`,
       flowId,
     );
   }

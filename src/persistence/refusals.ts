@@ -1,5 +1,5 @@
 import type { AtomKind, AtomState } from '../core/states.ts';
-import type { Lease } from './ports.ts';
+import { FENCED_LEASE_EXPIRY, type Lease } from './ports.ts';
 import type { LeaseHolder } from './run-store-backend.ts';
 import { StorageError } from './storage-error.ts';
 import { legalNextStates } from './write-rules.ts';
@@ -27,10 +27,39 @@ export function fenced(lease: Lease, holder: LeaseHolder, action: string): Stora
 }
 
 export function leaseHeld(flowId: string, owner: string, holder: LeaseHolder): StorageError {
+  if (holder.expiresAt === FENCED_LEASE_EXPIRY) {
+    const now =
+      holder.owner === undefined
+        ? `its last claim (token ${holder.token}) released it`
+        : `"${holder.owner}" holds it under the claim with token ${holder.token}`;
+    return new StorageError(
+      'LEASE_HELD',
+      `Engine "${owner}" cannot lease run "${flowId}": the run is carried by a job, so only that job's current claim may write it (${now}). Continue it through the jobboard (a conductor claims the job; an operator can redrive it, e.g. \`taskflow jobs redrive\`), not with a plain engine.`,
+      { flowId },
+    );
+  }
   const until = new Date(holder.expiresAt).toISOString();
   return new StorageError(
     'LEASE_HELD',
     `Engine "${owner}" cannot lease run "${flowId}": "${holder.owner ?? '?'}" holds it (token ${holder.token}) until ${until}. Only one engine may run a flow at a time; wait for that engine to finish or release it, or for the lease to expire, then acquire again.`,
+    { flowId },
+  );
+}
+
+/** A fenced acquire whose claim token is older than the run's lease. */
+export function staleFence(
+  flowId: string,
+  owner: string,
+  fence: number,
+  holder: LeaseHolder,
+): StorageError {
+  const now =
+    holder.owner === undefined
+      ? `the run's lease has token ${holder.token} (released)`
+      : `"${holder.owner}" holds the run's lease with token ${holder.token}`;
+  return new StorageError(
+    'FENCED',
+    `Engine "${owner}" cannot lease run "${flowId}" with fence ${fence}: ${now}, and only a bigger fence (or the same fence of the same owner) may take it over, so this job claim has been superseded. Nothing was changed. Stop working on this job; the jobboard has given it to a newer claim.`,
     { flowId },
   );
 }

@@ -50,22 +50,49 @@ export type LeaseOutcome =
  *
  * A write is accepted only while the run's current lease has the writer's token and owner;
  * `releaseLease` clears the owner, so a released lease can no longer write either.
+ *
+ * Time: lease requests carry `now`, the guard's clock when the call was made. A backend with
+ * one local clock (memory, SQLite) uses it for expiry; a backend behind a server (PostgreSQL)
+ * ignores it and reads the server's clock inside the statement, so a request that waited in a
+ * queue or a pool is still timed from when the server handled it.
+ *
+ * A lease fenced by a job claim (`fence`) has `expiresAt` {@link FENCED_LEASE_EXPIRY}, and the
+ * run keeps that marker after release: it is how a backend knows, in the same atomic check,
+ * that the run is carried by a job and a plain acquire must be refused.
  */
 export interface RunStoreBackend extends RunReader {
   ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
   writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome>;
   /** Applies the writes in order in one transaction; on any refusal none of them lands. */
   writeAtoms(flowId: string, writes: readonly AtomWrite[], lease: Lease): Promise<WriteOutcome>;
-  /** Grants when nobody holds the lease or it expired at or before `now`; the token goes up by one. */
+  /**
+   * Without `fence`: grants when the run is not carried by a job (its `expiresAt` is not
+   * {@link FENCED_LEASE_EXPIRY}, whoever holds it) and nobody holds the lease or it expired at
+   * or before now; the token goes up by one and the lease expires `ttlMs` after now. Otherwise
+   * reports `held`.
+   *
+   * With `fence`: grants when `fence` is greater than the run's token, or equal to it while
+   * `owner` holds the lease, whoever holds it and whenever it expires; the lease takes `fence`
+   * as its token and {@link FENCED_LEASE_EXPIRY} as its expiry (`ttlMs` and `now` are unused).
+   * Otherwise reports `fenced`.
+   */
   acquireLease(request: {
     flowId: string;
     owner: string;
     ttlMs: number;
     now: number;
+    fence?: number;
   }): Promise<LeaseOutcome>;
-  /** Extends the lease to `now + ttlMs` while it is still the current one. */
+  /**
+   * Extends the lease to `ttlMs` after now while it is still the current one. A fenced lease is
+   * never changed (it does not expire by time; the guard does not pass it here); asking
+   * reports `fenced`, so the run stays marked as carried by its job.
+   */
   renewLease(request: { lease: Lease; ttlMs: number; now: number }): Promise<LeaseOutcome>;
-  /** Clears the owner when `lease` is still the current one; otherwise does nothing. */
+  /**
+   * Clears the owner when `lease` is still the current one; otherwise does nothing. A plain
+   * lease's expiry is reset to 0, a fenced lease keeps {@link FENCED_LEASE_EXPIRY}.
+   */
   releaseLease(lease: Lease): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { isJobBoardError, type JobBoardErrorCode } from '../jobs/job-board-error.ts';
-import type { ClaimedJob, Job, JobEvent, JobSpec } from '../jobs/model.ts';
+import type { ClaimedJob, Job, JobClaim, JobEvent, JobSpec } from '../jobs/model.ts';
 import type { JobBoard } from '../jobs/ports.ts';
 
 /** Options of {@link runJobBoardContract}. */
@@ -19,6 +19,14 @@ export interface JobBoardContractOptions {
   }) => Promise<JobBoard[]>;
   /** A reason to skip the whole suite (e.g. the server is unreachable), or false to run it. */
   readonly skip?: string | false;
+  /**
+   * True for a backend whose lease times are its server's clock (PostgreSQL, Redis): `now`
+   * then stamps only a post's `createdAt`, so the cases about expiry let real time pass, with
+   * short TTLs, instead of advancing the fake clock, and check lease times against the
+   * board's own stamps (`expiresAt` is `updatedAt` + TTL) rather than against `now`.
+   * Default false: the backend uses `now` for everything (memory, SQLite).
+   */
+  readonly serverClock?: boolean;
 }
 
 const T0 = 1_700_000_000_000;
@@ -51,6 +59,8 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * The behaviour every jobboard backend must show, as `node:test` cases: idempotent posts,
  * claim order, exclusive claims under races, lease expiry and takeover with fencing, consume,
@@ -75,6 +85,25 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
     const now = (): number => time;
     const advance = (ms: number): void => {
       time += ms;
+    };
+    const serverClock = options.serverClock === true;
+    // A short lease, for the cases that watch one run out.
+    const SHORT_TTL = serverClock ? 500 : 1000;
+    /** Lets `ms` pass on the board's clock: the fake one at once, a server's for real. */
+    const elapse = async (ms: number): Promise<void> => {
+      advance(ms); // still stamps posts, for the server clocks too
+      if (serverClock) await sleep(ms);
+    };
+    /** Lets the claim's lease run out: on the fake clock to the millisecond, on a server's past it. */
+    const outlive = async (claim: JobClaim, ttlMs: number): Promise<void> => {
+      if (serverClock) await sleep(ttlMs + 50);
+      else time = Math.max(time, claim.expiresAt);
+    };
+    /** The claim lasts `ttlMs` from its grant, which the board stamped as `updatedAt`. */
+    const assertLease = (claimed: ClaimedJob, ttlMs: number): void => {
+      assert.equal(claimed.claim.expiresAt, claimed.job.updatedAt + ttlMs);
+      assert.equal(claimed.job.leaseExpiresAt, claimed.claim.expiresAt);
+      if (!serverClock) assert.equal(claimed.job.updatedAt, time);
     };
     const open = async (count = 1): Promise<JobBoard[]> => {
       const boards = await options.open({ now, count });
@@ -149,12 +178,12 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       for (let claimed = await board.claim({ owner: 'o', ttlMs: 1000 }); claimed; ) {
         order.push(claimed.job.name);
         assert.equal(claimed.claim.token, 1);
-        assert.equal(claimed.claim.expiresAt, time + 1000);
+        assertLease(claimed, 1000);
         assert.deepEqual(claimed.claim, {
           jobId: ids[claimed.job.name],
           owner: 'o',
           token: 1,
-          expiresAt: time + 1000,
+          expiresAt: claimed.claim.expiresAt,
         });
         claimed = await board.claim({ owner: 'o', ttlMs: 1000 });
       }
@@ -203,10 +232,10 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       const [a, b] = await open(2);
       assert.ok(a && b);
       const job = await a.post(jobSpec('long'));
-      const zombie = await claimOne(a, 'zombie', 1000);
-      advance(999);
+      const zombie = await claimOne(a, 'zombie', SHORT_TTL);
+      if (!serverClock) advance(SHORT_TTL - 1);
       assert.equal(await b.claim({ owner: 'heir', ttlMs: 1000 }), undefined);
-      advance(1);
+      await outlive(zombie.claim, SHORT_TTL);
       const heir = await claimOne(b, 'heir', 1000);
       assert.equal(heir.job.id, job.id);
       assert.equal(heir.claim.token, zombie.claim.token + 1);
@@ -229,12 +258,16 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       const board = await one();
       await board.post(jobSpec('beating'));
       const held = await claimOne(board, 'a', 1000);
-      advance(800);
+      await elapse(800);
       const renewed = await board.extend(held.claim, 1000);
-      assert.deepEqual(renewed, { ...held.claim, expiresAt: time + 1000 });
-      advance(800);
+      const stored = await board.get(held.job.id);
+      assert.deepEqual(renewed, { ...held.claim, expiresAt: (stored?.updatedAt ?? 0) + 1000 });
+      if (serverClock) assert.ok(renewed.expiresAt - held.claim.expiresAt >= 790);
+      else assert.equal(renewed.expiresAt, time + 1000);
+      // Past the first lease's expiry, not the renewed one's (with real time, by a wide margin).
+      await elapse(serverClock ? 300 : 800);
       assert.equal(await board.claim({ owner: 'b', ttlMs: 1000 }), undefined);
-      assert.equal((await board.get(held.job.id))?.leaseExpiresAt, time + 200);
+      assert.equal((await board.get(held.job.id))?.leaseExpiresAt, renewed.expiresAt);
       await board.consume(renewed, { state: 'REVERTED' });
       await rejectsWith(board.extend(renewed, 1000), 'FENCED', /is now COMPLETE/);
       await rejectsWith(board.extend({ ...renewed, jobId: 'missing' }, 1000), 'JOB_NOT_FOUND');
@@ -257,7 +290,8 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       const done = await a.consume(held.claim, { state: 'FAILURE', failure });
       assert.equal(done.state, 'COMPLETE');
       assert.equal(done.leaseExpiresAt, null);
-      assert.equal(done.updatedAt, time);
+      if (serverClock) assert.ok(done.updatedAt >= held.job.updatedAt);
+      else assert.equal(done.updatedAt, time);
       assert.deepEqual(done.outcome, { state: 'FAILURE', failure });
       assert.deepEqual(await waiting, done);
       assert.deepEqual(await b.wait(job.id), done, 'a finished job resolves at once');
@@ -317,10 +351,10 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       await rejectsWith(board.trash(idle.id), 'JOB_NOT_FOUND', /no job with id/);
       const reposted = await board.post(jobSpec('idle', { idempotencyKey: 'once' }));
       assert.notEqual(reposted.id, idle.id);
-      const held = await claimOne(board, 'a', 1000);
+      const held = await claimOne(board, 'a', SHORT_TTL);
       await rejectsWith(board.trash(reposted.id), 'JOB_CLAIMED', /"a" holds it \(token 1\)/);
       await rejectsWith(board.wait(reposted.id, { timeoutMs: 1 }), 'WAIT_TIMEOUT', /CLAIMED/);
-      advance(1000);
+      await outlive(held.claim, SHORT_TTL);
       const waiting = board.wait(reposted.id);
       await board.trash(held.job.id);
       await rejectsWith(waiting, 'JOB_NOT_FOUND');
@@ -363,29 +397,35 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
     it('lists live conductors with their last-seen time until they expire or leave', async () => {
       const [a, b] = await open(2);
       assert.ok(a && b);
-      await a.heartbeatConductor({ name: 'c1', ttlMs: 1000, meta: { host: 'h1', slots: 4 } });
-      advance(500);
-      await b.heartbeatConductor({ name: 'c2', ttlMs: 1000 });
-      assert.deepEqual(await a.listConductors(), [
+      const ttlMs = serverClock ? 2000 : 1000;
+      await a.heartbeatConductor({ name: 'c1', ttlMs, meta: { host: 'h1', slots: 4 } });
+      await elapse(ttlMs / 2);
+      await b.heartbeatConductor({ name: 'c2', ttlMs });
+      const both = await a.listConductors();
+      const [c1, c2] = both;
+      assert.ok(c1 && c2);
+      assert.deepEqual(both, [
         {
           name: 'c1',
-          lastSeenAt: time - 500,
-          expiresAt: time + 500,
+          lastSeenAt: c1.lastSeenAt,
+          expiresAt: c1.lastSeenAt + ttlMs,
           meta: { host: 'h1', slots: 4 },
         },
-        { name: 'c2', lastSeenAt: time, expiresAt: time + 1000, meta: {} },
+        { name: 'c2', lastSeenAt: c2.lastSeenAt, expiresAt: c2.lastSeenAt + ttlMs, meta: {} },
       ]);
-      advance(500);
+      if (serverClock) assert.ok(c2.lastSeenAt - c1.lastSeenAt >= ttlMs / 2 - 10);
+      else assert.deepEqual([c1.lastSeenAt, c2.lastSeenAt], [time - ttlMs / 2, time]);
+      await elapse(ttlMs / 2 + (serverClock ? 300 : 0));
       assert.deepEqual(
         (await b.listConductors()).map((c) => c.name),
         ['c2'],
       );
-      await a.heartbeatConductor({ name: 'c1', ttlMs: 1000 });
+      await a.heartbeatConductor({ name: 'c1', ttlMs });
       await b.unregisterConductor('c2');
-      assert.deepEqual(
-        (await b.listConductors()).map((c) => [c.name, c.lastSeenAt]),
-        [['c1', time]],
-      );
+      const [again, ...others] = await b.listConductors();
+      assert.deepEqual([again?.name, others], ['c1', []]);
+      if (serverClock) assert.ok((again?.lastSeenAt ?? 0) >= c1.lastSeenAt + ttlMs);
+      else assert.equal(again?.lastSeenAt, time);
     });
 
     it('notifies subscribers of every board about posts, claims, completions and abandons', async () => {

@@ -5,7 +5,7 @@ import type { JsonValue } from '../core/failure.ts';
 import type { AtomKind, AtomState, FlowState } from '../core/states.ts';
 import type { RunStorage } from '../persistence/guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../persistence/model.ts';
-import type { Lease } from '../persistence/ports.ts';
+import { FENCED_LEASE_EXPIRY, type Lease } from '../persistence/ports.ts';
 import { isStorageError, type StorageErrorCode } from '../persistence/storage-error.ts';
 
 /** Options of {@link runRunStoreContract}. */
@@ -14,6 +14,13 @@ export interface RunStoreContractOptions {
   readonly name: string;
   /** Opens a fresh, empty store whose lease clock is `now`; the suite closes it. */
   readonly open: (options: { readonly now: () => number }) => Promise<RunStorage>;
+  /**
+   * The backend times leases with its server's clock and ignores `now` (PostgreSQL). The
+   * suite then lets leases expire for real: they get a TTL of {@link SERVER_CLOCK_TTL_MS} and
+   * the tests wait it out, instead of moving a fake clock. Expiry times are checked against
+   * this host's clock, assuming the server's is within a second of it. Default false.
+   */
+  readonly serverClock?: boolean;
   /** A reason to skip the whole suite (e.g. the server is unreachable), or false to run it. */
   readonly skip?: string | false;
   /** fast-check runs per property; lower it for slow backends. Default 50. */
@@ -21,6 +28,12 @@ export interface RunStoreContractOptions {
 }
 
 const T0 = 1_700_000_000_000;
+/** The TTL of leases the suite lets expire on a backend with a server clock. */
+export const SERVER_CLOCK_TTL_MS = 300;
+/** How far a server's clock may be from this host's for the suite's expiry checks. */
+const CLOCK_SKEW_MS = 1_000;
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const BOOK: LogBook = { id: 'book-1', name: 'book', meta: {}, createdAt: T0, updatedAt: T0 };
 
 /** A flow detail for tests; `over` replaces any field. */
@@ -162,6 +175,43 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
     return store.acquireLease(id, 'engine-a', 10_000);
   }
 
+  // Time, for the tests of expiry: a fake clock is moved by hand; a server's clock cannot be,
+  // so there leases are short and the tests sleep past them.
+  const serverClock = options.serverClock === true;
+  /** The TTL of a lease a test will let expire. */
+  const shortTtl = serverClock ? SERVER_CLOCK_TTL_MS : 10_000;
+
+  /** Moves the fake clock by `ms`, inside a lease of `shortTtl`; on a server clock, nothing. */
+  function pass(clock: { t: number }, ms: number): void {
+    if (!serverClock) clock.t += ms;
+  }
+
+  /**
+   * Moves the fake clock by `ms`; on a server clock sleeps until a lease of `shortTtl` taken
+   * at `takenAt` (this host's clock) has surely expired.
+   */
+  async function passExpiry(clock: { t: number }, ms: number, takenAt: number): Promise<void> {
+    if (serverClock) await sleep(takenAt + shortTtl + 100 - Date.now());
+    else clock.t += ms;
+  }
+
+  /**
+   * Checks that `lease` expires `ttl` after it was requested: exactly on the fake clock,
+   * within the clock skew on a server's.
+   */
+  function assertExpiry(lease: Lease, ttl: number, clock: { t: number }, sentAt: number): void {
+    if (!serverClock) {
+      assert.equal(lease.expiresAt, clock.t + ttl);
+      return;
+    }
+    const low = sentAt + ttl - CLOCK_SKEW_MS;
+    const high = Date.now() + ttl + CLOCK_SKEW_MS;
+    assert.ok(
+      lease.expiresAt >= low && lease.expiresAt <= high,
+      `lease expires at ${lease.expiresAt}, expected ${ttl} ms after it was requested (${low}..${high})`,
+    );
+  }
+
   describe(`RunStore contract: ${options.name}`, { skip }, () => {
     it('creates a run once and returns the stored detail unchanged on a second ensureFlow', () =>
       withStore(async (store) => {
@@ -294,20 +344,24 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
 
     it('lets another engine take an expired lease over and fences the old holder out', () =>
       withStore(async (store, clock) => {
-        const old = await leased(store);
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const takenAt = Date.now();
+        const old = await store.acquireLease('run-1', 'engine-a', shortTtl);
         await store.saveAtoms('run-1', [atomDetail('a')], old);
-        clock.t += 5_000;
+        pass(clock, shortTtl / 2);
         await rejects(store.acquireLease('run-1', 'engine-b', 10_000), 'LEASE_HELD');
         await rejects(store.acquireLease('run-1', 'engine-a', 10_000), 'LEASE_HELD');
-        clock.t += 5_000;
+        await passExpiry(clock, shortTtl / 2, takenAt);
+        const sentAt = Date.now();
         const taken = await store.acquireLease('run-1', 'engine-b', 10_000);
         assert.ok(taken.token > old.token);
         assert.deepEqual(taken, {
           flowId: 'run-1',
           owner: 'engine-b',
           token: taken.token,
-          expiresAt: clock.t + 10_000,
+          expiresAt: taken.expiresAt,
         });
+        assertExpiry(taken, 10_000, clock, sentAt);
         const before = await store.loadRun('run-1');
         await rejects(
           store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], old),
@@ -324,11 +378,16 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
 
     it('renews a lease, and a released lease lets another engine in at once and writes no more', () =>
       withStore(async (store, clock) => {
-        const lease = await leased(store);
-        clock.t += 9_000;
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const takenAt = Date.now();
+        const lease = await store.acquireLease('run-1', 'engine-a', shortTtl);
+        pass(clock, (shortTtl * 9) / 10);
+        const sentAt = Date.now();
         const renewed = await store.renewLease(lease, 10_000);
-        assert.deepEqual(renewed, { ...lease, expiresAt: clock.t + 10_000 });
-        clock.t += 5_000;
+        assert.deepEqual(renewed, { ...lease, expiresAt: renewed.expiresAt });
+        assertExpiry(renewed, 10_000, clock, sentAt);
+        // Past the first expiry, inside the renewed one.
+        await passExpiry(clock, shortTtl / 2, takenAt);
         await rejects(store.acquireLease('run-1', 'engine-b', 10_000), 'LEASE_HELD');
         await store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), renewed);
         await store.releaseLease(renewed);
@@ -337,6 +396,141 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         const next = await store.acquireLease('run-1', 'engine-b', 10_000);
         assert.ok(next.token > renewed.token);
         assert.equal((await store.loadRun('run-1'))?.flow.state, 'RUNNING');
+      }));
+
+    it('grants a fenced lease over an unexpired plain lease of another owner, and fences that one out', () =>
+      withStore(async (store) => {
+        const plain = await leased(store);
+        await store.saveAtoms('run-1', [atomDetail('a')], plain);
+        const claimed = await store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 5 });
+        assert.deepEqual(claimed, {
+          flowId: 'run-1',
+          owner: 'conductor-b',
+          token: 5,
+          expiresAt: FENCED_LEASE_EXPIRY,
+        });
+        const before = await store.loadRun('run-1');
+        await rejects(
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], plain),
+          'FENCED',
+        );
+        await rejects(store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), plain), 'FENCED');
+        await rejects(store.renewLease(plain, 10_000), 'FENCED');
+        await store.releaseLease(plain);
+        assert.deepEqual(await store.loadRun('run-1'), before);
+        const held = await rejects(store.acquireLease('run-1', 'engine-a', 10_000), 'LEASE_HELD');
+        assert.match(held.message, /carried by a job/);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], claimed);
+        await store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), claimed);
+        await rejects(
+          store.acquireLease('missing', 'conductor-b', 1000, { fence: 5 }),
+          'RUN_NOT_FOUND',
+        );
+      }));
+
+    it('refuses a stale fence (smaller, or equal of another owner) with FENCED and changes nothing', () =>
+      withStore(async (store) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const claimed = await store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 5 });
+        await store.saveAtoms('run-1', [atomDetail('a')], claimed);
+        const before = await store.loadRun('run-1');
+        await rejects(store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 4 }), 'FENCED');
+        await rejects(store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 4 }), 'FENCED');
+        await rejects(store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 5 }), 'FENCED');
+        assert.deepEqual(await store.loadRun('run-1'), before);
+        // The holder is unchanged: its lease still writes, and is granted to it again as it was.
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], claimed);
+        assert.deepEqual(
+          await store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 5 }),
+          claimed,
+        );
+      }));
+
+    it('refuses the writes of a claim superseded by a bigger fence, and its renewed acquire', () =>
+      withStore(async (store) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const first = await store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 5 });
+        await store.saveAtoms('run-1', [atomDetail('a')], first);
+        const second = await store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 7 });
+        assert.equal(second.token, 7);
+        const before = await store.loadRun('run-1');
+        const refused = await rejects(
+          store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], first),
+          'FENCED',
+        );
+        assert.match(refused.message, /"conductor-b" with token 7/);
+        await rejects(
+          store.saveAtoms('run-1', [atomDetail('a'), atomDetail('b')], first),
+          'FENCED',
+        );
+        await rejects(store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), first), 'FENCED');
+        await rejects(store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 5 }), 'FENCED');
+        await store.releaseLease(first);
+        assert.deepEqual(await store.loadRun('run-1'), before);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], second);
+      }));
+
+    it('grants the same fence to the same owner again, and renewing a fenced lease changes nothing', () =>
+      withStore(async (store, clock) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const claimed = await store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 3 });
+        const again = await store.acquireLease('run-1', 'conductor-a', 60_000, { fence: 3 });
+        assert.deepEqual(again, claimed);
+        assert.deepEqual(await store.renewLease(claimed, 10_000), claimed);
+        // It does not expire by time: only a bigger fence takes it over.
+        pass(clock, 1_000_000_000);
+        await rejects(store.acquireLease('run-1', 'engine-b', 10_000), 'LEASE_HELD');
+        await store.saveAtoms('run-1', [atomDetail('a')], again);
+        assert.deepEqual(await store.renewLease(again, 10_000), claimed);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], claimed);
+      }));
+
+    it('keeps a released fenced run carried by its job: plain acquires are refused, a bigger fence is granted', () =>
+      withStore(async (store, clock) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const claimed = await store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 5 });
+        await store.releaseLease(claimed);
+        await store.releaseLease(claimed);
+        await rejects(store.saveAtoms('run-1', [atomDetail('a')], claimed), 'FENCED');
+        pass(clock, 1_000_000_000);
+        const held = await rejects(store.acquireLease('run-1', 'engine-b', 10_000), 'LEASE_HELD');
+        assert.match(held.message, /carried by a job/);
+        assert.match(held.message, /through the jobboard/);
+        // Released means the claim no longer owns it: its own fence is not enough any more.
+        await rejects(store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 5 }), 'FENCED');
+        const next = await store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 6 });
+        assert.equal(next.token, 6);
+        await store.saveAtoms('run-1', [atomDetail('a')], next);
+      }));
+
+    it('leaves exactly the biggest of 20 concurrent fences holding the lease', () =>
+      withStore(async (store) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        // A fixed shuffle of 1..20, so the biggest is neither first nor last.
+        const fences = Array.from({ length: 20 }, (_, i) => ((i * 7) % 20) + 1);
+        const results = await Promise.allSettled(
+          fences.map((fence) =>
+            store.acquireLease('run-1', `conductor-${fence}`, 10_000, { fence }),
+          ),
+        );
+        const leases: Lease[] = [];
+        for (const [i, result] of results.entries()) {
+          if (result.status === 'rejected') {
+            assert.ok(isStorageError(result.reason, 'FENCED'), String(result.reason));
+            continue;
+          }
+          assert.equal(result.value.token, fences[i]);
+          leases.push(result.value);
+        }
+        const biggest = leases.find((lease) => lease.token === 20);
+        assert.ok(biggest, 'the biggest fence must be granted');
+        for (const lease of leases) {
+          if (lease === biggest) continue;
+          await rejects(store.saveAtoms('run-1', [atomDetail('a')], lease), 'FENCED');
+        }
+        await store.saveAtoms('run-1', [atomDetail('a')], biggest);
+        await rejects(store.acquireLease('run-1', 'conductor-19', 10_000, { fence: 20 }), 'FENCED');
+        await rejects(store.acquireLease('run-1', 'engine-a', 10_000), 'LEASE_HELD');
       }));
 
     it('refuses illegal atom transitions and changes nothing', () =>

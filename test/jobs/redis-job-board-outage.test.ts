@@ -22,7 +22,10 @@ describe('Redis jobboard through an outage', { skip }, () => {
   let redis: PrivateRedis;
   let admin: Redis;
   let prefixes = 0;
-  const prefix = (): string => `outage-${(prefixes += 1)}`;
+  const prefix = (): string => {
+    prefixes += 1;
+    return `outage-${prefixes}`;
+  };
 
   before(async () => {
     redis = await PrivateRedis.create();

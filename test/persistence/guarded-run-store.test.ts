@@ -7,7 +7,12 @@ import {
   type AtomState,
   isLegalAtomTransition,
 } from '../../src/core/states.ts';
-import { createMemoryRunStore } from '../../src/persistence/memory/memory-run-store.ts';
+import { guardRunStore } from '../../src/persistence/guarded-run-store.ts';
+import {
+  createMemoryRunStore,
+  MemoryRunStoreBackend,
+} from '../../src/persistence/memory/memory-run-store.ts';
+import { FENCED_LEASE_EXPIRY } from '../../src/persistence/ports.ts';
 import { isStorageError, StorageError } from '../../src/persistence/storage-error.ts';
 import { atomWriteRule } from '../../src/persistence/write-rules.ts';
 import { atomDetail, flowDetail } from '../../src/testing/run-store-contract.ts';
@@ -100,6 +105,65 @@ describe('guarded run store', () => {
     await assert.rejects(store.listFlows({ states: ['FINISHED' as 'SUCCESS'] }), (e: unknown) =>
       isStorageError(e, 'INVALID_ARGUMENT'),
     );
+  });
+
+  it('refuses a fence that is not a positive whole number before touching the backend', async () => {
+    const store = createMemoryRunStore();
+    await store.ensureFlow(book, flowDetail('run-1'));
+    for (const fence of [0, -1, 1.5, Number.NaN, 2 ** 53]) {
+      await assert.rejects(
+        store.acquireLease('run-1', 'conductor-a', 1000, { fence }),
+        (e: unknown) =>
+          isStorageError(e, 'INVALID_ARGUMENT') &&
+          e.message.startsWith(`Lease fence ${String(fence)} for run "run-1" is invalid`),
+      );
+    }
+    await store.acquireLease('run-1', 'engine-a', 1000);
+  });
+
+  it('explains a stale fence, and a plain acquire of a run carried by a job', async () => {
+    const store = createMemoryRunStore();
+    await store.ensureFlow(book, flowDetail('run-1'));
+    const claimed = await store.acquireLease('run-1', 'conductor-a', 1000, { fence: 7 });
+    await assert.rejects(
+      store.acquireLease('run-1', 'conductor-b', 1000, { fence: 6 }),
+      (error: unknown) =>
+        isStorageError(error, 'FENCED') &&
+        error.message ===
+          'Engine "conductor-b" cannot lease run "run-1" with fence 6: "conductor-a" holds the run\'s lease with token 7, and only a bigger fence (or the same fence of the same owner) may take it over, so this job claim has been superseded. Nothing was changed. Stop working on this job; the jobboard has given it to a newer claim.',
+    );
+    await assert.rejects(
+      store.acquireLease('run-1', 'engine-x', 1000),
+      (error: unknown) =>
+        isStorageError(error, 'LEASE_HELD') &&
+        error.message.includes(
+          'the run is carried by a job, so only that job\'s current claim may write it ("conductor-a" holds it under the claim with token 7).',
+        ),
+    );
+    await store.releaseLease(claimed);
+    await assert.rejects(
+      store.acquireLease('run-1', 'engine-x', 1000),
+      (error: unknown) =>
+        isStorageError(error, 'LEASE_HELD') &&
+        error.message.includes('(its last claim (token 7) released it)') &&
+        error.message.includes('`taskflow jobs redrive`'),
+    );
+  });
+
+  it('renews a fenced lease without asking the backend', async () => {
+    let renewals = 0;
+    class CountingBackend extends MemoryRunStoreBackend {
+      override renewLease(request: Parameters<MemoryRunStoreBackend['renewLease']>[0]) {
+        renewals += 1;
+        return super.renewLease(request);
+      }
+    }
+    const store = guardRunStore(new CountingBackend());
+    await store.ensureFlow(book, flowDetail('run-1'));
+    const claimed = await store.acquireLease('run-1', 'conductor-a', 1000, { fence: 2 });
+    assert.equal(claimed.expiresAt, FENCED_LEASE_EXPIRY);
+    assert.equal(await store.renewLease(claimed, 1000), claimed);
+    assert.equal(renewals, 0);
   });
 
   it('makes storage errors TaskFlowErrors with stable codes, retryable only when unavailable', () => {

@@ -21,6 +21,7 @@ runRunStoreContract({
   name: 'postgres',
   skip,
   numRuns: 25,
+  serverClock: true,
   open: ({ now }) => openPostgresRunStore({ url: POSTGRES_URL, schema: schemas.next(), now }),
 });
 

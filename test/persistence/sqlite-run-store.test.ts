@@ -110,26 +110,53 @@ describe('SQLite run store', () => {
     refusedUnchanged(garbage, 'STORAGE_CORRUPT', /cannot be read as a database/);
   });
 
-  it('grants the lease to exactly one of several processes racing for it', async () => {
+  it('grants the lease to exactly one of several processes racing for it, and a fenced lease to the biggest fence', async () => {
     const path = newPath();
     const store = createSqliteRunStore({ path });
     await store.ensureFlow(book, flowDetail('run-1'));
+    await store.ensureFlow(book, flowDetail('run-2'));
     await store.close();
     const startAt = String(Date.now() + 2500);
+    const fences = [3, 6, 1, 5, 2, 4];
     const run = promisify(execFile);
     const outputs = await Promise.all(
-      Array.from({ length: 6 }, (_, i) =>
-        run(process.execPath, ['--import', 'tsx', child, 'race', path, `engine-${i}`, startAt]),
+      fences.map((fence, i) =>
+        run(process.execPath, [
+          '--import',
+          'tsx',
+          child,
+          'race',
+          path,
+          `engine-${i}`,
+          startAt,
+          String(fence),
+        ]),
       ),
     );
+    type Attempt = { won: boolean; token?: number; code?: string };
     const results = outputs.map(
-      (output) => JSON.parse(output.stdout) as { won: boolean; code?: string },
+      (output) => JSON.parse(output.stdout) as { plain: Attempt; fenced: Attempt },
     );
-    assert.equal(results.filter((r) => r.won).length, 1, JSON.stringify(results));
+    const plain = results.map((r) => r.plain);
+    assert.equal(plain.filter((r) => r.won).length, 1, JSON.stringify(plain));
     assert.ok(
-      results.every((r) => r.won || r.code === 'LEASE_HELD'),
-      JSON.stringify(results),
+      plain.every((r) => r.won || r.code === 'LEASE_HELD'),
+      JSON.stringify(plain),
     );
+    const fenced = results.map((r) => r.fenced);
+    assert.ok(
+      fenced.every((r, i) => (r.won ? r.token === fences[i] : r.code === 'FENCED')),
+      JSON.stringify(fenced),
+    );
+    assert.equal(fenced[1]?.won, true, JSON.stringify(fenced));
+    // The biggest fence holds it: its owner is granted it again, nobody else with that fence.
+    const after = createSqliteRunStore({ path });
+    const holder = await after.acquireLease('run-2', 'engine-1', 60_000, { fence: 6 });
+    assert.equal(holder.token, 6);
+    await assert.rejects(after.acquireLease('run-2', 'engine-0', 60_000, { fence: 6 }), (e) =>
+      isStorageError(e, 'FENCED'),
+    );
+    await after.close();
   });
 
   it('keeps every acknowledged write of a process killed with SIGKILL mid-run', async () => {

@@ -45,21 +45,54 @@ export async function migratePostgresSchema(
   plan: PostgresMigrationPlan,
 ): Promise<void> {
   const migrations = readMigrations(plan.directory);
-  const client = await pool.connect();
+  // The pool listens for errors only on idle clients: a checked-out client whose server goes
+  // away (a restart, pg_terminate_backend) emits 'error' itself, and with no listener that
+  // kills the process. The query in flight rejects too, so the error is handled there.
+  let failed: unknown;
+  const onError = (error: Error): void => {
+    failed ??= error;
+  };
+  const client = await checkOut(pool, onError);
   const lock = `${plan.lockPrefix}${schema}`;
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
-    try {
-      const version = await currentVersion(client, schema, plan, migrations.length);
-      for (const migration of migrations.slice(version)) {
-        await apply(client, schema, plan.versionTable, migration);
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
+    const version = await currentVersion(client, schema, plan, migrations.length);
+    for (const migration of migrations.slice(version)) {
+      await apply(client, schema, plan.versionTable, migration);
     }
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
+  } catch (error) {
+    failed ??= error;
+    throw error;
   } finally {
-    client.release();
+    // After any failure the connection is discarded, not unlocked: closing the session drops
+    // its advisory lock and any open transaction, even when the connection is half broken.
+    // The listener stays on a discarded client, which may still report its socket's end.
+    if (failed === undefined) client.removeListener('error', onError);
+    client.release(failed === undefined ? undefined : toError(failed));
   }
+}
+
+/**
+ * `pool.connect()` with `onError` listening from the moment the pool hands the client over.
+ * The callback form runs in the same tick as the hand-over; the promise form resolves a
+ * microtask later, and an error read from the same network chunk would land in between.
+ */
+function checkOut(pool: pg.Pool, onError: (error: Error) => void): Promise<pg.PoolClient> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error || !client) {
+        reject(error ?? new Error('pg returned no client'));
+        return;
+      }
+      client.on('error', onError);
+      resolve(client);
+    });
+  });
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 /** The schema's version after checking it is ours and not newer; 0 for a fresh schema. */
@@ -123,7 +156,9 @@ async function apply(
     ]);
     await client.query('COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK');
+    // A failed ROLLBACK (the connection is gone) must not hide why the migration failed; the
+    // caller discards the connection, which ends the transaction anyway.
+    await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
 }

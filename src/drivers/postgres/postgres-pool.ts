@@ -48,7 +48,8 @@ export type PostgresConnection =
   | {
       /**
        * A pool you created; `close()` leaves it open. Give it an 'error' listener: `pg`
-       * emits errors of idle connections there (e.g. after a server restart).
+       * emits errors of idle connections there (e.g. after a server restart). Every client
+       * checked out of it gets an 'error' listener of ours (see {@link guardPoolClients}).
        */
       readonly pool: pg.Pool;
     }
@@ -59,10 +60,39 @@ export type PostgresConnection =
       readonly maxConnections?: number;
     };
 
+/** Pools whose clients already get an 'error' listener on checkout. */
+const guardedPools = new WeakSet<pg.Pool>();
+
+/**
+ * Gives every client checked out of `pool` (by `pool.connect()`: migrations, LISTEN) an
+ * 'error' listener for life. `pg` emits a connection's errors (ECONNRESET, "Connection
+ * terminated unexpectedly") on its client, and an EventEmitter with no 'error' listener throws
+ * them, killing the process; the pool listens only while a client is idle, `pool.query` only
+ * during its query, and a caller's own listener may come too late: `pool.connect()` resolves
+ * a microtask after the hand-over, and the error can arrive in the same network read. The
+ * pool emits 'acquire' synchronously at the hand-over, for new and reused clients alike, and
+ * for pools the caller made too. The listener has nothing to do: `pg` also fails the query in
+ * flight with the error, and every later query on that client with "not queryable", which the
+ * adapters report as unavailable (retryable); the pool discards a failed client on release.
+ */
+export function guardPoolClients(pool: pg.Pool): void {
+  if (guardedPools.has(pool)) return;
+  guardedPools.add(pool);
+  const guarded = new WeakSet<pg.PoolClient>();
+  const ignore = (): void => {};
+  pool.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', ignore);
+  });
+}
+
 /**
  * Takes the caller's pool or makes one from the URL (`maxConnections`, default 10), then runs
  * `prepare` (the schema migration). A pool made here is ended again when `prepare` fails, and
- * the failure is thrown as `toError` turns it.
+ * the failure is thrown as `toError` turns it. Every client checked out of the pool carries
+ * an 'error' listener ({@link guardPoolClients}), so a server restart at any moment, start-up
+ * and migrations included, is the error of some call, never of the process.
  */
 export async function connectPostgres(
   options: PostgresConnection,
@@ -74,12 +104,13 @@ export async function connectPostgres(
     ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 })
     : options.pool;
   // Without a listener, an idle connection dropped by the server would crash the process;
-  // the next query simply gets a fresh connection.
+  // the pool has discarded it already, and the next query simply gets a fresh connection.
   if (owned) pool.on('error', () => {});
+  guardPoolClients(pool);
   try {
     await prepare(pool);
   } catch (error) {
-    if (owned) await pool.end();
+    if (owned) await pool.end().catch(() => {});
     throw toError(error);
   }
   return { pool, owned };

@@ -3,6 +3,7 @@ import { pageInMemory } from '../../drivers/cursor-paging.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
+  ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
   TrashOutcome,
@@ -146,8 +147,13 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
     return pageInMemory(matching, after, query.limit);
   }
 
-  async heartbeatConductor(conductor: ConductorInfo): Promise<void> {
-    this.#state.conductors.set(conductor.name, structuredClone(conductor));
+  async heartbeatConductor(heartbeat: ConductorHeartbeat): Promise<void> {
+    this.#state.conductors.set(heartbeat.name, {
+      name: heartbeat.name,
+      lastSeenAt: heartbeat.now,
+      expiresAt: heartbeat.now + heartbeat.ttlMs,
+      meta: structuredClone(heartbeat.meta),
+    });
   }
 
   async unregisterConductor(name: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
+  ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
   TrashOutcome,
@@ -48,7 +49,8 @@ type Param = string | number | null;
  * that takes the best claimable row with `FOR UPDATE SKIP LOCKED`, so concurrent claimers
  * never wait on each other and never get the same job. Every change that matters to others is
  * announced with NOTIFY in the same statement (sent at commit), so idle claimers LISTENing on
- * the board's channel wake at once instead of polling.
+ * the board's channel wake at once instead of polling. Lease times are the server's clock,
+ * read in each statement (see `postgres-job-statements.ts`).
  */
 export class PostgresJobBoardBackend implements JobBoardBackend {
   readonly #pool: pg.Pool;
@@ -103,7 +105,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
   }
 
   async claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined> {
-    const params = [request.owner, request.now, request.now + request.ttlMs, this.#sql.channel];
+    const params = [request.owner, request.ttlMs, this.#sql.channel];
     const [row] = await this.#query<JobRow>(this.#sql.claim, params);
     return row === undefined ? undefined : jobFromRow(row);
   }
@@ -113,8 +115,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     ttlMs: number;
     now: number;
   }): Promise<ClaimWriteOutcome> {
-    const { claim } = request;
-    return this.#claimWrite(claim, this.#sql.extend, [request.now + request.ttlMs, request.now]);
+    return this.#claimWrite(request.claim, this.#sql.extend, [request.ttlMs]);
   }
 
   async consume(request: {
@@ -123,11 +124,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     now: number;
   }): Promise<ClaimWriteOutcome> {
     const outcome = JSON.stringify(request.outcome);
-    return this.#claimWrite(request.claim, this.#sql.consume, [
-      outcome,
-      request.now,
-      this.#sql.channel,
-    ]);
+    return this.#claimWrite(request.claim, this.#sql.consume, [outcome, this.#sql.channel]);
   }
 
   async abandon(request: {
@@ -138,7 +135,6 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     now: number;
   }): Promise<ClaimWriteOutcome> {
     return this.#claimWrite(request.claim, this.#sql.abandon, [
-      request.now,
       request.maxAttempts ?? null,
       request.reason,
       this.#sql.channel,
@@ -147,7 +143,7 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
   }
 
   async trash(request: { jobId: string; now: number }): Promise<TrashOutcome> {
-    const params = [request.jobId, request.now, this.#sql.channel];
+    const params = [request.jobId, this.#sql.channel];
     const [row] = await this.#query<JobRow>(this.#sql.trash, params);
     if (row !== undefined) return { kind: 'trashed' };
     const job = await this.get(request.jobId);
@@ -174,18 +170,17 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     return toPage(rows.map(jobFromRow), query.limit);
   }
 
-  async heartbeatConductor(conductor: ConductorInfo): Promise<void> {
-    const { name, lastSeenAt, expiresAt } = conductor;
-    const meta = JSON.stringify(conductor.meta);
-    await this.#query(this.#sql.upsertConductor, [name, lastSeenAt, expiresAt, meta]);
+  async heartbeatConductor(heartbeat: ConductorHeartbeat): Promise<void> {
+    const meta = JSON.stringify(heartbeat.meta);
+    await this.#query(this.#sql.upsertConductor, [heartbeat.name, heartbeat.ttlMs, meta]);
   }
 
   async unregisterConductor(name: string): Promise<void> {
     await this.#query(this.#sql.deleteConductor, [name]);
   }
 
-  async listConductors(now: number): Promise<ConductorInfo[]> {
-    const rows = await this.#query<ConductorRow>(this.#sql.liveConductors, [now]);
+  async listConductors(_now: number): Promise<ConductorInfo[]> {
+    const rows = await this.#query<ConductorRow>(this.#sql.liveConductors, []);
     return rows.map(conductorFromRow);
   }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { guardPoolClients } from '../../drivers/postgres/postgres-pool.ts';
 import { parseJobEvent } from '../job-row.ts';
 import type { JobEvent } from '../model.ts';
 import { toPostgresJobBoardError } from './postgres-job-errors.ts';
@@ -24,6 +25,9 @@ export class PostgresJobListener {
     this.#pool = options.pool;
     this.#channel = options.channel;
     this.#schema = options.schema;
+    // The listener added after `connect()` resolves comes a microtask late; this one is there
+    // from the hand-over (a no-op when the pool came through connectPostgres).
+    guardPoolClients(options.pool);
   }
 
   /** Adds a listener; resolves once LISTEN is in effect, with the function that removes it. */

@@ -27,7 +27,15 @@ export type PostgresJobStatements = {
 
 // Claim writes check state, token and owner in their WHERE clause; PostgreSQL's row lock makes
 // each check-and-write atomic, and a writer that waited on the lock re-checks the new row.
-const HELD = `id = $1 AND state = 'CLAIMED' AND token = $2 AND owner = $3`;
+const HELD = `j.id = $1 AND j.state = 'CLAIMED' AND j.token = $2 AND j.owner = $3`;
+
+// Every time a statement writes or compares (lease expiry, updated_at, conductor times) is the
+// server's clock in epoch ms, read once per statement: never a `now` the caller took before
+// its query waited in a pool, a socket or a lock. clock_timestamp(), not now(): now() is the
+// transaction's start. The CTE is volatile, so it is evaluated once, before any row lock is
+// waited on; a time that is early by such a wait errs safe (a lease a little shorter, an
+// expiry seen a little later).
+const CLOCK = `clock AS (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms)`;
 
 /** `SELECT row.*, pg_notify(...)`: the event is sent when, and only if, the statement commits. */
 function notifying(cte: string, type: string, at: string): string {
@@ -51,43 +59,55 @@ export function postgresJobStatements(schema: string): PostgresJobStatements {
     selectByKey: `SELECT * FROM ${jobs} WHERE idempotency_key = $1`,
     // SKIP LOCKED: concurrent claimers pass over a row another is claiming and take the next.
     claim: notifying(
-      `WITH next AS (
+      `WITH ${CLOCK}, next AS (
          SELECT id FROM ${jobs}
-         WHERE state = 'UNCLAIMED' OR (state = 'CLAIMED' AND lease_expires_at <= $2)
+         WHERE state = 'UNCLAIMED'
+           OR (state = 'CLAIMED' AND lease_expires_at <= (SELECT now_ms FROM clock))
          ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
        UPDATE ${jobs} AS j SET state = 'CLAIMED', owner = $1, token = j.token + 1,
-         lease_expires_at = $3, updated_at = $2,
+         lease_expires_at = clock.now_ms + $2::bigint, updated_at = clock.now_ms,
          attempts = j.attempts + CASE WHEN j.state = 'CLAIMED' THEN 1 ELSE 0 END
-       FROM next WHERE j.id = next.id RETURNING j.*`,
+       FROM next, clock WHERE j.id = next.id RETURNING j.*`,
       'claimed',
       'updated_at',
-    ).replace('$CHANNEL', '$4'),
-    extend: `UPDATE ${jobs} SET lease_expires_at = $4, updated_at = $5 WHERE ${HELD} RETURNING *`,
+    ).replace('$CHANNEL', '$3'),
+    extend: `WITH ${CLOCK}
+      UPDATE ${jobs} AS j SET lease_expires_at = clock.now_ms + $4::bigint, updated_at = clock.now_ms
+      FROM clock WHERE ${HELD} RETURNING j.*`,
     consume: notifying(
-      `UPDATE ${jobs} SET state = 'COMPLETE', lease_expires_at = NULL, outcome = $4, updated_at = $5
-       WHERE ${HELD} RETURNING *`,
+      `WITH ${CLOCK}
+       UPDATE ${jobs} AS j SET state = 'COMPLETE', lease_expires_at = NULL, outcome = $4,
+         updated_at = clock.now_ms
+       FROM clock WHERE ${HELD} RETURNING j.*`,
       'completed',
       'updated_at',
-    ).replace('$CHANNEL', '$6'),
+    ).replace('$CHANNEL', '$5'),
     abandon: notifying(
-      `UPDATE ${jobs} SET attempts = attempts + $8::int, lease_expires_at = NULL, updated_at = $4,
-         state = CASE WHEN $8::int = 1 AND attempts + 1 >= $5::int THEN 'DEAD_LETTER' ELSE 'UNCLAIMED' END,
-         dead_letter_reason = CASE WHEN $8::int = 1 AND attempts + 1 >= $5::int THEN $6 ELSE NULL END
-       WHERE ${HELD} RETURNING *`,
+      `WITH ${CLOCK}
+       UPDATE ${jobs} AS j SET attempts = j.attempts + $7::int, lease_expires_at = NULL,
+         updated_at = clock.now_ms,
+         state = CASE WHEN $7::int = 1 AND j.attempts + 1 >= $4::int THEN 'DEAD_LETTER' ELSE 'UNCLAIMED' END,
+         dead_letter_reason = CASE WHEN $7::int = 1 AND j.attempts + 1 >= $4::int THEN $5 ELSE NULL END
+       FROM clock WHERE ${HELD} RETURNING j.*`,
       'abandoned',
       'updated_at',
-    ).replace('$CHANNEL', '$7'),
+    ).replace('$CHANNEL', '$6'),
     trash: notifying(
-      `DELETE FROM ${jobs} WHERE id = $1 AND NOT (state = 'CLAIMED' AND lease_expires_at > $2)
-       RETURNING *`,
+      `WITH ${CLOCK}
+       DELETE FROM ${jobs} AS j USING clock
+       WHERE j.id = $1 AND NOT (j.state = 'CLAIMED' AND j.lease_expires_at > clock.now_ms)
+       RETURNING j.*, clock.now_ms AS trashed_at`,
       'trashed',
-      '$2::bigint',
-    ).replace('$CHANNEL', '$3'),
-    upsertConductor: `INSERT INTO ${conductors} (name, last_seen_at, expires_at, meta) VALUES ($1, $2, $3, $4)
+      'trashed_at',
+    ).replace('$CHANNEL', '$2'),
+    upsertConductor: `WITH ${CLOCK}
+      INSERT INTO ${conductors} (name, last_seen_at, expires_at, meta)
+        SELECT $1, clock.now_ms, clock.now_ms + $2::bigint, $3 FROM clock
       ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at,
         expires_at = excluded.expires_at, meta = excluded.meta`,
     deleteConductor: `DELETE FROM ${conductors} WHERE name = $1`,
-    liveConductors: `SELECT * FROM ${conductors} WHERE expires_at > $1 ORDER BY name`,
+    liveConductors: `WITH ${CLOCK}
+      SELECT c.* FROM ${conductors} AS c, clock WHERE c.expires_at > clock.now_ms ORDER BY c.name`,
   };
   const named = (statement: string, body: string): NamedStatement => ({
     name: `tfjobs_${hash}_${statement}`,

@@ -1,9 +1,10 @@
-import { Redis } from 'ioredis';
 import type { Page } from '../../core/page.ts';
 import { isAfter, toPage } from '../../drivers/cursor-paging.ts';
+import { RedisConnection } from '../../drivers/redis/redis-connection.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
+  ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
   TrashOutcome,
@@ -32,18 +33,28 @@ const LIST_BATCH = 200;
  * The jobboard on a single Redis server (not Cluster: scripts touch keys they find). Claims,
  * renewals, completion, abandon and trash are Lua scripts, atomic on the server, each
  * checking state, token and owner; lease expiry compares times inside the script rather than
- * relying on key TTLs, so no job is ever lost to an expiry. Every change is PUBLISHed on the
- * board's channel from inside its script, which wakes idle claimers without polling.
+ * relying on key TTLs, so no job is ever lost to an expiry, and every lease time is the
+ * server's clock (`TIME`), read in the script: see `redis-job-scripts.ts`. Every change is
+ * PUBLISHed on the board's channel from inside its script, which wakes idle claimers without
+ * polling.
+ *
+ * The connection has no offline queue: while it is down, every call fails at once with
+ * `BOARD_UNAVAILABLE`, naming the server and the last connection error, and the caller backs
+ * off; nothing waits in the client to run later (see `redis-connection.ts`).
  */
 export class RedisJobBoardBackend implements JobBoardBackend {
-  readonly #redis: Redis;
+  readonly #connection: RedisConnection;
   readonly #prefix: string;
   readonly #listeners = new Set<(event: JobEvent) => void>();
-  #subscriber: Promise<Redis> | undefined;
+  #subscriber: Promise<RedisConnection> | undefined;
 
-  constructor(options: { redis: Redis; prefix: string }) {
-    this.#redis = options.redis;
+  constructor(options: { connection: RedisConnection; prefix: string }) {
+    this.#connection = options.connection;
     this.#prefix = options.prefix;
+  }
+
+  get #redis(): RedisConnection['client'] {
+    return this.#connection.client;
   }
 
   async post(job: Job): Promise<PostOutcome> {
@@ -66,11 +77,7 @@ export class RedisJobBoardBackend implements JobBoardBackend {
   }
 
   async claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined> {
-    const reply = await this.#run(REDIS_JOB_SCRIPTS.claim, [
-      request.owner,
-      request.now,
-      request.now + request.ttlMs,
-    ]);
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.claim, [request.owner, request.ttlMs]);
     return reply.length === 0 ? undefined : jobFromHash(fieldsOf(reply));
   }
 
@@ -79,10 +86,7 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     ttlMs: number;
     now: number;
   }): Promise<ClaimWriteOutcome> {
-    return this.#claimWrite(REDIS_JOB_SCRIPTS.extend, request.claim, [
-      request.now,
-      request.now + request.ttlMs,
-    ]);
+    return this.#claimWrite(REDIS_JOB_SCRIPTS.extend, request.claim, [request.ttlMs]);
   }
 
   async consume(request: {
@@ -91,7 +95,6 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     now: number;
   }): Promise<ClaimWriteOutcome> {
     return this.#claimWrite(REDIS_JOB_SCRIPTS.consume, request.claim, [
-      request.now,
       JSON.stringify(request.outcome),
     ]);
   }
@@ -104,7 +107,6 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     now: number;
   }): Promise<ClaimWriteOutcome> {
     return this.#claimWrite(REDIS_JOB_SCRIPTS.abandon, request.claim, [
-      request.now,
       request.reason,
       request.maxAttempts ?? '',
       request.countAttempt ? 1 : 0,
@@ -112,7 +114,7 @@ export class RedisJobBoardBackend implements JobBoardBackend {
   }
 
   async trash(request: { jobId: string; now: number }): Promise<TrashOutcome> {
-    const reply = await this.#run(REDIS_JOB_SCRIPTS.trash, [request.jobId, request.now]);
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.trash, [request.jobId]);
     switch (reply[0]) {
       case 'trashed':
         return { kind: 'trashed' };
@@ -154,21 +156,25 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     return toPage(found.slice(0, query.limit + 1), query.limit);
   }
 
-  async heartbeatConductor(conductor: ConductorInfo): Promise<void> {
-    await this.#call(() =>
-      this.#redis.hset(this.#key('conductors'), conductor.name, JSON.stringify(conductor)),
-    );
+  async heartbeatConductor(heartbeat: ConductorHeartbeat): Promise<void> {
+    await this.#run(REDIS_JOB_SCRIPTS.heartbeat, [
+      heartbeat.name,
+      heartbeat.ttlMs,
+      JSON.stringify(heartbeat.name),
+      JSON.stringify(heartbeat.meta),
+    ]);
   }
 
   async unregisterConductor(name: string): Promise<void> {
     await this.#call(() => this.#redis.hdel(this.#key('conductors'), name));
   }
 
-  async listConductors(now: number): Promise<ConductorInfo[]> {
-    const all = await this.#call(() => this.#redis.hgetall(this.#key('conductors')));
-    const live = Object.values(all)
+  /** Filtered here, by the server's time the script read, so Lua never re-encodes meta. */
+  async listConductors(_now: number): Promise<ConductorInfo[]> {
+    const [now, flat] = await this.#run(REDIS_JOB_SCRIPTS.conductors, []);
+    const live = Object.values(fieldsOf(flat))
       .map((text) => JSON.parse(text) as ConductorInfo)
-      .filter((conductor) => conductor.expiresAt > now);
+      .filter((conductor) => conductor.expiresAt > Number(now));
     return live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -181,7 +187,7 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     } catch (error) {
       this.#listeners.delete(wrapped);
       this.#subscriber = undefined;
-      throw toRedisJobBoardError(error);
+      throw this.#error(error);
     }
     return () => {
       this.#listeners.delete(wrapped);
@@ -191,20 +197,29 @@ export class RedisJobBoardBackend implements JobBoardBackend {
   async close(): Promise<void> {
     this.#listeners.clear();
     const subscriber = await this.#subscriber?.catch(() => undefined);
-    subscriber?.disconnect();
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    subscriber?.client.disconnect();
+    await this.#connection.close();
   }
 
-  /** One connection in subscriber mode, kept until close; ioredis resubscribes after a reconnect. */
-  async #startSubscriber(): Promise<Redis> {
-    const subscriber = this.#redis.duplicate();
-    subscriber.on('error', () => {});
-    subscriber.on('message', (_channel: string, message: string) => {
+  /**
+   * One connection in subscriber mode, kept until close; ioredis reconnects and resubscribes
+   * after a drop (events sent meanwhile are lost; waiters re-read every `recheckMs`). Its
+   * errors are recorded on its own {@link RedisConnection}, for the next subscribe's message.
+   */
+  async #startSubscriber(): Promise<RedisConnection> {
+    const subscriber = this.#connection.duplicate();
+    subscriber.client.on('message', (_channel: string, message: string) => {
       const event = parseJobEvent(message);
       if (event === undefined) return;
       for (const listener of this.#listeners) listener(event);
     });
-    await subscriber.subscribe(this.#key('events'));
+    try {
+      await subscriber.connect();
+      await subscriber.client.subscribe(this.#key('events'));
+    } catch (error) {
+      subscriber.client.disconnect();
+      throw toRedisJobBoardError(error, subscriber);
+    }
     return subscriber;
   }
 
@@ -241,8 +256,12 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     try {
       return await work();
     } catch (error) {
-      throw toRedisJobBoardError(error);
+      throw this.#error(error);
     }
+  }
+
+  #error(error: unknown): unknown {
+    return toRedisJobBoardError(error, this.#connection);
   }
 
   #key(name: string): string {
@@ -273,15 +292,11 @@ export async function openRedisJobBoard(options: RedisJobBoardOptions): Promise<
       'The Redis key prefix is empty; pass one such as "taskflow", or omit it for the default.',
     );
   }
-  const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  // Without a listener, a dropped connection would crash the process; commands report it.
-  redis.on('error', () => {});
+  const connection = RedisConnection.create(options.url);
   try {
-    await redis.connect();
-    await redis.ping();
+    await connection.connect();
   } catch (error) {
-    redis.disconnect();
-    throw toRedisJobBoardError(error);
+    throw toRedisJobBoardError(error, connection);
   }
-  return guardJobBoard(new RedisJobBoardBackend({ redis, prefix }), options);
+  return guardJobBoard(new RedisJobBoardBackend({ connection, prefix }), options);
 }

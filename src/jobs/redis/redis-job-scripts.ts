@@ -3,8 +3,15 @@ import { createHash } from 'node:crypto';
 /**
  * The Lua scripts of the Redis jobboard. Redis runs a script atomically, so each check (state,
  * token, owner, lease time) and its writes cannot interleave with another client's. Lease
- * expiry is decided here by comparing the caller's `now` with the stored expiry, never by key
- * TTLs, which would silently delete a job whose owner died.
+ * expiry is decided here by comparing the stored expiry with the server's clock (`TIME`),
+ * never by key TTLs, which would silently delete a job whose owner died.
+ *
+ * Every time a script writes or compares (claim, renewal, completion, abandon, trash, conductor
+ * heartbeats) is the server's, read inside the script: a command can wait in a socket or a
+ * client's queue for seconds (a paused server, a reconnect), and a time the caller took before
+ * sending it would grant a lease that has already run out when it arrives. Redis 7 replicates
+ * a script's effects, not the script, so reading `TIME` before writing is allowed. Only a
+ * post's `createdAt` is the poster's time: it orders jobs and is not a lease time.
  *
  * Keys, under the board's prefix `P`:
  * - `P:job:<id>` hash: spec (immutable JSON, never re-encoded by Lua), name, key, state, owner,
@@ -24,6 +31,12 @@ local function jobkey(id) return p .. ':job:' .. id end
 local function publish(kind, id, name, state, at)
   redis.call('PUBLISH', p .. ':events', cjson.encode({type = kind, jobId = id, jobName = name, state = state, at = tonumber(at)}))
 end
+-- The server's time in epoch milliseconds, and numbers written as whole decimals.
+local function servertime()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function ms(n) return string.format('%.0f', n) end
 local function held(k, token, owner)
   if redis.call('EXISTS', k) == 0 then return {'no-job'} end
   local h = redis.call('HMGET', k, 'state', 'token', 'owner')
@@ -53,11 +66,12 @@ publish('posted', ARGV[2], ARGV[4], 'UNCLAIMED', ARGV[6])
 return {'posted', redis.call('HGETALL', k)}
 `;
 
-/** ARGV: prefix, owner, now, expiresAt. */
+/** ARGV: prefix, owner, ttlMs. */
 const CLAIM = `
-local now = tonumber(ARGV[3])
+local now = servertime()
+local expires = ms(now + tonumber(ARGV[3]))
 -- Expired claims rejoin the ready set (still CLAIMED), so they compete in claim order.
-local expired = redis.call('ZRANGEBYSCORE', p .. ':leases', '-inf', now, 'LIMIT', 0, 100)
+local expired = redis.call('ZRANGEBYSCORE', p .. ':leases', '-inf', ms(now), 'LIMIT', 0, 100)
 for _, id in ipairs(expired) do
   local h = redis.call('HMGET', jobkey(id), 'score', 'rank')
   if h[2] then redis.call('ZADD', p .. ':ready', h[1], h[2]) end
@@ -74,62 +88,67 @@ while true do
     local attempts = tonumber(h[2])
     if h[1] == 'CLAIMED' then attempts = attempts + 1 end
     redis.call('HINCRBY', k, 'token', 1)
-    redis.call('HSET', k, 'state', 'CLAIMED', 'owner', ARGV[2], 'lease', ARGV[4],
-      'attempts', attempts, 'updated', ARGV[3])
-    redis.call('ZADD', p .. ':leases', ARGV[4], id)
-    publish('claimed', id, h[3], 'CLAIMED', ARGV[3])
+    redis.call('HSET', k, 'state', 'CLAIMED', 'owner', ARGV[2], 'lease', expires,
+      'attempts', attempts, 'updated', ms(now))
+    redis.call('ZADD', p .. ':leases', expires, id)
+    publish('claimed', id, h[3], 'CLAIMED', now)
     return redis.call('HGETALL', k)
   end
 end
 `;
 
-/** ARGV: prefix, id, token, owner, now, expiresAt. */
+/** ARGV: prefix, id, token, owner, ttlMs. */
 const EXTEND = `
 local k = jobkey(ARGV[2])
 local refused = held(k, ARGV[3], ARGV[4])
 if refused then return refused end
-redis.call('HSET', k, 'lease', ARGV[6], 'updated', ARGV[5])
-redis.call('ZADD', p .. ':leases', ARGV[6], ARGV[2])
+local now = servertime()
+local expires = ms(now + tonumber(ARGV[5]))
+redis.call('HSET', k, 'lease', expires, 'updated', ms(now))
+redis.call('ZADD', p .. ':leases', expires, ARGV[2])
 redis.call('ZREM', p .. ':ready', redis.call('HGET', k, 'rank'))
 return {'written', redis.call('HGETALL', k)}
 `;
 
-/** ARGV: prefix, id, token, owner, now, outcome. */
+/** ARGV: prefix, id, token, owner, outcome. */
 const CONSUME = `
 local k = jobkey(ARGV[2])
 local refused = held(k, ARGV[3], ARGV[4])
 if refused then return refused end
-redis.call('HSET', k, 'state', 'COMPLETE', 'lease', '', 'outcome', ARGV[6], 'updated', ARGV[5])
+local now = servertime()
+redis.call('HSET', k, 'state', 'COMPLETE', 'lease', '', 'outcome', ARGV[5], 'updated', ms(now))
 redis.call('ZREM', p .. ':leases', ARGV[2])
 redis.call('ZREM', p .. ':ready', redis.call('HGET', k, 'rank'))
-publish('completed', ARGV[2], redis.call('HGET', k, 'name'), 'COMPLETE', ARGV[5])
+publish('completed', ARGV[2], redis.call('HGET', k, 'name'), 'COMPLETE', now)
 return {'written', redis.call('HGETALL', k)}
 `;
 
-/** ARGV: prefix, id, token, owner, now, reason, maxAttempts ('' for none), increment (0 or 1). */
+/** ARGV: prefix, id, token, owner, reason, maxAttempts ('' for none), increment (0 or 1). */
 const ABANDON = `
 local k = jobkey(ARGV[2])
 local refused = held(k, ARGV[3], ARGV[4])
 if refused then return refused end
-local increment = tonumber(ARGV[8])
+local now = servertime()
+local increment = tonumber(ARGV[7])
 local attempts = tonumber(redis.call('HGET', k, 'attempts')) + increment
-local dead = increment == 1 and ARGV[7] ~= '' and attempts >= tonumber(ARGV[7])
+local dead = increment == 1 and ARGV[6] ~= '' and attempts >= tonumber(ARGV[6])
 local state = dead and 'DEAD_LETTER' or 'UNCLAIMED'
 redis.call('HSET', k, 'state', state, 'lease', '', 'attempts', attempts,
-  'reason', dead and ARGV[6] or '', 'updated', ARGV[5])
+  'reason', dead and ARGV[5] or '', 'updated', ms(now))
 redis.call('ZREM', p .. ':leases', ARGV[2])
 local h = redis.call('HMGET', k, 'score', 'rank', 'name')
 if dead then redis.call('ZREM', p .. ':ready', h[2]) else redis.call('ZADD', p .. ':ready', h[1], h[2]) end
-publish('abandoned', ARGV[2], h[3], state, ARGV[5])
+publish('abandoned', ARGV[2], h[3], state, now)
 return {'written', redis.call('HGETALL', k)}
 `;
 
-/** ARGV: prefix, id, now. */
+/** ARGV: prefix, id. */
 const TRASH = `
 local k = jobkey(ARGV[2])
 if redis.call('EXISTS', k) == 0 then return {'no-job'} end
+local now = servertime()
 local h = redis.call('HMGET', k, 'state', 'lease', 'rank', 'key', 'name')
-if h[1] == 'CLAIMED' and tonumber(h[2]) > tonumber(ARGV[3]) then
+if h[1] == 'CLAIMED' and tonumber(h[2]) > now then
   return {'claimed', redis.call('HGETALL', k)}
 end
 redis.call('DEL', k)
@@ -139,8 +158,21 @@ redis.call('ZREM', p .. ':all', ARGV[2])
 if h[4] ~= '' and redis.call('GET', p .. ':key:' .. h[4]) == ARGV[2] then
   redis.call('DEL', p .. ':key:' .. h[4])
 end
-publish('trashed', ARGV[2], h[5], h[1], ARGV[3])
+publish('trashed', ARGV[2], h[5], h[1], now)
 return {'trashed'}
+`;
+
+/** ARGV: prefix, name, ttlMs, name as JSON, meta as JSON. Stored as the ConductorInfo JSON. */
+const HEARTBEAT = `
+local now = servertime()
+redis.call('HSET', p .. ':conductors', ARGV[2], '{"name":' .. ARGV[4] .. ',"lastSeenAt":' ..
+  ms(now) .. ',"expiresAt":' .. ms(now + tonumber(ARGV[3])) .. ',"meta":' .. ARGV[5] .. '}')
+return ms(now)
+`;
+
+/** ARGV: prefix. The server's time and every conductor, for the caller to drop the expired. */
+const CONDUCTORS = `
+return {ms(servertime()), redis.call('HGETALL', p .. ':conductors')}
 `;
 
 /** A script and its SHA1, for EVALSHA with a fallback to EVAL after a server restart. */
@@ -161,6 +193,8 @@ export const REDIS_JOB_SCRIPTS: {
   readonly consume: RedisScript;
   readonly abandon: RedisScript;
   readonly trash: RedisScript;
+  readonly heartbeat: RedisScript;
+  readonly conductors: RedisScript;
 } = {
   post: script(POST),
   claim: script(CLAIM),
@@ -168,4 +202,6 @@ export const REDIS_JOB_SCRIPTS: {
   consume: script(CONSUME),
   abandon: script(ABANDON),
   trash: script(TRASH),
+  heartbeat: script(HEARTBEAT),
+  conductors: script(CONDUCTORS),
 };

@@ -5,6 +5,7 @@ import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
 import { guardJobBoard, type JobBoardOptions } from '../guarded-job-board.ts';
 import type {
   ClaimWriteOutcome,
+  ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
   TrashOutcome,
@@ -192,9 +193,14 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
     });
   }
 
-  async heartbeatConductor(conductor: ConductorInfo): Promise<void> {
+  async heartbeatConductor(heartbeat: ConductorHeartbeat): Promise<void> {
     await this.#write(() =>
-      this.#sql.upsertConductor.run({ ...conductor, meta: JSON.stringify(conductor.meta) }),
+      this.#sql.upsertConductor.run({
+        name: heartbeat.name,
+        lastSeenAt: heartbeat.now,
+        expiresAt: heartbeat.now + heartbeat.ttlMs,
+        meta: JSON.stringify(heartbeat.meta),
+      }),
     );
   }
 

@@ -3,7 +3,7 @@ import type { AtomState, FlowState } from '../../core/states.ts';
 import { mapPage, pageInMemory } from '../../drivers/cursor-paging.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease } from '../ports.ts';
+import { FENCED_LEASE_EXPIRY, type FlowQuery, type Lease } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit } from '../run-paging.ts';
 import type {
@@ -108,11 +108,21 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
     owner: string;
     ttlMs: number;
     now: number;
+    fence?: number;
   }): Promise<LeaseOutcome> {
     const flow = this.#flows.get(request.flowId);
     if (flow === undefined) return { kind: 'no-run' };
     const { holder } = flow;
-    if (holder.owner !== undefined && holder.expiresAt > request.now)
+    const { fence } = request;
+    if (fence !== undefined) {
+      const supersedes =
+        fence > holder.token || (fence === holder.token && holder.owner === request.owner);
+      if (!supersedes) return { kind: 'fenced', holder };
+      flow.holder = { owner: request.owner, token: fence, expiresAt: FENCED_LEASE_EXPIRY };
+      return { kind: 'granted', lease: leaseOf(flow) };
+    }
+    const carried = holder.expiresAt === FENCED_LEASE_EXPIRY;
+    if (carried || (holder.owner !== undefined && holder.expiresAt > request.now))
       return { kind: 'held', holder };
     flow.holder = {
       owner: request.owner,
@@ -126,6 +136,8 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
     const flow = this.#flows.get(request.lease.flowId);
     const refusal = fenceCheck(flow, request.lease);
     if (refusal !== undefined || flow === undefined) return refusal ?? { kind: 'no-run' };
+    if (flow.holder.expiresAt === FENCED_LEASE_EXPIRY)
+      return { kind: 'fenced', holder: flow.holder };
     flow.holder = { ...flow.holder, expiresAt: request.now + request.ttlMs };
     return { kind: 'granted', lease: leaseOf(flow) };
   }
@@ -133,7 +145,12 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
   async releaseLease(lease: Lease): Promise<void> {
     const flow = this.#flows.get(lease.flowId);
     if (flow === undefined || fenceCheck(flow, lease) !== undefined) return;
-    flow.holder = { owner: undefined, token: flow.holder.token, expiresAt: 0 };
+    const carried = flow.holder.expiresAt === FENCED_LEASE_EXPIRY;
+    flow.holder = {
+      owner: undefined,
+      token: flow.holder.token,
+      expiresAt: carried ? FENCED_LEASE_EXPIRY : 0,
+    };
   }
 
   async listLogbooks(query: {

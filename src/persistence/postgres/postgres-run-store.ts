@@ -49,7 +49,10 @@ interface HolderRow {
 /**
  * The backend for runs that outgrow one machine: several engines in several processes share
  * one PostgreSQL database. Each write is one statement and one round trip; fencing and lease
- * checks sit in the statement's WHERE clause, under PostgreSQL's row locks.
+ * checks sit in the statement's WHERE clause, under PostgreSQL's row locks. Lease expiry is
+ * computed and tested with the server's clock (`clock_timestamp()`), so engines on hosts whose
+ * clocks disagree, or requests that waited for a connection, still agree on who holds a run;
+ * the guard's `now` option does not apply to it.
  */
 export class PostgresRunStoreBackend implements RunStoreBackend {
   readonly #pool: pg.Pool;
@@ -175,22 +178,38 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
     return { kind: 'illegal', from: atom?.state, index };
   }
 
+  /** Times the lease with the server's clock; `request.now` is not used. */
   async acquireLease(request: {
     flowId: string;
     owner: string;
     ttlMs: number;
     now: number;
+    fence?: number;
   }): Promise<LeaseOutcome> {
-    const params = [request.flowId, request.owner, request.now, request.now + request.ttlMs];
-    const [row] = await this.#query<HolderRow>(this.#sql.acquireLease, params);
+    const { fence } = request;
+    const [row] =
+      fence === undefined
+        ? await this.#query<HolderRow>(this.#sql.acquireLease, [
+            request.flowId,
+            request.owner,
+            request.ttlMs,
+          ])
+        : await this.#query<HolderRow>(this.#sql.acquireFencedLease, [
+            request.flowId,
+            request.owner,
+            fence,
+          ]);
     if (row !== undefined) return { kind: 'granted', lease: leaseOf(request.flowId, row) };
+    // Read after the refused statement: the holder that made it refuse, or a later one.
     const holder = await this.#holder(request.flowId);
-    return holder === undefined ? { kind: 'no-run' } : { kind: 'held', holder };
+    if (holder === undefined) return { kind: 'no-run' };
+    return { kind: fence === undefined ? 'held' : 'fenced', holder };
   }
 
+  /** Times the renewal with the server's clock; `request.now` is not used. */
   async renewLease(request: { lease: Lease; ttlMs: number; now: number }): Promise<LeaseOutcome> {
     const { lease } = request;
-    const params = [lease.flowId, lease.token, lease.owner, request.now + request.ttlMs];
+    const params = [lease.flowId, lease.token, lease.owner, request.ttlMs];
     const [row] = await this.#query<HolderRow>(this.#sql.renewLease, params);
     if (row !== undefined) return { kind: 'granted', lease: leaseOf(lease.flowId, row) };
     const holder = await this.#holder(lease.flowId);

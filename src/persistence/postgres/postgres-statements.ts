@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type NamedStatement, quoteIdentifier } from '../../drivers/postgres/postgres-pool.ts';
+import { FENCED_LEASE_EXPIRY } from '../ports.ts';
 
 /** The statements of the PostgreSQL backend, for tables in one schema. */
 export interface PostgresStatements {
@@ -12,7 +13,10 @@ export interface PostgresStatements {
   readonly upsertAtom: NamedStatement;
   /** A batch of atom writes through the `taskflow_save_atoms` function (migration 002). */
   readonly saveAtoms: NamedStatement;
+  /** A plain lease: only on a run no job carries, when nobody holds it or it expired. */
   readonly acquireLease: NamedStatement;
+  /** A lease fenced by a job claim's token. */
+  readonly acquireFencedLease: NamedStatement;
   readonly renewLease: NamedStatement;
   readonly releaseLease: NamedStatement;
   readonly listBooks: NamedStatement;
@@ -27,6 +31,13 @@ export function named(text: string): NamedStatement {
 
 // $1 = flow id, $2 = lease token, $3 = lease owner in every fenced statement.
 const FENCE = 'lease_token = $2 AND lease_owner = $3';
+// A run whose lease expires at this marker is carried by a job; the marker outlives release.
+const CARRIED = `lease_expires_at = ${FENCED_LEASE_EXPIRY}`;
+// The server's clock in epoch milliseconds, read when the statement runs: never a time taken
+// by the caller before the request waited in a pool or a network queue. Joined in as a
+// one-row table, so the expiry test and the new expiry use the same instant.
+const SERVER_NOW =
+  '(SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms) AS t';
 
 export function postgresStatements(schema: string): PostgresStatements {
   const s = quoteIdentifier(schema);
@@ -72,19 +83,29 @@ export function postgresStatements(schema: string): PostgresStatements {
     saveAtoms: named(
       `SELECT ${s}.taskflow_save_atoms($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[])`,
     ),
-    // Row locking makes this exclusive: a second UPDATE waits, then re-checks the WHERE
-    // against the winner's row and matches nothing.
+    // Row locking makes these exclusive: a second UPDATE waits, then re-checks the WHERE
+    // against the winner's row and matches nothing (or, fenced, only a bigger token wins).
     acquireLease: named(
-      `UPDATE ${s}.taskflow_flows SET lease_owner = $2, lease_token = lease_token + 1, lease_expires_at = $4
-        WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= $3)
+      `UPDATE ${s}.taskflow_flows SET lease_owner = $2, lease_token = lease_token + 1, lease_expires_at = t.ms + $3
+         FROM ${SERVER_NOW}
+        WHERE id = $1 AND NOT ${CARRIED} AND (lease_owner IS NULL OR lease_expires_at <= t.ms)
         RETURNING lease_owner, lease_token, lease_expires_at`,
     ),
+    acquireFencedLease: named(
+      `UPDATE ${s}.taskflow_flows SET lease_owner = $2, lease_token = $3, lease_expires_at = ${FENCED_LEASE_EXPIRY}
+        WHERE id = $1 AND (lease_token < $3 OR (lease_token = $3 AND lease_owner = $2))
+        RETURNING lease_owner, lease_token, lease_expires_at`,
+    ),
+    // A fenced lease is never renewed: its expiry is the job-carried marker.
     renewLease: named(
-      `UPDATE ${s}.taskflow_flows SET lease_expires_at = $4 WHERE id = $1 AND ${FENCE}
+      `UPDATE ${s}.taskflow_flows SET lease_expires_at = t.ms + $4 FROM ${SERVER_NOW}
+        WHERE id = $1 AND ${FENCE} AND NOT ${CARRIED}
         RETURNING lease_owner, lease_token, lease_expires_at`,
     ),
     releaseLease: named(
-      `UPDATE ${s}.taskflow_flows SET lease_owner = NULL, lease_expires_at = 0 WHERE id = $1 AND ${FENCE}`,
+      `UPDATE ${s}.taskflow_flows
+          SET lease_owner = NULL, lease_expires_at = CASE WHEN ${CARRIED} THEN lease_expires_at ELSE 0 END
+        WHERE id = $1 AND ${FENCE}`,
     ),
     listBooks: named(
       `SELECT id, created_at, record FROM ${s}.taskflow_logbooks

@@ -152,17 +152,25 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
     owner: string;
     ttlMs: number;
     now: number;
+    fence?: number;
   }): Promise<LeaseOutcome> {
+    const { fence } = request;
     return this.#run(() => {
-      const row = this.#sql.acquireLease.get({
-        id: request.flowId,
-        owner: request.owner,
-        now: request.now,
-        expiresAt: request.now + request.ttlMs,
-      }) as HolderRow | undefined;
+      const row = (
+        fence === undefined
+          ? this.#sql.acquireLease.get({
+              id: request.flowId,
+              owner: request.owner,
+              now: request.now,
+              expiresAt: request.now + request.ttlMs,
+            })
+          : this.#sql.acquireFencedLease.get({ id: request.flowId, owner: request.owner, fence })
+      ) as HolderRow | undefined;
       if (row !== undefined) return { kind: 'granted', lease: leaseOf(request.flowId, row) };
+      // Read after the refused statement: the holder that made it refuse, or a later one.
       const holder = this.#holder(request.flowId);
-      return holder === undefined ? { kind: 'no-run' } : { kind: 'held', holder };
+      if (holder === undefined) return { kind: 'no-run' };
+      return { kind: fence === undefined ? 'held' : 'fenced', holder };
     });
   }
 

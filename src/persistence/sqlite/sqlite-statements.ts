@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FENCED_LEASE_EXPIRY } from '../ports.ts';
 
 /** The prepared statements of the SQLite backend, compiled once per connection. */
 export interface SqliteStatements {
@@ -13,7 +14,10 @@ export interface SqliteStatements {
   readonly upsertAtom: Database.Statement;
   /** For the other states: only an existing record may move there. */
   readonly updateAtom: Database.Statement;
+  /** A plain lease: only on a run no job carries, when nobody holds it or it expired. */
   readonly acquireLease: Database.Statement;
+  /** A lease fenced by a job claim's token. */
+  readonly acquireFencedLease: Database.Statement;
   readonly renewLease: Database.Statement;
   readonly releaseLease: Database.Statement;
   readonly listBooks: Database.Statement;
@@ -23,6 +27,8 @@ export interface SqliteStatements {
 
 // The fence: a write lands only while the writer's lease is the run's current one.
 const FENCE = 'lease_token = :token AND lease_owner = :owner';
+// A run whose lease expires at this marker is carried by a job; the marker outlives release.
+const CARRIED = `lease_expires_at = ${FENCED_LEASE_EXPIRY}`;
 
 export function sqliteStatements(db: Database.Database): SqliteStatements {
   const cache = new Map<string, Database.Statement>();
@@ -63,15 +69,25 @@ export function sqliteStatements(db: Database.Database): SqliteStatements {
     acquireLease: db.prepare(
       `UPDATE taskflow_flows
           SET lease_owner = :owner, lease_token = lease_token + 1, lease_expires_at = :expiresAt
-        WHERE id = :id AND (lease_owner IS NULL OR lease_expires_at <= :now)
+        WHERE id = :id AND NOT ${CARRIED} AND (lease_owner IS NULL OR lease_expires_at <= :now)
         RETURNING lease_owner, lease_token, lease_expires_at`,
     ),
+    acquireFencedLease: db.prepare(
+      `UPDATE taskflow_flows
+          SET lease_owner = :owner, lease_token = :fence, lease_expires_at = ${FENCED_LEASE_EXPIRY}
+        WHERE id = :id AND (lease_token < :fence OR (lease_token = :fence AND lease_owner = :owner))
+        RETURNING lease_owner, lease_token, lease_expires_at`,
+    ),
+    // A fenced lease is never renewed: its expiry is the job-carried marker.
     renewLease: db.prepare(
-      `UPDATE taskflow_flows SET lease_expires_at = :expiresAt WHERE id = :id AND ${FENCE}
+      `UPDATE taskflow_flows SET lease_expires_at = :expiresAt
+        WHERE id = :id AND ${FENCE} AND NOT ${CARRIED}
         RETURNING lease_owner, lease_token, lease_expires_at`,
     ),
     releaseLease: db.prepare(
-      `UPDATE taskflow_flows SET lease_owner = NULL, lease_expires_at = 0 WHERE id = :id AND ${FENCE}`,
+      `UPDATE taskflow_flows
+          SET lease_owner = NULL, lease_expires_at = CASE WHEN ${CARRIED} THEN lease_expires_at ELSE 0 END
+        WHERE id = :id AND ${FENCE}`,
     ),
     listBooks: db.prepare(
       `SELECT id, created_at, record FROM taskflow_logbooks
