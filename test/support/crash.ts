@@ -69,6 +69,16 @@ const byName = (atoms: readonly AtomDetail[]) => new Map(atoms.map((atom) => [at
 const readLines = (file: string): string[] =>
   readFileSync(file, 'utf8').split('\n').filter(Boolean);
 
+/** The atoms in the order their reverts first started (a revert in flight at a kill repeats). */
+function revertOrder(effects: readonly string[]): string[] {
+  const order: string[] = [];
+  for (const line of effects) {
+    const [kind, name = ''] = line.split(' ');
+    if (kind === 'revert' && !order.includes(name)) order.push(name);
+  }
+  return order;
+}
+
 /** Checks what the resumed process did against the state the killed one left on disk. */
 function checkNoDoubleWork(
   atKill: Map<string, AtomDetail>,
@@ -106,6 +116,7 @@ function checkNoDoubleWork(
 const SCENARIOS = [
   { name: 'linear', concurrency: 1, end: 'SUCCESS' },
   { name: 'revert', concurrency: 1, end: 'REVERTED' },
+  { name: 'unordered-revert', concurrency: 1, end: 'REVERTED' },
   { name: 'retry', concurrency: 1, end: 'SUCCESS' },
   { name: 'parallel', concurrency: 3, end: 'SUCCESS' },
 ] as const;
@@ -169,6 +180,13 @@ export async function killAndResume(
           assert.deepEqual(got?.result, want.result, `${flowId}: atom ${name} result`);
         }
         checkNoDoubleWork(atKill, readLines(effects).slice(before), scenario.concurrency);
+        if (scenario.concurrency === 1) {
+          assert.deepEqual(
+            revertOrder(readLines(effects)),
+            revertOrder(readLines(referenceEffects)),
+            `${flowId}: reverts go in the order of the uninterrupted run`,
+          );
+        }
       }
     }
   } finally {
