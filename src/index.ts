@@ -8,8 +8,10 @@ export {
 } from './core/atom.ts';
 export { type Clock, systemClock } from './core/clock.ts';
 export {
+  isRetryable,
   StateError,
   TaskFlowError,
+  type TaskFlowErrorOptions,
   TaskTimeoutError,
   ValidationError,
   type ValidationIssue,

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { isRetryable } from '../core/errors.ts';
 import type { HeldLease } from '../engine/lease-keeper.ts';
 import type { JobClaim } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
@@ -86,7 +87,7 @@ export class ClaimLease implements HeldLease {
       return true;
     } catch (error) {
       if (this.#stopped) return false;
-      const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
+      const retryable = isRetryable(error);
       // The board is briefly unreachable: the claim may still be ours until it expires, and the
       // next heartbeat tries again. Past its certain validity it can no longer be relied on.
       if (retryable && this.#clock.now() < this.#validUntil) return false;

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import { TaskFlowError } from '../core/errors.ts';
+import { isRetryable, TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
@@ -156,7 +156,7 @@ export class ClaimedJob {
       this.#ctx.emit({ type: 'lost', jobId: this.job.id, error });
       return;
     }
-    if (isTransient(error)) {
+    if (isRetryable(error)) {
       // The store or board is unavailable, or the claim could not be confirmed in time: not
       // the job's fault, so the attempt is not counted, and the conductor backs off.
       this.#ctx.onUnavailable();
@@ -194,11 +194,6 @@ function finishedOutcome(run: {
   const failed = run.atoms.find((atom) => atom.revertFailure ?? atom.failure);
   const recorded = failed?.revertFailure ?? failed?.failure;
   return { state, ...(recorded ? { failure: recorded } : {}) };
-}
-
-function isTransient(error: unknown): boolean {
-  if ((error as { retryable?: unknown } | null)?.retryable === true) return true;
-  return error instanceof TaskFlowError && error.code === 'LEASE_LOST';
 }
 
 function describe(error: unknown): string {

@@ -1,15 +1,39 @@
+/** Options of {@link TaskFlowError}. */
+export interface TaskFlowErrorOptions {
+  readonly cause?: unknown;
+  /** True when the same call may succeed later (a backend briefly unavailable). Default false. */
+  readonly retryable?: boolean;
+}
+
 /**
  * Base of every error this library throws. `code` is stable and meant for programs;
- * `message` is for people and says what went wrong, with which value, and how to fix it.
+ * `message` is for people and says what went wrong, with which value, and how to fix it;
+ * `retryable` says whether trying the same thing again later can help, so callers need no
+ * lists of other layers' codes.
+ *
+ * @example
+ * try {
+ *   await engine.run();
+ * } catch (error) {
+ *   if (error instanceof TaskFlowError && error.retryable) scheduleAnotherTry();
+ *   else throw error;
+ * }
  */
 export class TaskFlowError extends Error {
   readonly code: string;
+  readonly retryable: boolean;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, message: string, options: TaskFlowErrorOptions = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.retryable = options.retryable === true;
   }
+}
+
+/** True when `error` says that trying again later may succeed (`retryable: true`). */
+export function isRetryable(error: unknown): boolean {
+  return (error as { retryable?: unknown } | null)?.retryable === true;
 }
 
 /** One problem found while validating a flow, with the fix. */

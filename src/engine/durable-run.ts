@@ -251,5 +251,6 @@ function leaseLost(flowId: string): TaskFlowError {
   return new TaskFlowError(
     'LEASE_LOST',
     `The lease on run "${flowId}" could not be confirmed before starting atom code (this process may have been paused); the run stopped so that a newer owner can continue it.`,
+    { retryable: true },
   );
 }

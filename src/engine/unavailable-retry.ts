@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { isRetryable } from '../core/errors.ts';
 
 const ATTEMPTS = 6;
 const FIRST_DELAY_MS = 50;
@@ -13,7 +14,7 @@ export async function retryingUnavailable<T>(clock: Clock, call: () => Promise<T
     try {
       return await call();
     } catch (error) {
-      const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
+      const retryable = isRetryable(error);
       if (!retryable || attempt >= ATTEMPTS) throw error;
       await clock.sleep(FIRST_DELAY_MS * 2 ** (attempt - 1));
     }

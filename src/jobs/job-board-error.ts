@@ -50,12 +50,9 @@ export interface JobBoardErrorOptions {
 export class JobBoardError extends TaskFlowError {
   declare readonly code: JobBoardErrorCode;
   readonly jobId: string | undefined;
-  readonly retryable: boolean;
-
   constructor(code: JobBoardErrorCode, message: string, options: JobBoardErrorOptions = {}) {
-    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
+    super(code, message, { cause: options.cause, retryable: code === 'BOARD_UNAVAILABLE' });
     this.jobId = options.jobId;
-    this.retryable = code === 'BOARD_UNAVAILABLE';
   }
 }
 

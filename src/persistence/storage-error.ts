@@ -51,12 +51,9 @@ export interface StorageErrorOptions {
 export class StorageError extends TaskFlowError {
   declare readonly code: StorageErrorCode;
   readonly flowId: string | undefined;
-  readonly retryable: boolean;
-
   constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
-    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
+    super(code, message, { cause: options.cause, retryable: code === 'STORAGE_UNAVAILABLE' });
     this.flowId = options.flowId;
-    this.retryable = code === 'STORAGE_UNAVAILABLE';
   }
 }
 
