@@ -70,15 +70,7 @@ export type { AtomSnapshot } from './engine/atom-record.ts';
 export type { PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
-export {
-  type DurableRunOptions,
-  type FlowFactory,
-  FlowRegistry,
-  fetchRun,
-  type RunValues,
-  resumeRun,
-  startRun,
-} from './engine/flow-registry.ts';
+export { type FlowFactory, FlowRegistry } from './engine/flow-registry.ts';
 export { MissingInputError } from './engine/inputs.ts';
 export {
   CaptureListener,
@@ -89,6 +81,14 @@ export {
   printingListener,
 } from './engine/listeners.ts';
 export type { RevertOrder, RevertScope } from './engine/run-context.ts';
+export {
+  continueRun,
+  type DurableRunOptions,
+  fetchRun,
+  type RunValues,
+  resumeRun,
+  startRun,
+} from './engine/runs.ts';
 export type { EngineStatistics } from './engine/statistics.ts';
 export * from './jobs/index.ts';
 export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';

@@ -1,8 +1,9 @@
 import type { Clock } from '../core/clock.ts';
 import { isRetryable, TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
-import { Engine, type EngineOptions } from '../engine/engine.ts';
+import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
+import { continueRun } from '../engine/runs.ts';
 import type { Job, JobClaim, JobOutcome } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
@@ -133,14 +134,15 @@ export class ClaimedJob {
     const { runs, registry, clock, ttlMs, name } = this.#ctx;
     const factory = existing?.factory ?? this.job.flow;
     const store = existing?.store ?? this.job.store;
-    return new Engine(registry.build(factory, store), {
+    return continueRun({
       ...this.#ctx.engine,
       clock,
-      store,
+      registry,
+      factory,
+      inputs: store,
       persistence: {
         runs,
         flowId: this.job.id,
-        factory,
         owner: `${name}/${this.#lease.token}`,
         leaseTtlMs: ttlMs,
         logbook: { id: `job-${this.job.id}`, name: this.job.name },

@@ -1,13 +1,6 @@
 import { TaskFlowError } from '../core/errors.ts';
 import type { Flow } from '../patterns/flow.ts';
 import type { FlowFactoryRef } from '../persistence/model.ts';
-import type { RunStore } from '../persistence/ports.ts';
-import { applyDetail } from './atom-detail-codec.ts';
-import { type AtomRecord, newAtomRecord } from './atom-record.ts';
-import { compile } from './compile.ts';
-import { type PersistenceOptions, runsOf } from './durable-run.ts';
-import { Engine, type EngineOptions } from './engine.ts';
-import { fetchAllOf, fetchOf } from './fetch.ts';
 
 /** Builds a flow by name, so a fresh process can rebuild the flow of a persisted run. */
 export interface FlowFactory {
@@ -26,7 +19,7 @@ export interface FlowFactory {
  * const registry = new FlowRegistry().register({
  *   name: 'provision', version: '2', resumes: ['1'], build: () => linearFlow('provision', [createVolume, bootServer]),
  * });
- * const engine = await resumeRun({ store, flowId, registry });
+ * const engine = await resumeRun({ runs, flowId, registry });
  * await engine.run();
  */
 export class FlowRegistry {
@@ -73,130 +66,4 @@ export class FlowRegistry {
     }
     return factory;
   }
-}
-
-/** Options of {@link startRun} and {@link resumeRun}: engine options plus where the run lives. */
-export interface DurableRunOptions extends Omit<EngineOptions, 'persistence' | 'store'> {
-  /** The run store the run is written to. */
-  readonly runs?: RunStore;
-  /** @deprecated Use `runs`; this spelling is read for one more release. */
-  readonly store?: RunStore;
-  readonly registry: FlowRegistry;
-  readonly persistence?: Omit<PersistenceOptions, 'runs' | 'store' | 'flowId' | 'factory'>;
-}
-
-/**
- * Creates an engine for a new persisted run of a registered flow.
- *
- * @example
- * const engine = startRun('provision', { size: 10 }, { runs, registry, runId: 'order-42' });
- * await engine.run();
- */
-export function startRun(
-  factory: string,
-  inputs: Readonly<Record<string, unknown>>,
-  options: DurableRunOptions,
-): Engine {
-  const { runs, store, registry, persistence, ...engineOptions } = options;
-  const ref = registry.ref(factory);
-  return new Engine(registry.build(ref, inputs), {
-    ...engineOptions,
-    store: inputs,
-    persistence: {
-      ...persistence,
-      runs: runsOf({ ...(runs ? { runs } : {}), ...(store ? { store } : {}) }),
-      factory: ref,
-      ...(options.runId ? { flowId: options.runId } : {}),
-    },
-  });
-}
-
-/**
- * Rebuilds the flow of a persisted run from its registered factory and returns an engine that
- * continues it: what succeeded is not run again, what was running runs again, what was
- * reverting finishes reverting. The engine loads the run again once it holds the lease, so it
- * never continues from what this first read saw.
- *
- * @example
- * const { items } = await runs.listFlows({ unfinished: true });
- * for (const run of items) await (await resumeRun({ runs, registry, flowId: run.id })).run();
- */
-export async function resumeRun(
-  options: DurableRunOptions & { readonly flowId: string },
-): Promise<Engine> {
-  const { runs: given, store, registry, persistence, flowId, ...engineOptions } = options;
-  const runs = runsOf({ ...(given ? { runs: given } : {}), ...(store ? { store } : {}) });
-  const loaded = await runs.loadRun(flowId);
-  if (!loaded) {
-    throw new TaskFlowError(
-      'RUN_NOT_FOUND',
-      `No run with id "${flowId}" is stored; list runs to find its id.`,
-    );
-  }
-  const { factory } = loaded.flow;
-  if (!factory) {
-    throw new TaskFlowError(
-      'NO_FACTORY',
-      `Run "${flowId}" did not record a flow factory, so it cannot be rebuilt here; start runs with startRun() or the "factory" persistence option.`,
-    );
-  }
-  // The factory and the store of a run never change once it is created, so this read is safe.
-  return new Engine(registry.build(factory, loaded.flow.store), {
-    ...engineOptions,
-    store: loaded.flow.store,
-    persistence: { ...persistence, runs, flowId, factory },
-  });
-}
-
-/** The values of a persisted run, read as TaskFlow's storage does. */
-export interface RunValues {
-  /** One symbol's value (a list when several places provide it); throws `NOT_FOUND` when none. */
-  fetch(name: string): unknown;
-  /** Every readable symbol's value. */
-  fetchAll(): Record<string, unknown>;
-}
-
-/**
- * Reads a persisted run's values without running or leasing it: the flow is rebuilt from its
- * registered factory to learn what each atom provides, and the stored atom details fill it in.
- *
- * @example
- * const values = await fetchRun({ runs, registry, flowId: 'order-42' });
- * console.log(values.fetch('volumeId'), values.fetchAll());
- */
-export async function fetchRun(options: {
-  readonly runs: Pick<RunStore, 'loadRun'>;
-  readonly registry: FlowRegistry;
-  readonly flowId: string;
-}): Promise<RunValues> {
-  const loaded = await options.runs.loadRun(options.flowId);
-  if (!loaded) {
-    throw new TaskFlowError(
-      'RUN_NOT_FOUND',
-      `No run with id "${options.flowId}" is stored; list runs to find its id.`,
-    );
-  }
-  const { factory } = loaded.flow;
-  if (!factory) {
-    throw new TaskFlowError(
-      'NO_FACTORY',
-      `Run "${options.flowId}" did not record a flow factory, so what its atoms provide is unknown here.`,
-    );
-  }
-  const graph = compile(options.registry.build(factory, loaded.flow.store));
-  const byName = new Map<string, AtomRecord>();
-  for (const index of graph.atoms) {
-    const atom = graph.nodes[index]?.atom;
-    if (atom) byName.set(atom.name, newAtomRecord(index, atom));
-  }
-  for (const detail of loaded.atoms) {
-    const record = byName.get(detail.name);
-    if (record) applyDetail(record, detail, true);
-  }
-  const records = [...byName.values()];
-  const store = loaded.flow.store;
-  return {
-    fetch: (name) => fetchOf(records, store, name),
-    fetchAll: () => fetchAllOf(records, store),
-  };
 }
