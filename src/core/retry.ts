@@ -5,6 +5,7 @@ import type { AtomContext } from './task.ts';
 
 /** What a retry decides when something inside its flow fails. */
 export const RETRY_DECISIONS = ['RETRY', 'REVERT', 'REVERT_ALL'] as const;
+/** RETRY the flow, REVERT it (escalating by default), or REVERT_ALL of the run. */
 export type RetryDecision = (typeof RETRY_DECISIONS)[number];
 
 /** One attempt of a retry's flow: the value the retry provided and what failed in it. */
@@ -27,6 +28,12 @@ export interface Backoff {
   readonly jitter?: boolean;
 }
 
+/**
+ * Options every retry takes: an atom's options plus what it provides to its flow.
+ *
+ * @example
+ * const options: RetryOptions<Inputs, number> = { name: 'attempts', provides: 'attempt' };
+ */
 export interface RetryOptions<In extends Inputs, Out> extends AtomOptions<In> {
   readonly provides?: ProvidesSpec<Out>;
   readonly backoff?: Backoff;
@@ -84,6 +91,12 @@ function validateBackoff(name: string, backoff: Backoff): void {
   }
 }
 
+/**
+ * Options of {@link Times}.
+ *
+ * @example
+ * new Times({ name: 'thrice', attempts: 3, backoff: { initialMs: 100 } });
+ */
 export interface TimesOptions extends RetryOptions<Inputs, number> {
   /** Total attempts, the first included. */
   readonly attempts: number;
@@ -160,6 +173,12 @@ function decideForEach(
   return revertAll ? 'REVERT_ALL' : 'REVERT';
 }
 
+/**
+ * Options of {@link ForEach}.
+ *
+ * @example
+ * new ForEach({ name: 'zones', values: ['a', 'b'], provides: 'zone' });
+ */
 export interface ForEachOptions<T> extends RetryOptions<Inputs, T> {
   readonly values: readonly T[];
   readonly revertAll?: boolean;
@@ -190,6 +209,12 @@ export class ForEach<T> extends Retry<Inputs, T> {
   }
 }
 
+/**
+ * Options of {@link ParameterizedForEach}: the values come from the symbol `values` (rebind it).
+ *
+ * @example
+ * new ParameterizedForEach({ name: 'zones', rebind: { values: 'zoneList' }, provides: 'zone' });
+ */
 export interface ParameterizedForEachOptions<T> extends RetryOptions<{ values: readonly T[] }, T> {
   readonly revertAll?: boolean;
 }

@@ -9,8 +9,10 @@ export const FLOW_STATES = [
   'SUSPENDED',
   'RESUMING',
 ] as const;
+/** A flow's state; docs/semantics.md, "States", gives the moves between them. */
 export type FlowState = (typeof FLOW_STATES)[number];
 
+/** Every state an atom can be in, as persisted. */
 export const ATOM_STATES = [
   'PENDING',
   'RUNNING',
@@ -22,11 +24,15 @@ export const ATOM_STATES = [
   'IGNORE',
   'RETRYING',
 ] as const;
+/** An atom's state; only the moves in docs/semantics.md are legal. */
 export type AtomState = (typeof ATOM_STATES)[number];
 
+/** What the engine means to do with an atom next. */
 export const INTENTIONS = ['EXECUTE', 'REVERT', 'RETRY', 'IGNORE'] as const;
+/** What the engine means to do with an atom next: run it, undo it, retry its flow, or skip it. */
 export type Intention = (typeof INTENTIONS)[number];
 
+/** The two kinds of atom the engine schedules. */
 export type AtomKind = 'task' | 'retry';
 
 const ATOM_TRANSITIONS: Readonly<Record<AtomState, readonly AtomState[]>> = {

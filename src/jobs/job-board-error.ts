@@ -13,6 +13,8 @@ import { TaskFlowError } from '../core/errors.ts';
  * - `BOARD_CORRUPT`: stored data cannot be read as what it should be.
  * - `BOARD_CLOSED`: the board was used after `close()`.
  * - `INVALID_ARGUMENT`: a bad URL, spec, claim, query, cursor or option was passed in.
+ * - `IDEMPOTENCY_CONFLICT`: a post reused an idempotency key with a different spec; the message
+ *   names the differing fields, `jobId` the job already posted with that key. Nothing changed.
  */
 export const JOB_BOARD_ERROR_CODES = [
   'FENCED',
@@ -25,7 +27,9 @@ export const JOB_BOARD_ERROR_CODES = [
   'BOARD_CORRUPT',
   'BOARD_CLOSED',
   'INVALID_ARGUMENT',
+  'IDEMPOTENCY_CONFLICT',
 ] as const;
+/** One of {@link JOB_BOARD_ERROR_CODES}. */
 export type JobBoardErrorCode = (typeof JOB_BOARD_ERROR_CODES)[number];
 
 /** Options of {@link JobBoardError}. */

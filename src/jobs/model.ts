@@ -6,10 +6,12 @@ import type { FailureJson, JsonValue } from '../core/failure.ts';
  * too many times (better than TaskFlow, where such a job cycles forever).
  */
 export const JOB_STATES = ['UNCLAIMED', 'CLAIMED', 'COMPLETE', 'DEAD_LETTER'] as const;
+/** Where a job is in its life on the board. */
 export type JobState = (typeof JOB_STATES)[number];
 
 /** How the flow of a COMPLETE job ended. */
 export const JOB_OUTCOME_STATES = ['SUCCESS', 'REVERTED', 'FAILURE'] as const;
+/** How the flow of a COMPLETE job ended. */
 export type JobOutcomeState = (typeof JOB_OUTCOME_STATES)[number];
 
 /** What a job's flow ended as; `failure` summarises why it did not succeed. */
@@ -71,6 +73,7 @@ export interface JobSpec {
 
 /** The lowest and highest job priority (the Redis board keeps priority in a sorted-set score). */
 export const MIN_PRIORITY = -1_000_000;
+/** The highest job priority; see {@link MIN_PRIORITY}. */
 export const MAX_PRIORITY = 1_000_000;
 
 /** The right to run one job until `expiresAt`; pass it with every write about the job. */
@@ -99,7 +102,9 @@ export interface ConductorInfo {
   readonly meta: { readonly [key: string]: JsonValue };
 }
 
+/** What board subscribers are told about. */
 export const JOB_EVENT_TYPES = ['posted', 'claimed', 'completed', 'abandoned', 'trashed'] as const;
+/** One kind of board event. */
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 /**

@@ -5,8 +5,15 @@ import { Retry } from '../core/retry.ts';
 /** What a flow holds: atoms and other flows, nested to any depth. */
 export type FlowChild = Atom | Flow;
 
+/** The three patterns a flow can follow. */
 export type FlowKind = 'linear' | 'unordered' | 'graph';
 
+/**
+ * Options every flow takes.
+ *
+ * @example
+ * linearFlow('deploy', [build, ship], { retry: new Times({ name: 'again', attempts: 3 }) });
+ */
 export interface FlowOptions {
   /** The controller consulted when something inside this flow fails; it runs before the children. */
   readonly retry?: Retry | undefined;

@@ -3,6 +3,7 @@ import { Flow, type FlowChild, type FlowOptions, requiredBy } from './flow.ts';
 
 /** How far a decider's "no" reaches (as TaskFlow). */
 export const DECIDER_DEPTHS = ['ALL', 'FLOW', 'NEIGHBORS', 'ATOM'] as const;
+/** How much a decider's "no" ignores: everything after the target, its flow, its neighbours, or only it. */
 export type DeciderDepth = (typeof DECIDER_DEPTHS)[number];
 
 /**
@@ -11,6 +12,12 @@ export type DeciderDepth = (typeof DECIDER_DEPTHS)[number];
  */
 export type Decider = (history: Readonly<Record<string, unknown>>) => boolean;
 
+/**
+ * Options of {@link GraphFlow.link}.
+ *
+ * @example
+ * flow.link('check', 'upgrade', { decider: (results) => results.check === 'outdated', depth: 'ATOM' });
+ */
 export interface LinkOptions {
   readonly decider?: Decider;
   /** Default 'ALL': everything reachable from the target is ignored too. */
@@ -31,6 +38,12 @@ interface ExplicitLink {
   readonly options: LinkOptions;
 }
 
+/**
+ * Options of {@link graphFlow}: a flow's options plus links given up front.
+ *
+ * @example
+ * graphFlow('g', [a, b], { links: [{ from: 'a', to: 'b', options: {} }] });
+ */
 export interface GraphFlowOptions extends FlowOptions {
   readonly links?: readonly ExplicitLink[];
 }
@@ -100,6 +113,12 @@ export class GraphFlow extends Flow {
   }
 }
 
+/**
+ * A flow ordered by its children's data dependencies plus explicit links.
+ *
+ * @example
+ * const flow = graphFlow('network', [createNetwork, createSubnet, createPort]);
+ */
 export function graphFlow(
   name: string,
   children: readonly FlowChild[] = [],

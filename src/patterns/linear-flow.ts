@@ -24,6 +24,12 @@ export class LinearFlow extends Flow {
   }
 }
 
+/**
+ * A flow whose children run one after another, each seeing what the earlier ones provided.
+ *
+ * @example
+ * const flow = linearFlow('provision', [createVolume, attachVolume]);
+ */
 export function linearFlow(
   name: string,
   children: readonly FlowChild[] = [],

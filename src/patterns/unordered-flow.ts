@@ -23,6 +23,12 @@ export class UnorderedFlow extends Flow {
   }
 }
 
+/**
+ * A flow whose children may run at the same time; siblings never see each other's results.
+ *
+ * @example
+ * const flow = unorderedFlow('fan-out', [resizeA, resizeB, resizeC]);
+ */
 export function unorderedFlow(
   name: string,
   children: readonly FlowChild[] = [],

@@ -56,6 +56,12 @@ export interface RunStore {
   releaseLease(lease: Lease): Promise<void>;
 }
 
+/**
+ * Filters of {@link RunReader.listFlows}; runs come oldest first.
+ *
+ * @example
+ * await runs.listFlows({ unfinished: true, limit: 50 });
+ */
 export interface FlowQuery {
   readonly logbookId?: string;
   readonly states?: readonly FlowState[];
@@ -70,4 +76,38 @@ export interface RunReader {
   listLogbooks(query: { readonly limit?: number; readonly after?: string }): Promise<Page<LogBook>>;
   listFlows(query: FlowQuery): Promise<Page<FlowDetail>>;
   loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined>;
+}
+
+/** Which runs {@link RunPruner.pruneRuns} deletes. Give `olderThanMs` or `before`. */
+export interface RunPruneQuery {
+  /** Runs last updated more than this many milliseconds ago. */
+  readonly olderThanMs?: number;
+  /** Runs last updated before this time (epoch milliseconds). */
+  readonly before?: number;
+  /** The flow states to delete; default the finished ones, SUCCESS and REVERTED. */
+  readonly states?: readonly FlowState[];
+  /** At most this many runs per call (1..1000, default 100); call again while `more`. */
+  readonly limit?: number;
+}
+
+/**
+ * Retention: what an operator needs to delete old runs. Fenced like every write: a run whose
+ * lease is held and unexpired is never deleted, nor a run carried by a job (its lease expiry is
+ * {@link FENCED_LEASE_EXPIRY}) unless its flow is finished (SUCCESS or REVERTED) and no claim
+ * holds it. The run store cannot see the jobboard, so a job-carried run that is not finished is
+ * kept until its job finishes it or is trashed along with it by hand.
+ */
+export interface RunPruner {
+  /**
+   * Deletes the run and its atom details (its logbook stays). `RUN_NOT_FOUND` when there is
+   * none; `LEASE_HELD` while it is leased or carried by an unfinished job.
+   */
+  deleteRun(flowId: string): Promise<void>;
+  /**
+   * Deletes runs in `states` last updated before the cutoff, oldest first, at most `limit` of
+   * them, skipping leased ones. `more` is true when the batch was full.
+   */
+  pruneRuns(
+    query: RunPruneQuery,
+  ): Promise<{ readonly deleted: readonly string[]; readonly more: boolean }>;
 }

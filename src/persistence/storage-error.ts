@@ -26,6 +26,7 @@ export const STORAGE_ERROR_CODES = [
   'STORE_CLOSED',
   'INVALID_ARGUMENT',
 ] as const;
+/** One of {@link STORAGE_ERROR_CODES}. */
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
 /** Options of {@link StorageError}. */
