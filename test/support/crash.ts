@@ -121,6 +121,14 @@ const SCENARIOS = [
   { name: 'parallel', concurrency: 3, end: 'SUCCESS' },
 ] as const;
 
+/**
+ * For each scenario: a reference run, then one run killed (SIGKILL) at each chosen point and
+ * resumed by a fresh process. Checks, for every killed run: the process died at that point;
+ * the resumed one ends in the reference's flow state with every atom's state and result as in
+ * the reference; no atom that was SUCCESS at the kill ran again without being reverted first,
+ * and none that was REVERTED was reverted again; no more atoms were in flight than the
+ * concurrency; and, for serial scenarios, reverts came in the reference's order.
+ */
 export async function killAndResume(
   backend: string,
   storeUrl: string,
