@@ -12,6 +12,7 @@ import {
   StorageError,
   task,
 } from '../../src/index.ts';
+import { withConductor } from '../support/conductors.ts';
 
 interface Harness {
   readonly board: JobBoard;
@@ -71,17 +72,15 @@ describe('conductor', () => {
   test('claims jobs, runs their flows durably and consumes them with their outcome', async () => {
     const h = harness();
     const jobs = await Promise.all(['a', 'b', 'c'].map((item) => h.board.post(spec(item))));
-    const conductor = new Conductor({
-      board: h.board,
-      runs: h.runs,
-      registry: h.registry,
-      claimWaitMs: 20,
-      concurrency: 2,
-    });
-    const running = conductor.run();
-    const done = await Promise.all(jobs.map((job) => h.board.wait(job.id, { timeoutMs: 5_000 })));
-    await conductor.stop();
-    await running;
+    const done = await withConductor(
+      {
+        board: h.board,
+        runs: h.runs,
+        registry: h.registry,
+        concurrency: 2,
+      },
+      () => Promise.all(jobs.map((job) => h.board.wait(job.id, { timeoutMs: 5_000 }))),
+    );
     assert.deepEqual(
       done.map((job) => [job.state, job.outcome?.state]),
       [
@@ -103,16 +102,14 @@ describe('conductor', () => {
   test('a flow that reverts completes its job as REVERTED with the failure', async () => {
     const h = harness({ failing: true });
     const job = await h.board.post(spec('x'));
-    const conductor = new Conductor({
-      board: h.board,
-      runs: h.runs,
-      registry: h.registry,
-      claimWaitMs: 20,
-    });
-    const running = conductor.run();
-    const done = await h.board.wait(job.id, { timeoutMs: 5_000 });
-    await conductor.stop();
-    await running;
+    const done = await withConductor(
+      {
+        board: h.board,
+        runs: h.runs,
+        registry: h.registry,
+      },
+      () => h.board.wait(job.id, { timeoutMs: 5_000 }),
+    );
     assert.equal(done.outcome?.state, 'REVERTED');
     assert.equal(done.outcome?.failure?.message, 'card declined');
     assert.deepEqual(h.log, ['reserve x', 'charge r-x', 'unreserve x']);
@@ -121,16 +118,14 @@ describe('conductor', () => {
   test('a job whose flow is not registered goes to dead-letter at once with the reason', async () => {
     const h = harness();
     const job = await h.board.post({ name: 'mystery', flow: { name: 'unknown', version: '1' } });
-    const conductor = new Conductor({
-      board: h.board,
-      runs: h.runs,
-      registry: h.registry,
-      claimWaitMs: 20,
-    });
-    const running = conductor.run();
-    const done = await h.board.wait(job.id, { timeoutMs: 5_000 });
-    await conductor.stop();
-    await running;
+    const done = await withConductor(
+      {
+        board: h.board,
+        runs: h.runs,
+        registry: h.registry,
+      },
+      () => h.board.wait(job.id, { timeoutMs: 5_000 }),
+    );
     assert.equal(done.state, 'DEAD_LETTER');
     assert.match(done.deadLetterReason ?? '', /No flow factory named "unknown"/);
   });
@@ -149,18 +144,16 @@ describe('conductor', () => {
     };
     const job = await h.board.post(spec('y'));
     const events: ConductorEvent[] = [];
-    const conductor = new Conductor({
-      board: h.board,
-      runs: broken,
-      registry: h.registry,
-      claimWaitMs: 20,
-      maxAttempts: 3,
-      onEvent: (event) => events.push(event),
-    });
-    const running = conductor.run();
-    const done = await h.board.wait(job.id, { timeoutMs: 5_000 });
-    await conductor.stop();
-    await running;
+    const done = await withConductor(
+      {
+        board: h.board,
+        runs: broken,
+        registry: h.registry,
+        maxAttempts: 3,
+        onEvent: (event) => events.push(event),
+      },
+      () => h.board.wait(job.id, { timeoutMs: 5_000 }),
+    );
     assert.equal(done.state, 'DEAD_LETTER');
     assert.equal(done.attempts, 3);
     assert.match(done.deadLetterReason ?? '', /disk says no/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Job, JobBoard } from '../../src/index.ts';
+import { Conductor, type ConductorOptions, type Job, type JobBoard } from '../../src/index.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/conductor-child.ts', import.meta.url));
 
@@ -100,4 +100,22 @@ export async function waitForAll(
   timeoutMs: number,
 ): Promise<Job[]> {
   return Promise.all(jobs.map((job) => board.wait(job.id, { timeoutMs })));
+}
+
+/**
+ * Runs `body` while an in-process conductor runs (claim polling every 20 ms unless told
+ * otherwise), then stops it and waits for it to finish, whatever `body` did.
+ */
+export async function withConductor<T>(
+  options: ConductorOptions,
+  body: (conductor: Conductor) => Promise<T>,
+): Promise<T> {
+  const conductor = new Conductor({ claimWaitMs: 20, ...options });
+  const running = conductor.run();
+  try {
+    return await body(conductor);
+  } finally {
+    await conductor.stop();
+    await running;
+  }
 }
