@@ -71,12 +71,18 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
     this.name = options.name;
     this.priority = options.priority ?? 0;
     this.version = options.version ?? '1.0';
+    // Every name map is read by own property only: names such as "constructor" or "__proto__"
+    // are ordinary symbol and argument names, never members of Object.prototype.
     this.injected = options.inject ? { ...options.inject } : NO_VALUES;
     this.provides = options.provides;
     this.providedSymbols = symbolsOf(options.name, options.provides);
     // Plain loops: flows of many thousands of atoms are built in one go, and this runs per atom.
     const rebind = (options.rebind ?? NO_VALUES) as Readonly<Record<string, string | undefined>>;
     const optional = (options.optional ?? NO_VALUES) as Readonly<Record<string, unknown>>;
+    const symbolOf = (arg: string): string => {
+      const bound = Object.hasOwn(rebind, arg) ? rebind[arg] : undefined;
+      return bound ?? arg;
+    };
     const args: ArgumentSource[] = [];
     const required: string[] = [];
     for (const arg of options.requires ?? []) {
@@ -86,12 +92,12 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
           `Atom "${options.name}" lists "${arg}" both in "requires" and "optional"; keep it in one of them.`,
         );
       }
-      const symbol = rebind[arg] ?? arg;
+      const symbol = symbolOf(arg);
       args.push({ arg, symbol, optional: false, defaultValue: undefined });
       if (!Object.hasOwn(this.injected, arg)) required.push(symbol);
     }
     for (const arg of Object.keys(optional)) {
-      args.push({ arg, symbol: rebind[arg] ?? arg, optional: true, defaultValue: optional[arg] });
+      args.push({ arg, symbol: symbolOf(arg), optional: true, defaultValue: optional[arg] });
     }
     for (const arg of Object.keys(rebind)) {
       if (!args.some((a) => a.arg === arg)) {
@@ -128,10 +134,61 @@ export abstract class Atom<In extends Inputs = Inputs, Out = unknown> {
         `Atom "${this.name}" provides keys of an object but returned ${describeValue(result)}; return an object or provide one name.`,
       );
     }
-    return (result as Record<string, unknown>)[key];
+    return Object.hasOwn(result, key) ? (result as Record<string, unknown>)[key] : undefined;
   }
 }
 
+/**
+ * Why `result` cannot be published as the atom's `provides` say, as the error the atom fails
+ * with, or undefined when it can: an array spec needs an array with a value at every named
+ * position, an object spec an object with every named key (own properties only). A string spec
+ * or none accepts any result. Called where a result is accepted, so a short result fails its
+ * atom (which is then reverted like any failure) instead of leaving symbols missing.
+ *
+ * @example
+ * checkResultShape(task({ name: 'size', provides: ['w', 'h'], execute: () => [1] }), [1]);
+ * // TaskFlowError BAD_RESULT: Atom "size" provides "h" at position 1, but returned an array of 1 ...
+ */
+export function checkResultShape(atom: Atom, result: unknown): Error | undefined {
+  const spec = atom.provides;
+  if (spec === undefined || typeof spec === 'string') return undefined;
+  if (Array.isArray(spec)) {
+    const names: readonly string[] = spec;
+    if (!Array.isArray(result)) {
+      return new TaskFlowError(
+        'BAD_RESULT',
+        `Atom "${atom.name}" provides positions [${names.join(', ')}] but returned ${describeValue(result)}; return an array of ${names.length} values or provide one name.`,
+      );
+    }
+    if (result.length >= names.length) return undefined;
+    const missing = names
+      .slice(result.length)
+      .map((name, i) => `"${name}" at position ${result.length + i}`);
+    return new TaskFlowError(
+      'BAD_RESULT',
+      `Atom "${atom.name}" provides ${missing.join(', ')}, but returned an array of ${result.length}; return ${names.length} values or remove the missing names from "provides".`,
+    );
+  }
+  const entries = Object.entries(spec as Record<string, string | undefined>).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string',
+  );
+  if (typeof result !== 'object' || result === null) {
+    return new TaskFlowError(
+      'BAD_RESULT',
+      `Atom "${atom.name}" provides keys ${entries.map(([key]) => `"${key}"`).join(', ')} of an object but returned ${describeValue(result)}; return an object or provide one name.`,
+    );
+  }
+  const missing = entries.filter(([key]) => !Object.hasOwn(result, key));
+  if (missing.length === 0) return undefined;
+  const listed = missing.map(([key, symbol]) => `key "${key}" (for "${symbol}")`).join(', ');
+  return new TaskFlowError(
+    'BAD_RESULT',
+    `Atom "${atom.name}" returned an object without ${listed}; return every key named in "provides" or remove the missing ones.`,
+  );
+}
+
+// Name maps stay plain objects (they are public and compared as such) but are only ever read
+// by own property, so a name like "constructor" never finds Object.prototype's member.
 const NO_VALUES: Readonly<Record<string, never>> = Object.freeze({});
 
 function symbolsOf(name: string, spec: ProvidesSpec<unknown> | undefined): readonly string[] {

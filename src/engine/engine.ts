@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import {
-  StateError,
-  TaskFlowError,
-  ValidationError,
-  type ValidationIssue,
-} from '../core/errors.ts';
+import { StateError, TaskFlowError, ValidationError } from '../core/errors.ts';
 import { Failure, failureToThrow } from '../core/failure.ts';
 import { findJsonProblem } from '../core/json-safety.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
@@ -25,6 +20,7 @@ import { ProviderIndex } from './providers.ts';
 import type { Checkpoint, RevertOrder, RevertScope, RunContext } from './run-context.ts';
 import { Runner } from './runner.ts';
 import { type EngineStatistics, newStatistics } from './statistics.ts';
+import { validateFlow } from './validate.ts';
 
 export interface EngineOptions {
   /** Values given to the run from outside; producers inside the flow take precedence. */
@@ -164,33 +160,7 @@ export class Engine {
     this.#statistics.compileMs = performance.now() - started;
     started = performance.now();
     const providers = new ProviderIndex(graph);
-    const issues: ValidationIssue[] = [...graph.issues];
-    const argumentProviders: (readonly number[] | undefined)[][] = [];
-    for (const index of graph.atoms) {
-      const atom = graph.nodes[index]?.atom;
-      if (!atom) continue;
-      argumentProviders[index] = atom.arguments.map((arg) => {
-        if (Object.hasOwn(atom.injected, arg.arg)) return undefined;
-        const first = providers.nearest(index, arg.symbol);
-        if (first && first.length > 1) {
-          const names = first.map((p: number) => `"${graph.nodes[p]?.atom?.name}"`).join(' and ');
-          issues.push({
-            code: 'AMBIGUOUS_PROVIDER',
-            atom: atom.name,
-            symbol: arg.symbol,
-            message: `Atom "${atom.name}" requires "${arg.symbol}", which ${names} all provide and none is nearer; rename one of the outputs or rebind "${arg.arg}" to the one you mean.`,
-          });
-        } else if (!first && !arg.optional && !Object.hasOwn(this.#store, arg.symbol)) {
-          issues.push({
-            code: 'MISSING_REQUIREMENT',
-            atom: atom.name,
-            symbol: arg.symbol,
-            message: `Atom "${atom.name}" requires "${arg.symbol}", but no atom before it provides it and the store lacks it; add a provider before "${atom.name}", put "${arg.symbol}" in the store, or inject it.`,
-          });
-        }
-        return first;
-      });
-    }
+    const { issues, argumentProviders } = validateFlow(graph, providers, this.#store);
     this.#statistics.validateMs = performance.now() - started;
     if (issues.length > 0) throw new ValidationError(issues);
     const records = graph.nodes.map((node) =>
@@ -326,19 +296,20 @@ export class Engine {
   outputs(): Record<string, unknown> {
     this.compile();
     const { graph, providers, records } = this.#compiled as Compiled;
-    const outputs: Record<string, unknown> = {};
+    // Built from entries so that a symbol named like an Object.prototype member is kept as one.
+    const outputs: [string, unknown][] = [];
     for (const symbol of this.flow.provides) {
       for (const group of providers.exitGroups(graph.root, symbol)) {
         const record = group
           .map((i) => records[i])
           .find((r) => r?.state === 'SUCCESS' && r.hasResult);
         if (record) {
-          outputs[symbol] = record.atom.valueOf(symbol, record.result);
+          outputs.push([symbol, record.atom.valueOf(symbol, record.result)]);
           break;
         }
       }
     }
-    return outputs;
+    return Object.fromEntries(outputs);
   }
 
   /**

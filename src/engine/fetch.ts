@@ -28,9 +28,9 @@ export function fetchAllOf(
     }
   }
   for (const symbol of Object.keys(store)) add(symbol, store[symbol]);
-  const all: Record<string, unknown> = Object.create(null);
-  for (const [symbol, list] of values) all[symbol] = list.length === 1 ? list[0] : list;
-  return all;
+  return Object.fromEntries(
+    [...values].map(([symbol, list]) => [symbol, list.length === 1 ? list[0] : list]),
+  );
 }
 
 /** One symbol of {@link fetchAllOf}; throws `NOT_FOUND` naming the readable symbols when absent. */

@@ -1,3 +1,4 @@
+import { checkResultShape } from '../core/atom.ts';
 import { TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
 import type { Retry } from '../core/retry.ts';
@@ -431,8 +432,10 @@ export class Runner {
       return;
     }
     record.completedSeq = ++this.#completedSeq;
+    // A result that lacks a position or key its atom provides, or cannot be stored, fails it.
     const unstorable = completion.ok
-      ? this.#ctx.checkpoint.unstorable(record.atom.name, completion.value)
+      ? (checkResultShape(record.atom, completion.value) ??
+        this.#ctx.checkpoint.unstorable(record.atom.name, completion.value))
       : undefined;
     if (!completion.ok || unstorable) {
       const failure = Failure.from(unstorable ?? completion.value);

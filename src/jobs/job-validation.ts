@@ -1,4 +1,5 @@
 import { findJsonProblem } from '../core/json-safety.ts';
+import { MAX_FLOW_NAME_LENGTH, MAX_JOB_NAME_LENGTH, nameProblem } from '../core/names.ts';
 import { JobBoardError } from './job-board-error.ts';
 import { decodeJobCursor, jobPageLimit } from './job-paging.ts';
 import { invalidJobArgument } from './job-refusals.ts';
@@ -16,14 +17,19 @@ import type { JobQuery } from './ports.ts';
 // Argument checks shared by every backend, run by the guard before anything is sent.
 
 export function checkSpec(spec: JobSpec): void {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw invalidJobArgument(
+      `A job spec must be an object like { name, flow: { name, version }, store }, got ${describe(spec)}.`,
+    );
+  }
   requireText(spec.name, 'job name');
   if (typeof spec.flow !== 'object' || spec.flow === null) {
     throw invalidJobArgument(
       `Job "${spec.name}" has no flow; pass flow: { name, version } naming a registered flow factory.`,
     );
   }
-  requireText(spec.flow.name, `flow name of job "${spec.name}"`);
-  requireText(spec.flow.version, `flow version of job "${spec.name}"`);
+  requireText(spec.flow.name, `flow name of job "${spec.name}"`, MAX_FLOW_NAME_LENGTH);
+  requireText(spec.flow.version, `flow version of job "${spec.name}"`, MAX_FLOW_NAME_LENGTH);
   const priority = spec.priority ?? 0;
   if (!Number.isInteger(priority) || priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
     throw invalidJobArgument(
@@ -95,11 +101,27 @@ export function checkQuery(query: JobQuery): number {
   return limit;
 }
 
-export function requireText(value: unknown, what: string): void {
+/**
+ * A name or other text the board stores or looks up: the shared name rules of
+ * `core/names.ts` (non-empty, no control characters, at most `maxLength`), the same for every
+ * backend, checked before anything is sent.
+ */
+export function requireText(value: unknown, what: string, maxLength = MAX_JOB_NAME_LENGTH): void {
   if (typeof value !== 'string' || value.length === 0) {
-    throw invalidJobArgument(
-      `The ${what} must be a non-empty string, got ${JSON.stringify(value)}.`,
-    );
+    throw invalidJobArgument(`The ${what} must be a non-empty string, got ${describe(value)}.`);
+  }
+  const problem = nameProblem(value, maxLength);
+  if (problem === undefined) return;
+  const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  throw invalidJobArgument(`The ${what} ${shown} ${problem}.`);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value;
   }
 }
 
