@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { TaskFlowError } from '../index.ts';
 import { type CliIo, type Command, parseCommandArgs, UsageError } from './command.ts';
+import { conductorCommand } from './conductor-command.ts';
 import { commandHelp, generalHelp, groupHelp } from './help.ts';
 import { jobsCommands } from './jobs-commands.ts';
+import { safeText } from './output.ts';
 import { runsCommands } from './runs-commands.ts';
 
-export const COMMANDS: readonly Command[] = [...runsCommands, ...jobsCommands];
+export const COMMANDS: readonly Command[] = [...runsCommands, ...jobsCommands, conductorCommand];
 
 /** Library error codes that mean the command line was wrong, not the storage. */
 const USAGE_CODES: readonly string[] = ['USAGE', 'INVALID_ARGUMENT', 'UNKNOWN_FACTORY'];
@@ -22,9 +25,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    io.stderr(`taskflow: ${describeError(error, io)}\n`);
-    return exitStatus(error);
+    const status = exitStatus(error);
+    if (wantsJson(argv)) io.stderr(`${JSON.stringify({ error: errorJson(error, status) })}\n`);
+    else io.stderr(`taskflow: ${safeText(describeError(error, io))}\n`);
+    return status;
   }
+}
+
+/** `--json` anywhere before a `--` that ends the options. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The error of a failed command for programs: `{ "error": { code, message, exitStatus } }`. */
+function errorJson(
+  error: unknown,
+  status: number,
+): { code: string; message: string; exitStatus: number } {
+  if (error instanceof TaskFlowError) {
+    return { code: error.code, message: error.message, exitStatus: status };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'UNEXPECTED', message, exitStatus: status };
+}
+
+/** The package's version, from the package.json two folders up (from src/cli and dist/cli). */
+export function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown');
 }
 
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
@@ -32,6 +61,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (group === undefined) {
     io.stderr(generalHelp(COMMANDS));
     return 2;
+  }
+  if (group === '--version' || group === '-V' || group === 'version') {
+    io.stdout(`${packageVersion()}\n`);
+    return 0;
   }
   if (group === 'help' || group === '--help' || group === '-h') {
     io.stdout(helpFor(name, rest[0]));
@@ -43,10 +76,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       `Unknown command "${group}"; the commands are ${groupNames()} and help. Run "taskflow help".`,
     );
   }
+  // A group that is one command (`taskflow conductor`) takes the rest as its arguments.
+  const solo = inGroup.find((c) => c.name === '');
   if (name === '--help' || name === '-h') {
-    io.stdout(groupHelp(group, COMMANDS));
+    io.stdout(solo === undefined ? groupHelp(group, COMMANDS) : commandHelp(solo));
     return 0;
   }
+  if (solo !== undefined) return runCommand(solo, name === undefined ? [] : [name, ...rest], io);
   const command = inGroup.find((c) => c.name === name);
   if (command === undefined) {
     const names = inGroup.map((c) => c.name).join(', ');
@@ -55,18 +91,22 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       `"taskflow ${group}" ${problem}; use one of ${names} (see "taskflow ${group} --help").`,
     );
   }
-  const args = parseCommandArgs(command, rest);
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(command, argv);
   if (args.values.help === true) {
     io.stdout(commandHelp(command));
     return 0;
   }
-  await command.run(args, io);
-  return 0;
+  const status = await command.run(args, io);
+  return typeof status === 'number' ? status : 0;
 }
 
 function helpFor(group: string | undefined, name: string | undefined): string {
   if (group === undefined) return generalHelp(COMMANDS);
-  const command = COMMANDS.find((c) => c.group === group && c.name === name);
+  const command = COMMANDS.find((c) => c.group === group && c.name === (name ?? ''));
   if (command !== undefined) return commandHelp(command);
   if (name === undefined && COMMANDS.some((c) => c.group === group)) {
     return groupHelp(group, COMMANDS);

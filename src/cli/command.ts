@@ -31,7 +31,11 @@ export interface Command {
   /** Positional arguments, in order, e.g. `['ID']`; all are required. */
   readonly positionals: readonly string[];
   readonly options: Readonly<Record<string, OptionSpec>>;
-  run(args: CommandArgs, io: CliIo): Promise<void>;
+  /**
+   * Resolves with a number to exit with that status (e.g. `jobs wait` for a failed job);
+   * anything else means 0.
+   */
+  run(args: CommandArgs, io: CliIo): Promise<unknown>;
 }
 
 /**
@@ -55,7 +59,7 @@ export const HELP_OPTION: OptionSpec = { type: 'boolean', description: 'show thi
 
 /** The command's full name as typed, for messages: `taskflow runs list`. */
 export function commandName(command: Command): string {
-  return `taskflow ${command.group} ${command.name}`;
+  return `taskflow ${command.group} ${command.name}`.trimEnd();
 }
 
 /**
@@ -142,4 +146,51 @@ export function integerOption(args: CommandArgs, name: string): number | undefin
 /** The positional argument at `index` (parseCommandArgs has checked it is there). */
 export function positional(args: CommandArgs, index: number): string {
   return args.positionals[index] ?? '';
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** A duration option (`30d`, `12h`, `90m`, `45s`, `500ms`, `2w`) in milliseconds, or undefined. */
+export function durationOption(args: CommandArgs, name: string): number | undefined {
+  const text = stringOption(args, name);
+  if (text === undefined) return undefined;
+  const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(text.trim());
+  const amount = match === null ? Number.NaN : Number(match[1]);
+  const unit = DURATION_UNITS[match?.[2] ?? ''];
+  if (unit === undefined || !Number.isSafeInteger(amount * unit)) {
+    throw new UsageError(
+      `Option --${name} must be a duration such as 30d, 12h, 90m, 45s or 500ms, got "${text}".`,
+    );
+  }
+  return amount * unit;
+}
+
+/**
+ * A list option given as `--state A,B` or `--state A --state B` (any case), each value checked
+ * against `allowed`; a value not in it is a {@link UsageError} naming the allowed ones.
+ */
+export function listOption<T extends string>(
+  args: CommandArgs,
+  name: string,
+  allowed: readonly T[],
+): T[] {
+  const values = stringsOption(args, name)
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim().toUpperCase())
+    .filter((value) => value !== '');
+  for (const value of values) {
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new UsageError(
+        `--${name} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}.`,
+      );
+    }
+  }
+  return values as T[];
 }

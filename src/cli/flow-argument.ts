@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FlowRef, FlowRegistry, JobStore } from '../index.ts';
+import { type FlowRef, type FlowRegistry, findJsonProblem, type JobStore } from '../index.ts';
 import { UsageError } from './command.ts';
 
 /**
@@ -46,16 +46,23 @@ export function parseStoreJson(text: string | undefined): JobStore {
       `--store-json must be a JSON object of named inputs, got ${text}; e.g. --store-json '{"size": 10}'.`,
     );
   }
+  // JSON.parse reads 1e999 as Infinity, which no backend can store: a bad value, not a storage error.
+  const problem = findJsonProblem(value, 'store');
+  if (problem !== undefined) {
+    throw new UsageError(
+      `--store-json cannot be stored: ${problem.path} ${problem.reason}; numbers must be finite, e.g. --store-json '{"size": 10}'.`,
+    );
+  }
   return value as JobStore;
 }
 
-type RegistryLike = Pick<FlowRegistry, 'ref'>;
+type RegistryLike = Pick<FlowRegistry, 'ref' | 'build'>;
 
 /**
  * Imports a module that exports a FlowRegistry as `registry` or as its default export. It is
  * recognised by shape, not by class, since the module may load another copy of the library.
  */
-async function loadRegistry(path: string): Promise<RegistryLike> {
+export async function loadRegistry(path: string): Promise<RegistryLike> {
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
@@ -74,5 +81,6 @@ async function loadRegistry(path: string): Promise<RegistryLike> {
 }
 
 function isRegistry(value: unknown): value is RegistryLike {
-  return typeof (value as { ref?: unknown } | undefined)?.ref === 'function';
+  const candidate = value as { ref?: unknown; build?: unknown } | undefined;
+  return typeof candidate?.ref === 'function' && typeof candidate.build === 'function';
 }

@@ -2,10 +2,11 @@ import { type Command, commandName, HELP_OPTION } from './command.ts';
 
 /** `taskflow help`: every command, one line each. */
 export function generalHelp(commands: readonly Command[]): string {
-  const width = Math.max(...commands.map((c) => `${c.group} ${c.name}`.length));
-  const lines = commands.map((c) => `  ${`${c.group} ${c.name}`.padEnd(width)}  ${c.summary}`);
+  const title = (c: Command): string => `${c.group} ${c.name}`.trimEnd();
+  const width = Math.max(...commands.map((c) => title(c).length));
+  const lines = commands.map((c) => `  ${title(c).padEnd(width)}  ${c.summary}`);
   return [
-    'taskflow: inspect durable runs and jobboards of taskflow-ts.',
+    'taskflow: inspect and tend durable runs and jobboards of taskflow-ts.',
     '',
     'Usage: taskflow COMMAND [ARGUMENTS] [OPTIONS]',
     '',
@@ -15,7 +16,9 @@ export function generalHelp(commands: readonly Command[]): string {
     '',
     'Backends are chosen by URL: memory://, sqlite://relative.db, sqlite:///absolute.db,',
     'postgres://user@host:5432/db, and for jobboards also redis://host:6379/0.',
-    'Exit status: 0 done, 1 storage error or not found, 2 bad command line.',
+    'Exit status: 0 done, 1 storage error or not found, 2 bad command line;',
+    '"jobs wait" and "runs resume" also exit 3 (did not succeed), 4 (dead letter), 5 (timeout).',
+    'Run "taskflow --version" for the version.',
     '',
   ].join('\n');
 }

@@ -1,8 +1,10 @@
-import type { ConductorInfo, Job, JobState } from '../index.ts';
+import { type ConductorInfo, isJobBoardError, type Job, type JobState } from '../index.ts';
 import { BOARD_OPTION, JSON_OPTION, withJobBoard } from './backends.ts';
 import {
   type Command,
+  durationOption,
   integerOption,
+  listOption,
   NotFoundError,
   positional,
   stringOption,
@@ -16,6 +18,7 @@ import {
   printJson,
   printNextHint,
   printTable,
+  safeText,
   summarizeFailure,
   summarizeValue,
 } from './output.ts';
@@ -156,7 +159,7 @@ const post: Command = {
     if (args.values.json === true) printJson(io, job);
     else
       io.stdout(
-        `Job ${job.id} (${job.name}, ${job.flow.name}@${job.flow.version}) is ${job.state}.\n`,
+        `${safeText(`Job ${job.id} (${job.name}, ${job.flow.name}@${job.flow.version}) is ${job.state}.`)}\n`,
       );
   },
 };
@@ -171,7 +174,7 @@ const trash: Command = {
     const id = positional(args, 0);
     await withJobBoard(stringOption(args, 'board'), io, (board) => board.trash(id));
     if (args.values.json === true) printJson(io, { trashed: id });
-    else io.stdout(`Job ${id} was trashed.\n`);
+    else io.stdout(`${safeText(`Job ${id} was trashed.`)}\n`);
   },
 };
 
@@ -231,4 +234,120 @@ function required(value: unknown, option: string): string {
   throw new UsageError(`"taskflow jobs post" needs ${option}; see "taskflow jobs post --help".`);
 }
 
-export const jobsCommands: readonly Command[] = [list, show, post, trash, conductors];
+/** Exit statuses of `taskflow jobs wait` beyond 0 (COMPLETE with SUCCESS). */
+export const WAIT_STATUS = { failed: 3, deadLetter: 4, timeout: 5 } as const;
+
+const wait: Command = {
+  group: 'jobs',
+  name: 'wait',
+  summary: 'wait until a job finishes; the exit status tells how it ended',
+  positionals: ['ID'],
+  options: {
+    board: BOARD_OPTION,
+    timeout: {
+      type: 'string',
+      value: 'DURATION',
+      description: 'give up after this long (e.g. 90s, 10m) with exit status 5; default: no limit',
+    },
+    json: JSON_OPTION,
+  },
+  async run(args, io) {
+    const id = positional(args, 0);
+    const timeoutMs = durationOption(args, 'timeout');
+    const job = await withJobBoard(stringOption(args, 'board'), io, async (board) => {
+      try {
+        return await board.wait(id, timeoutMs === undefined ? {} : { timeoutMs });
+      } catch (error) {
+        if (isJobBoardError(error, 'WAIT_TIMEOUT')) return error;
+        throw error;
+      }
+    });
+    if (job instanceof Error) {
+      if (args.values.json === true) printJson(io, { timedOut: true, message: job.message });
+      else io.stderr(`taskflow: ${safeText(job.message)}\n`);
+      return WAIT_STATUS.timeout;
+    }
+    if (args.values.json === true) printJson(io, job);
+    else printFields(io, jobFields(job));
+    if (job.state === 'DEAD_LETTER') return WAIT_STATUS.deadLetter;
+    return job.outcome?.state === 'SUCCESS' ? 0 : WAIT_STATUS.failed;
+  },
+};
+
+const redrive: Command = {
+  group: 'jobs',
+  name: 'redrive',
+  summary: 'put a dead-lettered job back to UNCLAIMED, its attempts reset',
+  positionals: ['ID'],
+  options: { board: BOARD_OPTION, json: JSON_OPTION },
+  async run(args, io) {
+    const id = positional(args, 0);
+    const job = await withJobBoard(stringOption(args, 'board'), io, (board) => board.redrive(id));
+    if (args.values.json === true) printJson(io, job);
+    else io.stdout(`${safeText(`Job ${job.id} (${job.name}) is ${job.state} again.`)}\n`);
+  },
+};
+
+const prune: Command = {
+  group: 'jobs',
+  name: 'prune',
+  summary: 'delete finished jobs (COMPLETE, DEAD_LETTER) older than a duration',
+  positionals: [],
+  options: {
+    board: BOARD_OPTION,
+    'older-than': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'required: jobs last updated longer ago than this, e.g. 30d, 12h',
+    },
+    state: {
+      type: 'string',
+      multiple: true,
+      value: 'STATE',
+      description: 'COMPLETE and/or DEAD_LETTER, comma-separated or repeated (default both)',
+    },
+    batch: {
+      type: 'string',
+      value: 'N',
+      description: 'jobs deleted per call (1..1000, default 100)',
+    },
+    json: JSON_OPTION,
+  },
+  async run(args, io) {
+    const olderThanMs = durationOption(args, 'older-than');
+    if (olderThanMs === undefined) {
+      throw new UsageError(
+        '"taskflow jobs prune" needs --older-than DURATION, e.g. --older-than 30d; see "taskflow jobs prune --help".',
+      );
+    }
+    const states = listOption(args, 'state', ['COMPLETE', 'DEAD_LETTER'] as const);
+    const limit = integerOption(args, 'batch');
+    const deleted = await withJobBoard(stringOption(args, 'board'), io, async (board) => {
+      const all: string[] = [];
+      // The cutoff is fixed once, so jobs finishing meanwhile are not chased batch after batch.
+      const before = Date.now() - olderThanMs;
+      for (;;) {
+        const batch = await board.prune({
+          before,
+          ...(states.length > 0 ? { states } : {}),
+          ...(limit === undefined ? {} : { limit }),
+        });
+        all.push(...batch.deleted);
+        if (!batch.more) return all;
+      }
+    });
+    if (args.values.json === true) printJson(io, { deleted });
+    else io.stdout(`Deleted ${deleted.length} finished job${deleted.length === 1 ? '' : 's'}.\n`);
+  },
+};
+
+export const jobsCommands: readonly Command[] = [
+  list,
+  show,
+  post,
+  wait,
+  redrive,
+  trash,
+  prune,
+  conductors,
+];

@@ -2,13 +2,46 @@ import type { FailureJson, JsonValue } from '../index.ts';
 import type { CliIo } from './command.ts';
 
 const MAX_CELL = 60;
+/** The widest a table cell may print, whatever it holds. */
+export const MAX_TABLE_CELL = 80;
+/** The widest a `label: value` field may print. */
+export const MAX_FIELD = 300;
+
+// C0 controls, DEL, C1 controls (which include CSI, 0x9b), and the Unicode bidi and line
+// separators that can reorder or split what an operator's terminal shows.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what it removes.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from storage made safe for a terminal: control characters (ESC, NUL, newlines, C1, bidi
+ * overrides) are shown as escapes (`\x1b`, `\n`, `\u202e`), so a job name or a failure
+ * message cannot move the cursor, change colours or forge lines. `--json` output is not passed
+ * through this: JSON has its own escapes.
+ */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const named = NAMED[c];
+    if (named !== undefined) return named;
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** {@link safeText}, cut to `max` characters. */
+export function cell(text: string, max: number): string {
+  return truncate(safeText(text), max);
+}
 
 /** Prints rows under headers as columns separated by two spaces; the last column is not padded. */
 export function printTable(
   io: CliIo,
   headers: readonly string[],
-  rows: readonly (readonly string[])[],
+  rawRows: readonly (readonly string[])[],
 ): void {
+  const rows = rawRows.map((row) => row.map((text) => cell(text, MAX_TABLE_CELL)));
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -26,7 +59,7 @@ export function printTable(
 export function printFields(io: CliIo, fields: readonly (readonly [string, string])[]): void {
   const width = Math.max(...fields.map(([label]) => label.length)) + 1;
   io.stdout(
-    `${fields.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}`).join('\n')}\n`,
+    `${fields.map(([label, value]) => `${`${label}:`.padEnd(width)} ${cell(value, MAX_FIELD)}`).join('\n')}\n`,
   );
 }
 
@@ -60,5 +93,6 @@ function truncate(text: string, max: number): string {
 
 /** Tells a person there are more items, and how to get them. */
 export function printNextHint(io: CliIo, next: string | undefined, noun: string): void {
-  if (next !== undefined) io.stderr(`More ${noun}: pass --after ${next} to see the next page.\n`);
+  if (next !== undefined)
+    io.stderr(`More ${noun}: pass --after ${safeText(next)} to see the next page.\n`);
 }

@@ -1,19 +1,34 @@
-import type { AtomDetail, FlowDetail, FlowState } from '../index.ts';
+import {
+  type AtomDetail,
+  FENCED_LEASE_EXPIRY,
+  FLOW_STATES,
+  type FlowDetail,
+  type FlowRegistry,
+  type FlowState,
+  isStorageError,
+  type RunStorage,
+  resumeRun,
+} from '../index.ts';
 import { JSON_OPTION, STORE_OPTION, withRunStore } from './backends.ts';
 import {
   type Command,
+  durationOption,
   integerOption,
+  listOption,
   NotFoundError,
   positional,
   stringOption,
   stringsOption,
+  UsageError,
 } from './command.ts';
+import { loadRegistry } from './flow-argument.ts';
 import {
   formatTime,
   printFields,
   printJson,
   printNextHint,
   printTable,
+  safeText,
   summarizeFailure,
   summarizeValue,
 } from './output.ts';
@@ -72,17 +87,20 @@ const show: Command = {
   options: { store: STORE_OPTION, json: JSON_OPTION },
   async run(args, io) {
     const id = positional(args, 0);
-    const run = await withRunStore(stringOption(args, 'store'), io, (store) => store.loadRun(id));
+    const [run, lease] = await withRunStore(stringOption(args, 'store'), io, async (store) => [
+      await store.loadRun(id),
+      await store.readLease(id),
+    ]);
     if (run === undefined) {
       throw new NotFoundError(
         `No run with id "${id}" is in this run store; "taskflow runs list" shows the ids it holds.`,
       );
     }
     if (args.values.json === true) {
-      printJson(io, run);
+      printJson(io, { ...run, lease: lease ?? null });
       return;
     }
-    printFields(io, flowFields(run.flow));
+    printFields(io, [...flowFields(run.flow), ...leaseFields(lease, Date.now())]);
     io.stdout('\n');
     if (run.atoms.length === 0) {
       io.stdout('No atom has been recorded yet.\n');
@@ -138,4 +156,143 @@ function atomOutcome(atom: AtomDetail): string {
   return '';
 }
 
-export const runsCommands: readonly Command[] = [list, show];
+type RunLeaseInfo = NonNullable<Awaited<ReturnType<RunStorage['readLease']>>>;
+
+/** `lease owner` and `lease expires`: who may write the run, and until when. */
+function leaseFields(lease: RunLeaseInfo | undefined, now: number): [string, string][] {
+  if (lease === undefined) return [];
+  const owner = lease.owner ?? '-';
+  if (lease.carriedByJob || lease.expiresAt === FENCED_LEASE_EXPIRY) {
+    const claim = lease.owner === null ? 'no claim holds it now' : `claim token ${lease.token}`;
+    return [
+      ['lease owner', owner],
+      ['lease expires', `carried by job (${claim}; the job's claim expires instead)`],
+    ];
+  }
+  if (lease.owner === null)
+    return [
+      ['lease owner', '-'],
+      ['lease expires', '-'],
+    ];
+  const expired = lease.expiresAt <= now ? ' (expired)' : '';
+  return [
+    ['lease owner', owner],
+    ['lease expires', `${formatTime(lease.expiresAt)}${expired}`],
+  ];
+}
+
+const FINISHED: readonly FlowState[] = ['SUCCESS', 'REVERTED'];
+
+const prune: Command = {
+  group: 'runs',
+  name: 'prune',
+  summary: 'delete runs older than a duration, never a leased one',
+  positionals: [],
+  options: {
+    store: STORE_OPTION,
+    'older-than': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'required: runs last updated longer ago than this, e.g. 30d, 12h',
+    },
+    state: {
+      type: 'string',
+      multiple: true,
+      value: 'STATE',
+      description: 'flow states to delete, comma-separated or repeated (default SUCCESS,REVERTED)',
+    },
+    batch: {
+      type: 'string',
+      value: 'N',
+      description: 'runs deleted per call (1..1000, default 100)',
+    },
+    json: JSON_OPTION,
+  },
+  async run(args, io) {
+    const olderThanMs = durationOption(args, 'older-than');
+    if (olderThanMs === undefined) {
+      throw new UsageError(
+        '"taskflow runs prune" needs --older-than DURATION, e.g. --older-than 30d; see "taskflow runs prune --help".',
+      );
+    }
+    const given = listOption(args, 'state', FLOW_STATES);
+    const states = given.length > 0 ? given : FINISHED;
+    const limit = integerOption(args, 'batch');
+    const deleted = await withRunStore(stringOption(args, 'store'), io, async (store) => {
+      const all: string[] = [];
+      // The cutoff is fixed once, so runs finishing meanwhile are not chased batch after batch.
+      const before = Date.now() - olderThanMs;
+      for (;;) {
+        const batch = await store.pruneRuns({
+          before,
+          states,
+          ...(limit === undefined ? {} : { limit }),
+        });
+        all.push(...batch.deleted);
+        if (!batch.more) return all;
+      }
+    });
+    if (args.values.json === true) printJson(io, { deleted });
+    else io.stdout(`Deleted ${deleted.length} run${deleted.length === 1 ? '' : 's'}.\n`);
+  },
+};
+
+/** Exit status of `taskflow runs resume` when the run ended REVERTED or FAILURE. */
+export const RESUME_FAILED_STATUS = 3;
+
+const resume: Command = {
+  group: 'runs',
+  name: 'resume',
+  summary: 'continue an unfinished run in this process, rebuilding its flow from a registry',
+  positionals: ['ID'],
+  options: {
+    store: STORE_OPTION,
+    registry: {
+      type: 'string',
+      value: 'MODULE',
+      description:
+        'required: a module exporting the FlowRegistry (as "registry" or default) the run was started with',
+    },
+    json: JSON_OPTION,
+  },
+  async run(args, io) {
+    const id = positional(args, 0);
+    const module = stringOption(args, 'registry');
+    if (module === undefined) {
+      throw new UsageError(
+        '"taskflow runs resume" needs --registry MODULE, the module that exports the run\'s FlowRegistry; see "taskflow runs resume --help".',
+      );
+    }
+    const registry = (await loadRegistry(module)) as FlowRegistry;
+    const ended = await withRunStore(stringOption(args, 'store'), io, async (store) => {
+      if ((await store.loadRun(id)) === undefined) {
+        throw new NotFoundError(
+          `No run with id "${id}" is in this run store; "taskflow runs list --unfinished" shows the runs to resume.`,
+        );
+      }
+      const engine = await resumeRun({ runs: store, registry, flowId: id });
+      try {
+        const result = await engine.run();
+        return { state: result.state as FlowState, failure: undefined };
+      } catch (error) {
+        // Storage refusals (LEASE_HELD, FENCED, ...) are the CLI's errors; a task's failure is
+        // how the run ended.
+        if (isStorageError(error)) throw error;
+        const flow = (await store.loadRun(id))?.flow;
+        if (flow === undefined || (flow.state !== 'REVERTED' && flow.state !== 'FAILURE'))
+          throw error;
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        return { state: flow.state, failure: message };
+      }
+    });
+    if (args.values.json === true)
+      printJson(io, { id, state: ended.state, failure: ended.failure ?? null });
+    else
+      io.stdout(
+        `${safeText(`Run ${id} ended ${ended.state}${ended.failure === undefined ? '' : `: ${ended.failure}`}`)}.\n`,
+      );
+    return ended.state === 'SUCCESS' || ended.state === 'SUSPENDED' ? 0 : RESUME_FAILED_STATUS;
+  },
+};
+
+export const runsCommands: readonly Command[] = [list, show, resume, prune];

@@ -4,6 +4,7 @@ import type { Page } from '../core/page.ts';
 import type { ClaimWriteOutcome, JobBoardBackend } from './job-board-backend.ts';
 import { JobBoardError } from './job-board-error.ts';
 import { claimFenced, jobClaimed, jobNotFound, waitTimeout } from './job-refusals.ts';
+import { checkPruneQuery, jobNotDead, pruneJobs } from './job-retention.ts';
 import {
   checkClaim,
   checkJson,
@@ -28,6 +29,7 @@ import type {
   AbandonOptions,
   ClaimOptions,
   JobBoard,
+  JobPruneQuery,
   JobQuery,
   SubscribeOptions,
   WaitOptions,
@@ -101,7 +103,9 @@ class GuardedJobBoard implements JobBoard {
       outcome: null,
       deadLetterReason: null,
     };
-    return (await this.#backend.post(job)).job;
+    const outcome = await this.#backend.post(job);
+    if (outcome.kind === 'existing') refuseConflict(job, outcome.job);
+    return outcome.job;
   }
 
   async get(jobId: string): Promise<Job | undefined> {
@@ -281,6 +285,25 @@ class GuardedJobBoard implements JobBoard {
     };
   }
 
+  async redrive(jobId: string): Promise<Job> {
+    this.#open();
+    requireText(jobId, 'job id');
+    const outcome = await this.#backend.redrive({ jobId, now: this.#now() });
+    switch (outcome.kind) {
+      case 'redriven':
+        return outcome.job;
+      case 'no-job':
+        throw jobNotFound(jobId, 'redrive the job');
+      case 'not-dead':
+        throw jobNotDead(outcome.job);
+    }
+  }
+
+  async prune(query: JobPruneQuery): Promise<{ deleted: string[]; more: boolean }> {
+    this.#open();
+    return pruneJobs(this.#backend, checkPruneQuery(query, this.#now()), this.#now);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -318,4 +341,40 @@ function explain(outcome: ClaimWriteOutcome, claim: JobClaim, action: string): J
     case 'fenced':
       throw claimFenced(claim, outcome.job, action);
   }
+}
+
+/**
+ * A retried post (same key, same spec) returns the job already posted; the same key with a
+ * different spec is a mistake that returning the first job would hide, so it is refused.
+ */
+function refuseConflict(posted: Job, existing: Job): void {
+  const differing: string[] = [];
+  if (posted.name !== existing.name) differing.push('name');
+  if (posted.flow.name !== existing.flow.name) differing.push('flow.name');
+  if (posted.flow.version !== existing.flow.version) differing.push('flow.version');
+  if (!sameJson(posted.store, existing.store)) differing.push('store');
+  if (posted.priority !== existing.priority) differing.push('priority');
+  if (differing.length === 0) return;
+  throw new JobBoardError(
+    'IDEMPOTENCY_CONFLICT',
+    `Idempotency key "${posted.idempotencyKey}" was already used for job "${existing.id}" ("${existing.name}") with a different ${differing.join(', ')}; post with a new key, or repeat the first spec exactly to get that job back.`,
+    { jobId: existing.id },
+  );
+}
+
+/** Equal as JSON values, whatever the order of object keys (PostgreSQL's jsonb reorders them). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => sameJson(item, b[i]));
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every(
+    (key) =>
+      Object.hasOwn(b, key) &&
+      sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }

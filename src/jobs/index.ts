@@ -6,6 +6,7 @@ export type {
   ClaimWriteOutcome,
   JobBoardBackend,
   PostOutcome,
+  RedriveOutcome,
   TrashOutcome,
 } from './job-board-backend.ts';
 export {
@@ -49,8 +50,10 @@ export type {
   JobClaimer,
   JobEvents,
   JobPoster,
+  JobPruneQuery,
   JobQuery,
   JobReader,
+  JobRetention,
   SubscribeOptions,
   WaitOptions,
 } from './ports.ts';

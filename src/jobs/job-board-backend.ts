@@ -29,6 +29,12 @@ export type TrashOutcome =
   | { readonly kind: 'no-job' }
   | { readonly kind: 'claimed'; readonly job: Job };
 
+/** What became of a redrive request. */
+export type RedriveOutcome =
+  | { readonly kind: 'redriven'; readonly job: Job }
+  | { readonly kind: 'no-job' }
+  | { readonly kind: 'not-dead'; readonly job: Job };
+
 /**
  * What a storage technology implements. Each write is atomic: the state, token and lease
  * checks and the change happen in one statement, transaction or script, so racing processes
@@ -76,6 +82,22 @@ export interface JobBoardBackend {
   }): Promise<ClaimWriteOutcome>;
   /** Deletes the job unless it is CLAIMED with an unexpired lease. */
   trash(request: { jobId: string; now: number }): Promise<TrashOutcome>;
+  /**
+   * Moves a DEAD_LETTER job back to UNCLAIMED (attempts 0, no owner, lease or dead-letter
+   * reason; the token is kept so older claims stay fenced); any other state is `not-dead`.
+   */
+  redrive(request: { jobId: string; now: number }): Promise<RedriveOutcome>;
+  /**
+   * Deletes the job, as `trash` does, only while its state is one of `states` (finished ones,
+   * checked by the guard) and it was last updated before `before`, in one atomic step; reports
+   * whether it did.
+   */
+  deleteFinished(request: {
+    jobId: string;
+    states: readonly ('COMPLETE' | 'DEAD_LETTER')[];
+    before: number;
+    now: number;
+  }): Promise<boolean>;
   /** Query already validated; `limit` is set. */
   list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>>;
   /** Registers or renews a conductor: last seen now, listed until now + `ttlMs`. */

@@ -119,6 +119,36 @@ export interface JobReader {
   trash(jobId: string): Promise<void>;
 }
 
+/** Which finished jobs {@link JobRetention.prune} deletes. Give `olderThanMs` or `before`. */
+export interface JobPruneQuery {
+  /** Jobs last updated (finished) more than this many milliseconds ago. */
+  readonly olderThanMs?: number;
+  /** Jobs last updated before this time (epoch milliseconds). */
+  readonly before?: number;
+  /** COMPLETE and/or DEAD_LETTER; default both. No other state may be pruned. */
+  readonly states?: readonly ('COMPLETE' | 'DEAD_LETTER')[];
+  /** At most this many jobs per call (1..1000, default 100); call again while `more`. */
+  readonly limit?: number;
+}
+
+/** What an operator needs to keep a board tidy: retry dead letters, drop old finished jobs. */
+export interface JobRetention {
+  /**
+   * Puts a DEAD_LETTER job back to UNCLAIMED with its attempts reset, so a conductor runs it
+   * again. `JOB_NOT_FOUND` when there is no such job; `INVALID_ARGUMENT` when it is not
+   * DEAD_LETTER.
+   */
+  redrive(jobId: string): Promise<Job>;
+  /**
+   * Deletes finished jobs (COMPLETE, DEAD_LETTER) last updated before the cutoff, oldest
+   * first, at most `limit` of them; never an UNCLAIMED or CLAIMED job. `more` is true when
+   * the batch was full, so there may be more to delete.
+   */
+  prune(
+    query: JobPruneQuery,
+  ): Promise<{ readonly deleted: readonly string[]; readonly more: boolean }>;
+}
+
 /** Options of {@link JobEvents.subscribe}. */
 export interface SubscribeOptions {
   /** Unsubscribes when aborted. */
@@ -137,7 +167,7 @@ export interface JobEvents {
 }
 
 /** Every role at once, as `openJobBoard` returns it. */
-export interface JobBoard extends JobPoster, JobClaimer, JobReader, JobEvents {
+export interface JobBoard extends JobPoster, JobClaimer, JobReader, JobEvents, JobRetention {
   /** Releases connections, timers and file handles. Idempotent; later calls fail with `BOARD_CLOSED`. */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { findJsonProblem } from '../core/json-safety.ts';
+import { MAX_ATOM_NAME_LENGTH, MAX_FLOW_NAME_LENGTH, nameProblem } from '../core/names.ts';
 import type { Page } from '../core/page.ts';
 import { ATOM_STATES, FLOW_STATES } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
@@ -6,6 +7,9 @@ import {
   FENCED_LEASE_EXPIRY,
   type FlowQuery,
   type Lease,
+  type RunLeaseInfo,
+  type RunPruneQuery,
+  type RunPruner,
   type RunReader,
   type RunStore,
 } from './ports.ts';
@@ -18,12 +22,13 @@ import {
   staleFence,
 } from './refusals.ts';
 import { decodeCursor, pageLimit } from './run-paging.ts';
+import { checkRunPruneQuery, pruneRuns, runLeased } from './run-retention.ts';
 import type { LeaseOutcome, RunStoreBackend, WriteOutcome } from './run-store-backend.ts';
 import { StorageError } from './storage-error.ts';
 import { atomWriteRule } from './write-rules.ts';
 
 /** A store an engine writes and a reader inspects, that must be closed when done. */
-export interface RunStorage extends RunStore, RunReader {
+export interface RunStorage extends RunStore, RunReader, RunPruner {
   /** Releases connections and file handles. Idempotent; later calls fail with `STORE_CLOSED`. */
   close(): Promise<void>;
 }
@@ -73,6 +78,7 @@ class GuardedRunStore implements RunStorage {
         detail.id,
       );
     }
+    requireName(detail.name, 'flow name', MAX_FLOW_NAME_LENGTH, detail.id);
     checkFlowState(detail);
     checkRecord(book, `logbook "${book.id}"`, detail.id);
     checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
@@ -98,7 +104,7 @@ class GuardedRunStore implements RunStorage {
     checkLeaseFor(lease, flowId);
     if (details.length === 0) return;
     const writes = details.map((detail) => {
-      requireId(detail.name, 'atom name');
+      requireName(detail.name, 'atom name', MAX_ATOM_NAME_LENGTH, flowId);
       if (
         !ATOM_STATES.includes(detail.state) ||
         (detail.kind !== 'task' && detail.kind !== 'retry')
@@ -191,6 +197,34 @@ class GuardedRunStore implements RunStorage {
       }
     }
     return this.#backend.listFlows(query);
+  }
+
+  async readLease(flowId: string): Promise<RunLeaseInfo | undefined> {
+    this.#open();
+    requireId(flowId, 'flow detail id');
+    return this.#backend.readLease(flowId);
+  }
+
+  async deleteRun(flowId: string): Promise<void> {
+    this.#open();
+    requireId(flowId, 'flow detail id');
+    const now = this.#now();
+    const outcome = await this.#backend.deleteRun({ flowId, now });
+    switch (outcome.kind) {
+      case 'deleted':
+        return;
+      case 'no-run':
+        throw runNotFound(flowId, `delete run "${flowId}"`);
+      case 'held':
+        throw runLeased(flowId, outcome.holder, now);
+      case 'kept':
+        throw new Error(`Backend reported "kept" for a delete without states: run "${flowId}"`);
+    }
+  }
+
+  async pruneRuns(query: RunPruneQuery): Promise<{ deleted: string[]; more: boolean }> {
+    this.#open();
+    return pruneRuns(this.#backend, checkRunPruneQuery(query, this.#now()), this.#now);
   }
 
   async close(): Promise<void> {
@@ -300,4 +334,15 @@ function requireId(value: string, what: string): void {
   if (typeof value !== 'string' || value.length === 0) {
     throw invalidArgument(`The ${what} must be a non-empty string, got ${JSON.stringify(value)}.`);
   }
+}
+
+/** Flow and atom names follow the one rule set of `core/names.ts`, the same on every backend. */
+function requireName(value: string, what: string, maxLength: number, flowId: string): void {
+  const problem = nameProblem(value, maxLength);
+  if (problem === undefined) return;
+  const shown = typeof value === 'string' && value.length > 80 ? `${value.slice(0, 80)}...` : value;
+  throw invalidArgument(
+    `The ${what} ${JSON.stringify(shown)} of run "${flowId}" ${problem}.`,
+    flowId,
+  );
 }

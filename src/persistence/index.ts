@@ -23,6 +23,7 @@ export {
 } from './postgres/postgres-run-store.ts';
 export type {
   AtomWriteRule,
+  DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,

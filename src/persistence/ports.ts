@@ -71,8 +71,21 @@ export interface FlowQuery {
   readonly after?: string;
 }
 
+/** Who may write a run now, for an operator: why a resume or a delete is refused, until when. */
+export interface RunLeaseInfo {
+  /** Null when nobody holds the lease (released, expired and not taken again, or never taken). */
+  readonly owner: string | null;
+  readonly token: number;
+  /** Epoch milliseconds; {@link FENCED_LEASE_EXPIRY} when a job carries the run; 0 when released. */
+  readonly expiresAt: number;
+  /** True when the run belongs to a job: only that job's claim may write it. */
+  readonly carriedByJob: boolean;
+}
+
 /** What the CLI, the service and the dashboard need to list and inspect runs. */
 export interface RunReader {
+  /** The run's lease as stored, or undefined when no run has that id. */
+  readLease(flowId: string): Promise<RunLeaseInfo | undefined>;
   listLogbooks(query: { readonly limit?: number; readonly after?: string }): Promise<Page<LogBook>>;
   listFlows(query: FlowQuery): Promise<Page<FlowDetail>>;
   loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined>;

@@ -1,4 +1,4 @@
-import type { AtomState } from '../core/states.ts';
+import type { AtomState, FlowState } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
 import type { Lease, RunReader } from './ports.ts';
 
@@ -40,6 +40,14 @@ export type LeaseOutcome =
   | { readonly kind: 'no-run' }
   | { readonly kind: 'held'; readonly holder: LeaseHolder }
   | { readonly kind: 'fenced'; readonly holder: LeaseHolder };
+
+/** What became of a delete request. */
+export type DeleteOutcome =
+  | { readonly kind: 'deleted' }
+  | { readonly kind: 'no-run' }
+  | { readonly kind: 'held'; readonly holder: LeaseHolder }
+  /** With `states`: the run was not deleted (leased, or its state changed since listed). */
+  | { readonly kind: 'kept' };
 
 /**
  * What a storage technology implements. Each method is atomic: the fencing check and the
@@ -94,5 +102,17 @@ export interface RunStoreBackend extends RunReader {
    * lease's expiry is reset to 0, a fenced lease keeps {@link FENCED_LEASE_EXPIRY}.
    */
   releaseLease(lease: Lease): Promise<void>;
+  /**
+   * Deletes the run and its atoms in one atomic step, unless a lease holds it (an owner with
+   * `expiresAt > now`) or a job carries it ({@link FENCED_LEASE_EXPIRY}) and its state is not
+   * SUCCESS or REVERTED; then reports `held`. A server backend reads `now` from its clock.
+   * With `states` (a prune), the run's state must also be one of them, checked in the same
+   * atomic step, and any refusal reports `kept`.
+   */
+  deleteRun(request: {
+    flowId: string;
+    now: number;
+    states?: readonly FlowState[];
+  }): Promise<DeleteOutcome>;
   close(): Promise<void>;
 }

@@ -151,7 +151,11 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       );
       assert.deepEqual(await board.get(job.id), job);
       advance(5);
-      const again = await board.post(jobSpec('other', { idempotencyKey: 'k1' }));
+      // The same spec again (its store's keys in another order) is a retried post.
+      const reordered = { nested: { x: 0.1, ключ: 'värde' }, tags: [], size: [640, 480] };
+      const again = await board.post(
+        jobSpec('resize', { store: reordered, priority: 3, idempotencyKey: 'k1' }),
+      );
       assert.deepEqual(again, job);
       const racing = await Promise.all(
         Array.from({ length: 8 }, () => board.post(jobSpec('raced', { idempotencyKey: 'k2' }))),
@@ -159,6 +163,42 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       assert.equal(new Set(racing.map((j) => j.id)).size, 1);
       assert.equal((await board.list()).items.length, 2);
       assert.equal(await board.get('no-such-job'), undefined);
+    });
+
+    it('refuses the same idempotency key with a different spec, naming the differing fields', async () => {
+      const board = await one();
+      const first = await board.post(
+        jobSpec('resize', { store: { size: 1 }, priority: 2, idempotencyKey: 'k-conflict' }),
+      );
+      const conflicting = async (spec: JobSpec, fields: string): Promise<void> => {
+        await rejectsWith(
+          board.post(spec),
+          'IDEMPOTENCY_CONFLICT',
+          new RegExp(`"k-conflict".*"${first.id}".*different ${fields};`),
+        );
+      };
+      const key = { idempotencyKey: 'k-conflict' } as const;
+      await conflicting(jobSpec('other', { ...key, store: { size: 1 }, priority: 2 }), 'name');
+      await conflicting(jobSpec('resize', { ...key, store: { size: 2 }, priority: 2 }), 'store');
+      await conflicting(jobSpec('resize', { ...key, store: { size: 1 } }), 'priority');
+      await conflicting(
+        {
+          name: 'resize',
+          flow: { name: 'resize', version: '2' },
+          store: { size: 1 },
+          priority: 2,
+          ...key,
+        },
+        'flow.version',
+      );
+      await conflicting(jobSpec('x', { ...key, priority: 2 }), 'name, store');
+      await assert.rejects(board.post(jobSpec('other', key)), (error: unknown) => {
+        assert.ok(isJobBoardError(error, 'IDEMPOTENCY_CONFLICT'));
+        assert.equal(error.jobId, first.id);
+        assert.match(error.message, /name, store, priority/);
+        return true;
+      });
+      assert.deepEqual((await board.list()).items, [first]);
     });
 
     it('claims by priority, highest first, then oldest first', async () => {
@@ -359,6 +399,83 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       await board.trash(held.job.id);
       await rejectsWith(waiting, 'JOB_NOT_FOUND');
       await rejectsWith(board.consume(held.claim, { state: 'SUCCESS' }), 'JOB_NOT_FOUND');
+    });
+
+    it('redrives a dead-lettered job back to UNCLAIMED with its attempts reset, and only such a job', async () => {
+      const board = await one();
+      const job = await board.post(jobSpec('flaky'));
+      const first = await claimOne(board, 'a');
+      const dead = await board.abandon(first.claim, { reason: 'db down', maxAttempts: 1 });
+      assert.equal(dead.state, 'DEAD_LETTER');
+      const woken = board.claim({ owner: 'b', ttlMs: 10_000, waitMs: 5_000 });
+      const redriven = await board.redrive(job.id);
+      assert.deepEqual(
+        [redriven.state, redriven.attempts, redriven.leaseExpiresAt, redriven.deadLetterReason],
+        ['UNCLAIMED', 0, null, null],
+      );
+      const again = await woken;
+      assert.equal(again?.job.id, job.id);
+      assert.equal(again?.claim.token, 2, 'the token keeps going up, so old claims stay fenced');
+      await rejectsWith(board.consume(first.claim, { state: 'SUCCESS' }), 'FENCED');
+      await rejectsWith(board.redrive(job.id), 'INVALID_ARGUMENT', /CLAIMED.*only a DEAD_LETTER/);
+      assert.ok(again);
+      await board.consume(again.claim, { state: 'SUCCESS' });
+      await rejectsWith(board.redrive(job.id), 'INVALID_ARGUMENT', /COMPLETE/);
+      await rejectsWith(board.redrive('missing'), 'JOB_NOT_FOUND');
+    });
+
+    it('prunes finished jobs by age and state in batches, never an unfinished one', async () => {
+      const board = await one();
+      const finish = async (name: string, dead: boolean): Promise<Job> => {
+        const job = await board.post(jobSpec(name));
+        const claimed = await claimOne(board, 'a');
+        assert.equal(claimed.job.id, job.id);
+        const done = dead
+          ? await board.abandon(claimed.claim, { reason: 'gone', maxAttempts: 1 })
+          : await board.consume(claimed.claim, { state: 'SUCCESS' });
+        await elapse(5);
+        return done;
+      };
+      const done1 = await finish('done-1', false);
+      const dead1 = await finish('dead-1', true);
+      const done2 = await finish('done-2', false);
+      const newer = await finish('done-new', false);
+      const waiting = await board.post(jobSpec('waiting'));
+      const held = await board.post(jobSpec('held', { priority: 5 }));
+      assert.equal((await claimOne(board, 'b')).job.id, held.id);
+      const before = done2.updatedAt + 1;
+      assert.ok(newer.updatedAt >= before);
+      const first = await board.prune({ before, limit: 2 });
+      assert.deepEqual(first, { deleted: [done1.id, dead1.id], more: true });
+      assert.deepEqual(
+        await board.prune({ before: Number.MAX_SAFE_INTEGER, states: ['DEAD_LETTER'] }),
+        {
+          deleted: [],
+          more: false,
+        },
+      );
+      const second = await board.prune({ before, states: ['COMPLETE'] });
+      assert.deepEqual(second, { deleted: [done2.id], more: false });
+      const everything = await board.prune({ before: Number.MAX_SAFE_INTEGER, limit: 1000 });
+      assert.deepEqual(everything, { deleted: [newer.id], more: false });
+      const left = (await board.list()).items.map((job) => job.id).sort();
+      assert.deepEqual(left, [waiting.id, held.id].sort());
+      if (!serverClock) {
+        await board.trash(waiting.id);
+        const old = await finish('old', false);
+        await elapse(1000);
+        assert.deepEqual(await board.prune({ olderThanMs: 1000 }), {
+          deleted: [old.id],
+          more: false,
+        });
+      }
+      await rejectsWith(board.prune({}), 'INVALID_ARGUMENT', /olderThanMs/);
+      await rejectsWith(
+        board.prune({ olderThanMs: 1, states: ['CLAIMED' as 'COMPLETE'] }),
+        'INVALID_ARGUMENT',
+        /only finished jobs/,
+      );
+      await rejectsWith(board.prune({ olderThanMs: 1, limit: 5000 }), 'INVALID_ARGUMENT');
     });
 
     it('lists jobs by state, name and owner, oldest first, in pages', async () => {

@@ -585,6 +585,95 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         assert.equal(await store.loadRun('run-2'), undefined);
       }));
 
+    it('deletes a run and its atoms, and refuses while its lease is held and unexpired', () =>
+      withStore(async (store, clock) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const takenAt = Date.now();
+        const lease = await store.acquireLease('run-1', 'engine-a', shortTtl);
+        await store.saveAtoms('run-1', [atomDetail('a')], lease);
+        assert.deepEqual(await store.readLease('run-1'), {
+          owner: 'engine-a',
+          token: lease.token,
+          expiresAt: lease.expiresAt,
+          carriedByJob: false,
+        });
+        assert.equal(await store.readLease('missing'), undefined);
+        const held = await rejects(store.deleteRun('run-1'), 'LEASE_HELD');
+        assert.match(held.message, /engine-a/);
+        assert.notEqual(await store.loadRun('run-1'), undefined);
+        await passExpiry(clock, shortTtl, takenAt);
+        await store.deleteRun('run-1');
+        assert.equal(await store.loadRun('run-1'), undefined);
+        await rejects(store.deleteRun('run-1'), 'RUN_NOT_FOUND');
+        // A new run under the same id starts with no atoms of the deleted one.
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        assert.deepEqual((await store.loadRun('run-1'))?.atoms, []);
+        // A released plain lease no longer protects the run.
+        const again = await store.acquireLease('run-1', 'engine-b', 10_000);
+        await store.releaseLease(again);
+        await store.deleteRun('run-1');
+      }));
+
+    it('refuses to delete a run carried by a job until it is finished and no claim holds it', () =>
+      withStore(async (store, clock) => {
+        await store.ensureFlow(BOOK, flowDetail('run-1'));
+        const claim = await store.acquireLease('run-1', 'conductor-a', 10_000, { fence: 3 });
+        await store.saveFlow(flowDetail('run-1', { state: 'RUNNING' }), claim);
+        pass(clock, 1_000_000_000);
+        await rejects(store.deleteRun('run-1'), 'LEASE_HELD');
+        await store.releaseLease(claim);
+        assert.deepEqual(await store.readLease('run-1'), {
+          owner: null,
+          token: 3,
+          expiresAt: FENCED_LEASE_EXPIRY,
+          carriedByJob: true,
+        });
+        const carried = await rejects(store.deleteRun('run-1'), 'LEASE_HELD');
+        assert.match(carried.message, /carried by a job/);
+        const next = await store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 4 });
+        await store.saveFlow(flowDetail('run-1', { state: 'SUCCESS' }), next);
+        await rejects(store.deleteRun('run-1'), 'LEASE_HELD');
+        await store.releaseLease(next);
+        await store.deleteRun('run-1');
+        assert.equal(await store.loadRun('run-1'), undefined);
+      }));
+
+    it('prunes runs by age and state in batches, oldest first, never a leased one', () =>
+      withStore(async (store, clock) => {
+        const day = 86_400_000;
+        const runs: [string, FlowState, number][] = [
+          ['old-ok-1', 'SUCCESS', T0 - 40 * day],
+          ['old-ok-2', 'SUCCESS', T0 - 39 * day],
+          ['old-reverted', 'REVERTED', T0 - 38 * day],
+          ['old-failed', 'FAILURE', T0 - 37 * day],
+          ['old-leased', 'SUCCESS', T0 - 36 * day],
+          ['new-ok', 'SUCCESS', T0 - day],
+        ];
+        for (const [id, state, updatedAt] of runs)
+          await store.ensureFlow(BOOK, flowDetail(id, { state, updatedAt, createdAt: updatedAt }));
+        await store.acquireLease('old-leased', 'engine-a', 1_000_000);
+        const before = T0 - 30 * day;
+        const first = await store.pruneRuns({ before, states: ['SUCCESS', 'REVERTED'], limit: 2 });
+        assert.deepEqual(first, { deleted: ['old-ok-1', 'old-ok-2'], more: true });
+        const second = await store.pruneRuns({ before, states: ['SUCCESS', 'REVERTED'], limit: 2 });
+        assert.deepEqual(second, { deleted: ['old-reverted'], more: false });
+        assert.deepEqual(await store.pruneRuns({ before }), { deleted: [], more: false });
+        const ids = (await store.listFlows({})).items.map((f) => f.id);
+        assert.deepEqual(ids.sort(), ['new-ok', 'old-failed', 'old-leased']);
+        if (!serverClock) {
+          clock.t = T0;
+          const byAge = await store.pruneRuns({ olderThanMs: 30 * day, states: ['FAILURE'] });
+          assert.deepEqual(byAge, { deleted: ['old-failed'], more: false });
+        }
+        await rejects(store.pruneRuns({ states: ['SUCCESS'] }), 'INVALID_ARGUMENT');
+        await rejects(store.pruneRuns({ before, olderThanMs: 1 }), 'INVALID_ARGUMENT');
+        await rejects(store.pruneRuns({ before, limit: 0 }), 'INVALID_ARGUMENT');
+        await rejects(
+          store.pruneRuns({ before, states: ['DONE' as FlowState] }),
+          'INVALID_ARGUMENT',
+        );
+      }));
+
     it('refuses a lease used for another run, and any use after close', () =>
       withStore(async (store) => {
         const lease = await leased(store);

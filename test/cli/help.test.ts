@@ -10,11 +10,17 @@ describe('taskflow help', { concurrency: true }, () => {
       for (const command of [
         'runs list',
         'runs show',
+        'runs resume',
+        'runs prune',
         'jobs list',
         'jobs show',
         'jobs post',
+        'jobs wait',
+        'jobs redrive',
         'jobs trash',
+        'jobs prune',
         'jobs conductors',
+        'conductor',
       ]) {
         assert.match(stdout, new RegExp(`^  ${command}\\s`, 'm'));
       }
@@ -47,7 +53,7 @@ describe('taskflow help', { concurrency: true }, () => {
     assert.equal(unknown.code, 2);
     assert.match(
       unknown.stderr,
-      /Unknown command "flows"; the commands are runs, jobs and help\. Run "taskflow help"/,
+      /Unknown command "flows"; the commands are runs, jobs, conductor and help\. Run "taskflow help"/,
     );
     const none = await taskflow([]);
     assert.equal(none.code, 2);

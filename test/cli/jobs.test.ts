@@ -196,7 +196,7 @@ describe('taskflow jobs', { concurrency: true }, () => {
       ],
       [
         ['jobs'],
-        /"taskflow jobs" needs a subcommand; use one of list, show, post, trash, conductors/,
+        /"taskflow jobs" needs a subcommand; use one of list, show, post, wait, redrive, trash, prune, conductors/,
       ],
     ];
     const results = await Promise.all(cases.map(([args]) => taskflow(args)));

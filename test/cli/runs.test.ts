@@ -110,7 +110,7 @@ describe('taskflow runs', { concurrency: true }, () => {
     );
   });
 
-  test('show --json prints exactly what the library loads', async () => {
+  test('show --json prints exactly what the library loads, with the lease', async () => {
     const { code, stdout } = await taskflow([
       'runs',
       'show',
@@ -120,7 +120,15 @@ describe('taskflow runs', { concurrency: true }, () => {
       '--json',
     ]);
     assert.equal(code, 0);
-    assert.deepEqual(JSON.parse(stdout), stored);
+    const { lease, ...run } = JSON.parse(stdout) as { lease: unknown };
+    assert.deepEqual(run, stored);
+    assert.deepEqual(Object.keys(lease as object).sort(), [
+      'carriedByJob',
+      'expiresAt',
+      'owner',
+      'token',
+    ]);
+    assert.equal((lease as { owner: unknown }).owner, null);
   });
 
   test('show of an unknown id exits 1 and says how to find the ids', async () => {

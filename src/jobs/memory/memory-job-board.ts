@@ -6,6 +6,7 @@ import type {
   ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
+  RedriveOutcome,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { decodeJobCursor } from '../job-paging.ts';
@@ -134,6 +135,38 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
     if (job.idempotencyKey !== null) this.#state.byKey.delete(job.idempotencyKey);
     this.#emit('trashed', job, request.now);
     return { kind: 'trashed' };
+  }
+
+  async deleteFinished(request: {
+    jobId: string;
+    states: readonly ('COMPLETE' | 'DEAD_LETTER')[];
+    before: number;
+    now: number;
+  }): Promise<boolean> {
+    const job = this.#state.jobs.get(request.jobId);
+    if (job === undefined || job.updatedAt >= request.before) return false;
+    if (!request.states.some((state) => state === job.state)) return false;
+    this.#state.jobs.delete(job.id);
+    if (job.idempotencyKey !== null) this.#state.byKey.delete(job.idempotencyKey);
+    this.#emit('trashed', job, request.now);
+    return true;
+  }
+
+  async redrive(request: { jobId: string; now: number }): Promise<RedriveOutcome> {
+    const job = this.#state.jobs.get(request.jobId);
+    if (job === undefined) return { kind: 'no-job' };
+    if (job.state !== 'DEAD_LETTER') return { kind: 'not-dead', job };
+    const redriven: Job = {
+      ...job,
+      state: 'UNCLAIMED',
+      leaseExpiresAt: null,
+      attempts: 0,
+      deadLetterReason: null,
+      updatedAt: request.now,
+    };
+    this.#state.jobs.set(job.id, redriven);
+    this.#emit('abandoned', redriven, request.now);
+    return { kind: 'redriven', job: redriven };
   }
 
   async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {

@@ -15,6 +15,7 @@ import type {
   ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
+  RedriveOutcome,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { JobBoardError } from '../job-board-error.ts';
@@ -148,6 +149,24 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     if (row !== undefined) return { kind: 'trashed' };
     const job = await this.get(request.jobId);
     return job === undefined ? { kind: 'no-job' } : { kind: 'claimed', job };
+  }
+
+  async deleteFinished(request: {
+    jobId: string;
+    states: readonly ('COMPLETE' | 'DEAD_LETTER')[];
+    before: number;
+    now: number;
+  }): Promise<boolean> {
+    const params = [request.jobId, [...request.states], request.before, this.#sql.channel];
+    const rows = await this.#query<JobRow>(this.#sql.deleteFinished, params);
+    return rows.length === 1;
+  }
+
+  async redrive(request: { jobId: string; now: number }): Promise<RedriveOutcome> {
+    const [row] = await this.#query<JobRow>(this.#sql.redrive, [request.jobId, this.#sql.channel]);
+    if (row !== undefined) return { kind: 'redriven', job: jobFromRow(row) };
+    const job = await this.get(request.jobId);
+    return job === undefined ? { kind: 'no-job' } : { kind: 'not-dead', job };
   }
 
   async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {

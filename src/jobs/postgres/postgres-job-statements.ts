@@ -10,6 +10,8 @@ const STATEMENTS = [
   'consume',
   'abandon',
   'trash',
+  'redrive',
+  'deleteFinished',
   'upsertConductor',
   'deleteConductor',
   'liveConductors',
@@ -99,6 +101,22 @@ export function postgresJobStatements(schema: string): PostgresJobStatements {
        RETURNING j.*, clock.now_ms AS trashed_at`,
       'trashed',
       'trashed_at',
+    ).replace('$CHANNEL', '$2'),
+    deleteFinished: notifying(
+      `WITH ${CLOCK}
+       DELETE FROM ${jobs} AS j USING clock
+       WHERE j.id = $1 AND j.state = ANY($2::text[]) AND j.updated_at < $3
+       RETURNING j.*, clock.now_ms AS trashed_at`,
+      'trashed',
+      'trashed_at',
+    ).replace('$CHANNEL', '$4'),
+    redrive: notifying(
+      `WITH ${CLOCK}
+       UPDATE ${jobs} AS j SET state = 'UNCLAIMED', attempts = 0, lease_expires_at = NULL,
+         dead_letter_reason = NULL, updated_at = clock.now_ms
+       FROM clock WHERE j.id = $1 AND j.state = 'DEAD_LETTER' RETURNING j.*`,
+      'abandoned',
+      'updated_at',
     ).replace('$CHANNEL', '$2'),
     upsertConductor: `WITH ${CLOCK}
       INSERT INTO ${conductors} (name, last_seen_at, expires_at, meta)

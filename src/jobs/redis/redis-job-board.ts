@@ -7,6 +7,7 @@ import type {
   ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
+  RedriveOutcome,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { JobBoardError } from '../job-board-error.ts';
@@ -120,6 +121,33 @@ export class RedisJobBoardBackend implements JobBoardBackend {
         return { kind: 'trashed' };
       case 'claimed':
         return { kind: 'claimed', job: jobFromHash(fieldsOf(reply[1])) };
+      default:
+        return { kind: 'no-job' };
+    }
+  }
+
+  async deleteFinished(request: {
+    jobId: string;
+    states: readonly ('COMPLETE' | 'DEAD_LETTER')[];
+    before: number;
+    now: number;
+  }): Promise<boolean> {
+    const states = `,${request.states.join(',')},`;
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.deleteFinished, [
+      request.jobId,
+      states,
+      request.before,
+    ]);
+    return reply[0] === 'deleted';
+  }
+
+  async redrive(request: { jobId: string; now: number }): Promise<RedriveOutcome> {
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.redrive, [request.jobId]);
+    switch (reply[0]) {
+      case 'redriven':
+        return { kind: 'redriven', job: jobFromHash(fieldsOf(reply[1])) };
+      case 'not-dead':
+        return { kind: 'not-dead', job: jobFromHash(fieldsOf(reply[1])) };
       default:
         return { kind: 'no-job' };
     }

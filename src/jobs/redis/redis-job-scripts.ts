@@ -162,6 +162,38 @@ publish('trashed', ARGV[2], h[5], h[1], now)
 return {'trashed'}
 `;
 
+/** ARGV: prefix, id, states as ",A,B,", before. TRASH, only for a finished job old enough. */
+const DELETE_FINISHED = `
+local k = jobkey(ARGV[2])
+if redis.call('EXISTS', k) == 0 then return {'kept'} end
+local h = redis.call('HMGET', k, 'state', 'updated', 'rank', 'key', 'name')
+if not string.find(ARGV[3], ',' .. h[1] .. ',', 1, true) then return {'kept'} end
+if tonumber(h[2]) >= tonumber(ARGV[4]) then return {'kept'} end
+redis.call('DEL', k)
+redis.call('ZREM', p .. ':ready', h[3])
+redis.call('ZREM', p .. ':leases', ARGV[2])
+redis.call('ZREM', p .. ':all', ARGV[2])
+if h[4] ~= '' and redis.call('GET', p .. ':key:' .. h[4]) == ARGV[2] then
+  redis.call('DEL', p .. ':key:' .. h[4])
+end
+publish('trashed', ARGV[2], h[5], h[1], servertime())
+return {'deleted'}
+`;
+
+/** ARGV: prefix, id. A DEAD_LETTER job back to UNCLAIMED, in the ready set again. */
+const REDRIVE = `
+local k = jobkey(ARGV[2])
+if redis.call('EXISTS', k) == 0 then return {'no-job'} end
+local h = redis.call('HMGET', k, 'state', 'score', 'rank', 'name')
+if h[1] ~= 'DEAD_LETTER' then return {'not-dead', redis.call('HGETALL', k)} end
+local now = servertime()
+redis.call('HSET', k, 'state', 'UNCLAIMED', 'lease', '', 'attempts', 0, 'reason', '',
+  'updated', ms(now))
+redis.call('ZADD', p .. ':ready', h[2], h[3])
+publish('abandoned', ARGV[2], h[4], 'UNCLAIMED', now)
+return {'redriven', redis.call('HGETALL', k)}
+`;
+
 /** ARGV: prefix, name, ttlMs, name as JSON, meta as JSON. Stored as the ConductorInfo JSON. */
 const HEARTBEAT = `
 local now = servertime()
@@ -193,6 +225,8 @@ export const REDIS_JOB_SCRIPTS: {
   readonly consume: RedisScript;
   readonly abandon: RedisScript;
   readonly trash: RedisScript;
+  readonly redrive: RedisScript;
+  readonly deleteFinished: RedisScript;
   readonly heartbeat: RedisScript;
   readonly conductors: RedisScript;
 } = {
@@ -202,6 +236,8 @@ export const REDIS_JOB_SCRIPTS: {
   consume: script(CONSUME),
   abandon: script(ABANDON),
   trash: script(TRASH),
+  redrive: script(REDRIVE),
+  deleteFinished: script(DELETE_FINISHED),
   heartbeat: script(HEARTBEAT),
   conductors: script(CONDUCTORS),
 };

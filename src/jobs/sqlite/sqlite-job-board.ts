@@ -8,6 +8,7 @@ import type {
   ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
+  RedriveOutcome,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { decodeJobCursor } from '../job-paging.ts';
@@ -158,6 +159,39 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
       }
       const job = this.#job(request.jobId);
       return job === undefined ? { kind: 'no-job' } : { kind: 'claimed', job };
+    });
+  }
+
+  async deleteFinished(request: {
+    jobId: string;
+    states: readonly ('COMPLETE' | 'DEAD_LETTER')[];
+    before: number;
+    now: number;
+  }): Promise<boolean> {
+    return this.#write(() => {
+      const row = this.#sql.deleteFinished.get({
+        id: request.jobId,
+        states: `,${request.states.join(',')},`,
+        before: request.before,
+      }) as JobRow | undefined;
+      if (row === undefined) return false;
+      this.#event('trashed', jobFromRow(row), request.now);
+      return true;
+    });
+  }
+
+  async redrive(request: { jobId: string; now: number }): Promise<RedriveOutcome> {
+    return this.#write(() => {
+      const row = this.#sql.redrive.get({ id: request.jobId, now: request.now }) as
+        | JobRow
+        | undefined;
+      if (row !== undefined) {
+        const job = jobFromRow(row);
+        this.#event('abandoned', job, request.now);
+        return { kind: 'redriven', job };
+      }
+      const job = this.#job(request.jobId);
+      return job === undefined ? { kind: 'no-job' } : { kind: 'not-dead', job };
     });
   }
 

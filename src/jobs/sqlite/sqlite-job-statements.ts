@@ -35,6 +35,13 @@ const SQL = {
        WHERE ${HELD} RETURNING *`,
   trash: `DELETE FROM taskflow_jobs
        WHERE id = :id AND NOT (state = 'CLAIMED' AND lease_expires_at > :now) RETURNING *`,
+  deleteFinished: `DELETE FROM taskflow_jobs
+       WHERE id = :id AND instr(:states, ',' || state || ',') > 0 AND updated_at < :before
+       RETURNING *`,
+  redrive: `UPDATE taskflow_jobs
+       SET state = 'UNCLAIMED', attempts = 0, lease_expires_at = NULL, dead_letter_reason = NULL,
+           updated_at = :now
+       WHERE id = :id AND state = 'DEAD_LETTER' RETURNING *`,
   insertEvent: `INSERT INTO taskflow_job_events (type, job_id, job_name, state, at)
        VALUES (:type, :jobId, :jobName, :state, :at)`,
   // Keeps the log short; pollers only ever need the last few moments of it.

@@ -3,11 +3,13 @@ import type { AtomState, FlowState } from '../../core/states.ts';
 import { mapPage, pageInMemory } from '../../drivers/cursor-paging.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import { FENCED_LEASE_EXPIRY, type FlowQuery, type Lease } from '../ports.ts';
+import { FENCED_LEASE_EXPIRY, type FlowQuery, type Lease, type RunLeaseInfo } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit } from '../run-paging.ts';
+import { leaseInfo } from '../run-retention.ts';
 import type {
   AtomWrite,
+  DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,
@@ -174,6 +176,29 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
     );
     const page = pageInMemory(matching, after, limit);
     return mapPage(page, (flow) => decodeFlow(flow.text, `of run "${flow.id}"`));
+  }
+
+  async readLease(flowId: string): Promise<RunLeaseInfo | undefined> {
+    return leaseInfo(this.#flows.get(flowId)?.holder);
+  }
+
+  async deleteRun(request: {
+    flowId: string;
+    now: number;
+    states?: readonly FlowState[];
+  }): Promise<DeleteOutcome> {
+    const flow = this.#flows.get(request.flowId);
+    if (flow === undefined) return { kind: 'no-run' };
+    if (request.states !== undefined && !request.states.includes(flow.state))
+      return { kind: 'kept' };
+    const { holder } = flow;
+    const leased = holder.owner !== undefined && holder.expiresAt > request.now;
+    const carried =
+      holder.expiresAt === FENCED_LEASE_EXPIRY && !FINISHED_FLOW_STATES.includes(flow.state);
+    if (leased || carried)
+      return request.states === undefined ? { kind: 'held', holder } : { kind: 'kept' };
+    this.#flows.delete(request.flowId);
+    return { kind: 'deleted' };
   }
 
   async close(): Promise<void> {

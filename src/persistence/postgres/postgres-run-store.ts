@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Page } from '../../core/page.ts';
+import type { FlowState } from '../../core/states.ts';
 import {
   connectPostgres,
   type NamedStatement,
@@ -11,7 +12,7 @@ import {
 } from '../../drivers/postgres/postgres-pool.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease } from '../ports.ts';
+import type { FlowQuery, Lease, RunLeaseInfo } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import {
   decodeCursor,
@@ -20,8 +21,10 @@ import {
   type RecordRow,
   recordPage,
 } from '../run-paging.ts';
+import { leaseInfo } from '../run-retention.ts';
 import type {
   AtomWrite,
+  DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,
@@ -253,6 +256,23 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
     const text = `SELECT id, created_at, record FROM ${this.#table('taskflow_flows')} WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT $3`;
     const rows = await this.#query<RecordRow>(this.#sql.named(text), params);
     return recordPage(rows, limit, (row) => decodeFlow(row.record, `of run "${row.id}"`));
+  }
+
+  async readLease(flowId: string): Promise<RunLeaseInfo | undefined> {
+    return leaseInfo(await this.#holder(flowId));
+  }
+
+  async deleteRun(request: {
+    flowId: string;
+    now: number;
+    states?: readonly FlowState[];
+  }): Promise<DeleteOutcome> {
+    const states = request.states === undefined ? null : [...request.states];
+    const deleted = await this.#execute(this.#sql.deleteFlow, [request.flowId, states]);
+    if (deleted === 1) return { kind: 'deleted' };
+    const holder = await this.#holder(request.flowId);
+    if (holder === undefined) return { kind: 'no-run' };
+    return states === null ? { kind: 'held', holder } : { kind: 'kept' };
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,8 @@ export interface PostgresStatements {
   readonly renewLease: NamedStatement;
   readonly releaseLease: NamedStatement;
   readonly listBooks: NamedStatement;
+  /** Deletes a run (atoms cascade) no unexpired lease holds and no unfinished job carries. */
+  readonly deleteFlow: NamedStatement;
   /** Names a statement built at run time (listing filters). */
   named(text: string): NamedStatement;
 }
@@ -111,6 +113,13 @@ export function postgresStatements(schema: string): PostgresStatements {
       `SELECT id, created_at, record FROM ${s}.taskflow_logbooks
         WHERE ($2::text IS NULL OR created_at > $1 OR (created_at = $1 AND id > $2))
         ORDER BY created_at, id LIMIT $3`,
+    ),
+    deleteFlow: named(
+      `DELETE FROM ${s}.taskflow_flows USING ${SERVER_NOW}
+        WHERE id = $1 AND NOT (lease_owner IS NOT NULL AND lease_expires_at > t.ms)
+          AND NOT (${CARRIED} AND state NOT IN ('SUCCESS', 'REVERTED'))
+          AND ($2::text[] IS NULL OR state = ANY($2::text[]))
+        RETURNING id`,
     ),
     named,
   };

@@ -1,13 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { Page } from '../../core/page.ts';
+import type { FlowState } from '../../core/states.ts';
 import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
 import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease } from '../ports.ts';
+import type { FlowQuery, Lease, RunLeaseInfo } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, recordPage } from '../run-paging.ts';
+import { leaseInfo } from '../run-retention.ts';
 import type {
   AtomWrite,
+  DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,
@@ -232,6 +235,36 @@ export class SqliteRunStoreBackend implements RunStoreBackend {
       const rows = this.#sql.cached(sql).all(params) as FlowRow[];
       return recordPage(rows, limit, (row) => decodeFlow(row.record, `of run "${row.id}"`));
     });
+  }
+
+  async readLease(flowId: string): Promise<RunLeaseInfo | undefined> {
+    return this.#run(() => leaseInfo(this.#holder(flowId)));
+  }
+
+  async deleteRun(request: {
+    flowId: string;
+    now: number;
+    states?: readonly FlowState[];
+  }): Promise<DeleteOutcome> {
+    const states = request.states === undefined ? null : `,${request.states.join(',')},`;
+    return this.#run(() =>
+      this.#db
+        .transaction((): DeleteOutcome => {
+          const { changes } = this.#sql.deleteFlow.run({
+            id: request.flowId,
+            now: request.now,
+            states,
+          });
+          if (changes === 1) {
+            this.#sql.deleteAtoms.run({ flowId: request.flowId });
+            return { kind: 'deleted' };
+          }
+          const holder = this.#holder(request.flowId);
+          if (holder === undefined) return { kind: 'no-run' };
+          return states === null ? { kind: 'held', holder } : { kind: 'kept' };
+        })
+        .immediate(),
+    );
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,9 @@ export interface SqliteStatements {
   readonly renewLease: Database.Statement;
   readonly releaseLease: Database.Statement;
   readonly listBooks: Database.Statement;
+  /** Deletes a run no unexpired lease holds and no unfinished job carries. */
+  readonly deleteFlow: Database.Statement;
+  readonly deleteAtoms: Database.Statement;
   /** A statement built at run time (listing filters), prepared once per distinct text. */
   cached(sql: string): Database.Statement;
 }
@@ -94,6 +97,13 @@ export function sqliteStatements(db: Database.Database): SqliteStatements {
         WHERE (:afterId IS NULL OR created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))
         ORDER BY created_at, id LIMIT :limit`,
     ),
+    deleteFlow: db.prepare(
+      `DELETE FROM taskflow_flows
+        WHERE id = :id AND NOT (lease_owner IS NOT NULL AND lease_expires_at > :now)
+          AND NOT (${CARRIED} AND state NOT IN ('SUCCESS', 'REVERTED'))
+          AND (:states IS NULL OR instr(:states, ',' || state || ',') > 0)`,
+    ),
+    deleteAtoms: db.prepare('DELETE FROM taskflow_atoms WHERE flow_id = :flowId'),
     cached(sql: string): Database.Statement {
       let statement = cache.get(sql);
       if (statement === undefined) {

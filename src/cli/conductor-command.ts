@@ -1,0 +1,113 @@
+import { Conductor, type ConductorEvent, type FlowRegistry } from '../index.ts';
+import { BOARD_OPTION, JSON_OPTION, STORE_OPTION, withJobBoard, withRunStore } from './backends.ts';
+import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
+import { loadRegistry } from './flow-argument.ts';
+import { formatTime, safeText } from './output.ts';
+
+/**
+ * `taskflow conductor`: a Conductor in this process, running jobs from the board with the
+ * flows of a registry module, until SIGTERM or SIGINT. A stop suspends the running engines and
+ * gives their jobs back, so another conductor continues them at once.
+ */
+export const conductorCommand: Command = {
+  group: 'conductor',
+  name: '',
+  summary: 'claim and run jobs with the flows of a registry module, until SIGTERM or SIGINT',
+  positionals: [],
+  options: {
+    registry: {
+      type: 'string',
+      value: 'MODULE',
+      description: 'required: a module exporting the FlowRegistry (as "registry" or default)',
+    },
+    store: STORE_OPTION,
+    board: BOARD_OPTION,
+    concurrency: {
+      type: 'string',
+      value: 'N',
+      description: 'jobs run at once (1..1000, default 1)',
+    },
+    name: {
+      type: 'string',
+      value: 'NAME',
+      description: 'the conductor name, unique among live conductors (default: a random one)',
+    },
+    json: {
+      ...JSON_OPTION,
+      description: 'print each event as one JSON line instead of a log line',
+    },
+  },
+  async run(args, io) {
+    const module = stringOption(args, 'registry');
+    if (module === undefined) {
+      throw new UsageError(
+        '"taskflow conductor" needs --registry MODULE, the module that exports the FlowRegistry of the jobs\' flows; see "taskflow conductor --help".',
+      );
+    }
+    const concurrency = integerOption(args, 'concurrency') ?? 1;
+    if (concurrency < 1 || concurrency > 1000) {
+      throw new UsageError(`Option --concurrency must be from 1 to 1000, got ${concurrency}.`);
+    }
+    const registry = (await loadRegistry(module)) as FlowRegistry;
+    const name = stringOption(args, 'name');
+    const json = args.values.json === true;
+    await withRunStore(stringOption(args, 'store'), io, (runs) =>
+      withJobBoard(stringOption(args, 'board'), io, async (board) => {
+        const conductor = new Conductor({
+          board,
+          runs,
+          registry,
+          concurrency,
+          ...(name === undefined ? {} : { name }),
+          onEvent: (event) => report(io, json, event),
+        });
+        if (!json) {
+          io.stdout(
+            `${safeText(`Conductor ${conductor.name} is running ${concurrency} job(s) at a time; SIGTERM or SIGINT stops it.`)}\n`,
+          );
+        }
+        await conductor.run({ stopOnSignals: true });
+      }),
+    );
+  },
+};
+
+function report(io: CliIo, json: boolean, event: ConductorEvent): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(eventJson(event))}\n`);
+    return;
+  }
+  io.stdout(`${formatTime(Date.now())}  ${safeText(describe(event))}\n`);
+}
+
+function describe(event: ConductorEvent): string {
+  switch (event.type) {
+    case 'claimed':
+      return `claimed job ${event.job.id} (${event.job.name}) with token ${event.token}`;
+    case 'completed':
+      return `completed job ${event.job.id} (${event.job.name}): ${event.outcome.state}${event.outcome.failure ? ` (${event.outcome.failure.type}: ${event.outcome.failure.message})` : ''}`;
+    case 'abandoned':
+      return `gave back job ${event.job.id} (${event.job.name}): ${event.reason}`;
+    case 'lost':
+      return `lost job ${event.jobId}: ${messageOf(event.error)}`;
+    case 'error':
+      return `error: ${messageOf(event.error)}`;
+    case 'stopped':
+      return 'stopped';
+  }
+}
+
+function eventJson(event: ConductorEvent): Record<string, unknown> {
+  switch (event.type) {
+    case 'lost':
+      return { type: event.type, jobId: event.jobId, error: messageOf(event.error) };
+    case 'error':
+      return { type: event.type, error: messageOf(event.error) };
+    default:
+      return { ...event };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
