@@ -36,6 +36,12 @@ export type ExecutionOutcome<Out> =
   | { readonly ok: true; readonly result: Out }
   | { readonly ok: false; readonly failure: Failure };
 
+/**
+ * What a task's `revert` receives: the execution context plus what it is undoing.
+ *
+ * @example
+ * revert: (_inputs, { outcome }) => (outcome.ok ? deleteVolume(outcome.result) : undefined)
+ */
 export interface RevertContext<Out> extends AtomContext {
   /** This task's own result, or its failure when execute threw. */
   readonly outcome: ExecutionOutcome<Out>;

@@ -22,6 +22,12 @@ import { Runner } from './runner.ts';
 import { type EngineStatistics, newStatistics } from './statistics.ts';
 import { validateFlow } from './validate.ts';
 
+/**
+ * Options of an {@link Engine}; every one is optional.
+ *
+ * @example
+ * new Engine(flow, { store: { size: 10 }, concurrency: 4, persistence: { runs } });
+ */
 export interface EngineOptions {
   /** Values given to the run from outside; producers inside the flow take precedence. */
   readonly store?: Readonly<Record<string, unknown>>;
