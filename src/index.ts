@@ -66,6 +66,7 @@ export {
   type TaskOptions,
   task,
 } from './core/task.ts';
+export { redactUrl } from './drivers/connection-url.ts';
 export type { AtomSnapshot } from './engine/atom-record.ts';
 export type { PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';

@@ -4,6 +4,7 @@ import {
   openJobBoard,
   openRunStore,
   type RunStorage,
+  redactUrl,
   TaskFlowError,
 } from '../index.ts';
 import type { CliIo, OptionSpec } from './command.ts';
@@ -30,18 +31,31 @@ export const JSON_OPTION: OptionSpec = {
   description: 'print JSON for programs instead of a table',
 };
 
+/** How a command opens a backend: only commands that write may create a new SQLite file. */
+export interface OpenMode {
+  readonly create?: boolean;
+}
+
 /**
  * Runs `use` with the run store the option, $TASKFLOW_STORE or the default names, and closes
  * it afterwards. Only for the default does the CLI create the `.taskflow` folder; a URL given
- * explicitly is opened as written.
+ * explicitly is opened as written. A SQLite file that does not exist is an error unless the
+ * command writes (`create: true`), so a mistyped path is never taken for an empty store.
  */
 export async function withRunStore<T>(
   url: string | undefined,
   io: CliIo,
   use: (store: RunStorage) => Promise<T>,
+  mode: OpenMode = {},
 ): Promise<T> {
-  const chosen = url ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL);
-  const store = await opening(() => openRunStore(chosen), 'run store', chosen, '--store');
+  const create = mode.create === true;
+  const chosen = url ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL, create);
+  const store = await opening(
+    () => openRunStore(chosen, { create }),
+    'run store',
+    chosen,
+    '--store',
+  );
   try {
     return await use(store);
   } finally {
@@ -54,9 +68,16 @@ export async function withJobBoard<T>(
   url: string | undefined,
   io: CliIo,
   use: (board: JobBoard) => Promise<T>,
+  mode: OpenMode = {},
 ): Promise<T> {
-  const chosen = url ?? io.env.TASKFLOW_BOARD ?? defaultUrl(DEFAULT_BOARD_URL);
-  const board = await opening(() => openJobBoard(chosen), 'jobboard', chosen, '--board');
+  const create = mode.create === true;
+  const chosen = url ?? io.env.TASKFLOW_BOARD ?? defaultUrl(DEFAULT_BOARD_URL, create);
+  const board = await opening(
+    () => openJobBoard(chosen, { create }),
+    'jobboard',
+    chosen,
+    '--board',
+  );
   try {
     return await use(board);
   } finally {
@@ -64,8 +85,8 @@ export async function withJobBoard<T>(
   }
 }
 
-function defaultUrl(url: string): string {
-  mkdirSync(DEFAULT_FOLDER, { recursive: true });
+function defaultUrl(url: string, create: boolean): string {
+  if (create) mkdirSync(DEFAULT_FOLDER, { recursive: true });
   return url;
 }
 
@@ -86,13 +107,8 @@ async function opening<T>(
     const reason = error instanceof Error ? error.message : String(error);
     throw new TaskFlowError(
       'OPEN_FAILED',
-      `Cannot open the ${what} at ${JSON.stringify(redact(url))}: ${reason}. Check the URL given by ${option} or its environment variable.`,
+      `Cannot open the ${what} at ${JSON.stringify(redactUrl(url))}: ${reason}. Check the URL given by ${option} or its environment variable.`,
       { cause: error },
     );
   }
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }

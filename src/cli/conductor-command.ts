@@ -51,23 +51,32 @@ export const conductorCommand: Command = {
     const registry = (await loadRegistry(module)) as FlowRegistry;
     const name = stringOption(args, 'name');
     const json = args.values.json === true;
-    await withRunStore(stringOption(args, 'store'), io, (runs) =>
-      withJobBoard(stringOption(args, 'board'), io, async (board) => {
-        const conductor = new Conductor({
-          board,
-          runs,
-          registry,
-          concurrency,
-          ...(name === undefined ? {} : { name }),
-          onEvent: (event) => report(io, json, event),
-        });
-        if (!json) {
-          io.stdout(
-            `${safeText(`Conductor ${conductor.name} is running ${concurrency} job(s) at a time; SIGTERM or SIGINT stops it.`)}\n`,
-          );
-        }
-        await conductor.run({ stopOnSignals: true });
-      }),
+    await withRunStore(
+      stringOption(args, 'store'),
+      io,
+      (runs) =>
+        withJobBoard(
+          stringOption(args, 'board'),
+          io,
+          async (board) => {
+            const conductor = new Conductor({
+              board,
+              runs,
+              registry,
+              concurrency,
+              ...(name === undefined ? {} : { name }),
+              onEvent: (event) => report(io, json, event),
+            });
+            if (!json) {
+              io.stdout(
+                `${safeText(`Conductor ${conductor.name} is running ${concurrency} job(s) at a time; SIGTERM or SIGINT stops it.`)}\n`,
+              );
+            }
+            await conductor.run({ stopOnSignals: true });
+          },
+          { create: true },
+        ),
+      { create: true },
     );
   },
 };

@@ -147,14 +147,18 @@ const post: Command = {
     const store = parseStoreJson(stringOption(args, 'store-json'));
     const priority = integerOption(args, 'priority');
     const key = stringOption(args, 'key');
-    const job = await withJobBoard(stringOption(args, 'board'), io, (board) =>
-      board.post({
-        name,
-        flow,
-        store,
-        ...(priority === undefined ? {} : { priority }),
-        ...(key === undefined ? {} : { idempotencyKey: key }),
-      }),
+    const job = await withJobBoard(
+      stringOption(args, 'board'),
+      io,
+      (board) =>
+        board.post({
+          name,
+          flow,
+          store,
+          ...(priority === undefined ? {} : { priority }),
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+        }),
+      { create: true },
     );
     if (args.values.json === true) printJson(io, job);
     else

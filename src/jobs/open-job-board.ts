@@ -1,3 +1,5 @@
+import { redactUrl } from '../drivers/connection-url.ts';
+import { missingSqliteFile } from '../drivers/sqlite/sqlite-file.ts';
 import type { JobBoardOptions } from './guarded-job-board.ts';
 import { JobBoardError } from './job-board-error.ts';
 import { createMemoryJobBoard } from './memory/memory-job-board.ts';
@@ -13,6 +15,14 @@ const SUPPORTED =
 export interface OpenJobBoardOptions extends JobBoardOptions {
   /** Redis key prefix, when the URL has no `?prefix=`. Default `taskflow`. */
   readonly prefix?: string;
+  /**
+   * False for commands that only read: a `sqlite://` file that does not exist is then an
+   * `INVALID_ARGUMENT` error naming the path, instead of a new, empty database. Default true.
+   * Servers (PostgreSQL, Redis) never create a database either way.
+   */
+  readonly create?: boolean;
+  /** PostgreSQL: how long opening one connection may take. Default 10,000 ms. */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -24,6 +34,8 @@ export interface OpenJobBoardOptions extends JobBoardOptions {
  *   defaults to `public`, every other parameter goes to `pg`;
  * - `redis://host:6379/0?prefix=app-jobs` (or `rediss://` for TLS); `prefix` defaults to
  *   `taskflow`.
+ *
+ * Messages show the URL without its password ({@link redactUrl}).
  *
  * @example
  * const board = await openJobBoard('postgres://app@db:5432/app?schema=taskflow');
@@ -38,19 +50,25 @@ export async function openJobBoard(
   url: string,
   options: OpenJobBoardOptions = {},
 ): Promise<JobBoard> {
+  const { create = true, connectTimeoutMs, ...rest } = options;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'memory':
-      return createMemoryJobBoard(options);
-    case 'sqlite':
-      return createSqliteJobBoard({ ...options, ...sqliteOptions(url) });
+      return createMemoryJobBoard(rest);
+    case 'sqlite': {
+      const file = sqliteOptions(url);
+      const missing = create ? undefined : missingSqliteFile(file.path);
+      if (missing !== undefined) throw new JobBoardError('INVALID_ARGUMENT', missing);
+      return createSqliteJobBoard({ ...rest, ...file });
+    }
     case 'postgres':
     case 'postgresql': {
       const parsed = parse(url, 'postgres://user:password@host:5432/database');
       const schema = parsed.searchParams.get('schema');
       parsed.searchParams.delete('schema');
       return openPostgresJobBoard({
-        ...options,
+        ...rest,
+        ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
         url: parsed.toString(),
         ...(schema === null ? {} : { schema }),
       });
@@ -61,7 +79,7 @@ export async function openJobBoard(
       const prefix = parsed.searchParams.get('prefix') ?? options.prefix;
       parsed.searchParams.delete('prefix');
       return openRedisJobBoard({
-        ...options,
+        ...rest,
         url: parsed.toString(),
         ...(prefix === undefined ? {} : { prefix }),
       });
@@ -69,7 +87,7 @@ export async function openJobBoard(
     default:
       throw new JobBoardError(
         'INVALID_ARGUMENT',
-        `Jobboard URL ${JSON.stringify(redact(url))} has ${scheme === undefined ? 'no scheme' : `the unsupported scheme "${scheme}:"`}; use one of ${SUPPORTED}.`,
+        `Jobboard URL ${JSON.stringify(redactUrl(url))} has ${scheme === undefined ? 'no scheme' : `the unsupported scheme "${scheme}:"`}; use one of ${SUPPORTED}.`,
       );
   }
 }
@@ -80,7 +98,7 @@ function sqliteOptions(url: string): { path: string; busyTimeoutMs?: number; pol
   if (path === '') {
     throw new JobBoardError(
       'INVALID_ARGUMENT',
-      `SQLite URL ${JSON.stringify(url)} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
+      `SQLite URL ${JSON.stringify(redactUrl(url))} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
     );
   }
   const params = new URLSearchParams(query);
@@ -104,13 +122,8 @@ function parse(url: string, example: string): URL {
   } catch (error) {
     throw new JobBoardError(
       'INVALID_ARGUMENT',
-      `Jobboard URL ${JSON.stringify(redact(url))} cannot be parsed; write ${example}.`,
+      `Jobboard URL ${JSON.stringify(redactUrl(url))} cannot be parsed; write ${example}.`,
       { cause: error },
     );
   }
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }

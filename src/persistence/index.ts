@@ -8,7 +8,7 @@ export type {
   LogBook,
   RetryAttemptRecord,
 } from './model.ts';
-export { openRunStore } from './open-run-store.ts';
+export { type OpenRunStoreOptions, openRunStore } from './open-run-store.ts';
 export {
   FENCED_LEASE_EXPIRY,
   type FlowQuery,

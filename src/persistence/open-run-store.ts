@@ -1,3 +1,5 @@
+import { redactUrl } from '../drivers/connection-url.ts';
+import { missingSqliteFile } from '../drivers/sqlite/sqlite-file.ts';
 import type { GuardOptions, RunStorage } from './guarded-run-store.ts';
 import { createMemoryRunStore } from './memory/memory-run-store.ts';
 import { openPostgresRunStore } from './postgres/postgres-run-store.ts';
@@ -6,6 +8,18 @@ import { StorageError } from './storage-error.ts';
 
 const SUPPORTED =
   'memory://, sqlite:///absolute/path.db, sqlite://relative/path.db, postgres://user@host:5432/db (or postgresql://)';
+
+/** Options of {@link openRunStore}. */
+export interface OpenRunStoreOptions extends GuardOptions {
+  /**
+   * False for commands that only read: a `sqlite://` file that does not exist is then an
+   * `INVALID_ARGUMENT` error naming the path, instead of a new, empty database. Default true.
+   * Servers (PostgreSQL) never create a database either way.
+   */
+  readonly create?: boolean;
+  /** PostgreSQL: how long opening one connection may take. Default 10,000 ms. */
+  readonly connectTimeoutMs?: number;
+}
 
 /**
  * Opens the run store a URL names, as the CLI and config files do:
@@ -16,6 +30,8 @@ const SUPPORTED =
  * - `postgres://user:pass@host:5432/db?schema=taskflow` (or `postgresql://`); `schema` defaults
  *   to `public`, every other parameter goes to `pg`.
  *
+ * Messages show the URL without its password ({@link redactUrl}).
+ *
  * @example
  * const store = await openRunStore('sqlite:///var/lib/app/runs.db');
  * try {
@@ -24,20 +40,32 @@ const SUPPORTED =
  *   await store.close();
  * }
  */
-export async function openRunStore(url: string, options: GuardOptions = {}): Promise<RunStorage> {
+export async function openRunStore(
+  url: string,
+  options: OpenRunStoreOptions = {},
+): Promise<RunStorage> {
+  const { create = true, connectTimeoutMs, ...guard } = options;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'memory':
-      return createMemoryRunStore(options);
-    case 'sqlite':
-      return createSqliteRunStore({ ...sqliteOptions(url), ...options });
+      return createMemoryRunStore(guard);
+    case 'sqlite': {
+      const file = sqliteOptions(url);
+      const missing = create ? undefined : missingSqliteFile(file.path);
+      if (missing !== undefined) throw new StorageError('INVALID_ARGUMENT', missing);
+      return createSqliteRunStore({ ...file, ...guard });
+    }
     case 'postgres':
     case 'postgresql':
-      return openPostgresRunStore({ ...postgresOptions(url), ...options });
+      return openPostgresRunStore({
+        ...postgresOptions(url),
+        ...guard,
+        ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
+      });
     default:
       throw new StorageError(
         'INVALID_ARGUMENT',
-        `Run store URL ${JSON.stringify(redact(url))} has ${scheme === undefined ? 'no scheme' : `the unsupported scheme "${scheme}:"`}; use one of ${SUPPORTED}.`,
+        `Run store URL ${JSON.stringify(redactUrl(url))} has ${scheme === undefined ? 'no scheme' : `the unsupported scheme "${scheme}:"`}; use one of ${SUPPORTED}.`,
       );
   }
 }
@@ -52,7 +80,7 @@ function sqliteOptions(url: string): {
   if (!url.toLowerCase().startsWith('sqlite://') || path === '') {
     throw new StorageError(
       'INVALID_ARGUMENT',
-      `SQLite URL ${JSON.stringify(url)} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
+      `SQLite URL ${JSON.stringify(redactUrl(url))} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
     );
   }
   const params = new URLSearchParams(query);
@@ -84,16 +112,11 @@ function postgresOptions(url: string): { url: string; schema?: string } {
   } catch (error) {
     throw new StorageError(
       'INVALID_ARGUMENT',
-      `PostgreSQL URL ${JSON.stringify(redact(url))} cannot be parsed; write postgres://user:password@host:5432/database.`,
+      `PostgreSQL URL ${JSON.stringify(redactUrl(url))} cannot be parsed; write postgres://user:password@host:5432/database.`,
       { cause: error },
     );
   }
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
   return { url: parsed.toString(), ...(schema === null ? {} : { schema }) };
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }

@@ -341,6 +341,7 @@ describe('taskflow operator commands', { concurrency: true }, () => {
 
   test('errors honour --json with a JSON error object, and a non-finite --store-json exits 2', async () => {
     const url = newUrl('jobs');
+    await (await openJobBoard(url)).close();
     const missing = await taskflow(['jobs', 'show', 'nope', '--board', url, '--json']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stdout, '');

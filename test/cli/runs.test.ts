@@ -138,13 +138,25 @@ describe('taskflow runs', { concurrency: true }, () => {
     assert.match(stderr, /No run with id "nope".*taskflow runs list/);
   });
 
-  test('without --store or TASKFLOW_STORE the store is .taskflow/runs.db, folder created', async () => {
+  test('without --store or TASKFLOW_STORE the store is .taskflow/runs.db; a reader never creates it', async () => {
     const cwd = tempDir('taskflow-cli-default-');
     try {
-      const { code, stdout } = await taskflow(['runs', 'list'], { cwd: cwd.path });
-      assert.equal(code, 0);
-      assert.equal(stdout, 'No runs match.\n');
-      assert.ok(existsSync(join(cwd.path, '.taskflow', 'runs.db')));
+      const { code, stderr } = await taskflow(['runs', 'list'], { cwd: cwd.path });
+      assert.equal(code, 2);
+      assert.match(stderr, /The SQLite file ".taskflow\/runs.db" \(.*\) does not exist; check the path/);
+      assert.ok(
+        !existsSync(join(cwd.path, '.taskflow')),
+        'a command that only reads creates nothing',
+      );
+      const posted = await taskflow(
+        ['jobs', 'post', '--name', 'n', '--flow', 'provision@2', '--store-json', '{}'],
+        { cwd: cwd.path },
+      );
+      assert.equal(posted.code, 0, posted.stderr);
+      assert.ok(
+        existsSync(join(cwd.path, '.taskflow', 'jobs.db')),
+        'a command that writes creates it',
+      );
     } finally {
       cwd.remove();
     }
@@ -184,10 +196,11 @@ describe('taskflow runs', { concurrency: true }, () => {
     });
   });
 
-  test('a store that cannot be opened exits 1 naming the URL and the option', async () => {
-    const missing = `sqlite://${join(dir.path, 'no-such-folder', 'runs.db')}`;
-    const { code, stderr } = await taskflow(['runs', 'list', '--store', missing]);
-    assert.equal(code, 1);
-    assert.match(stderr, /Cannot open the run store at ".*no-such-folder.*".*--store/);
+  test('a mistyped store path exits 2 naming the path, and nothing is created', async () => {
+    const missing = join(dir.path, 'no-such-folder', 'runs.db');
+    const { code, stderr } = await taskflow(['runs', 'list', '--store', `sqlite://${missing}`]);
+    assert.equal(code, 2);
+    assert.match(stderr, /The SQLite file ".*no-such-folder\/runs.db" does not exist/);
+    assert.ok(!existsSync(join(dir.path, 'no-such-folder')));
   });
 });

@@ -3,8 +3,9 @@ import { type DriverErrorKinds, NETWORK_ERROR_CODES } from '../driver-errors.ts'
 // SQLSTATE classes and codes after which the same call may succeed later.
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|40001|40P01|55P03|58)/;
 const CORRUPT_STATES = /^(XX001|XX002|42P01|42703)/;
+// "timeout exceeded when trying to connect" is the pool's connect timeout (connectTimeoutMs).
 const LOST_CONNECTION =
-  /Connection terminated|connection timeout|Client has encountered a connection error/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /** How an adapter reports `pg` errors: its error class, codes, and how it names its tables. */
 export interface PostgresErrorKinds<C extends string> extends DriverErrorKinds<C> {

@@ -1,4 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadDriver } from '../load-driver.ts';
+
+/** How long a new connection may take before it fails, unless `connectTimeoutMs` says. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** A named statement: `pg` prepares it once per connection, then sends only Bind/Execute. */
 export interface NamedStatement {
@@ -58,6 +62,11 @@ export type PostgresConnection =
       readonly url: string;
       /** Connections in the pool made from the URL. Default 10. */
       readonly maxConnections?: number;
+      /**
+       * How long opening one connection may take (TCP, TLS and authentication) before it
+       * fails as unavailable, e.g. for a black-holed host. Default 10,000 ms.
+       */
+      readonly connectTimeoutMs?: number;
     };
 
 /** Pools whose clients already get an 'error' listener on checkout. */
@@ -100,8 +109,13 @@ export async function connectPostgres(
   toError: (error: unknown) => unknown,
 ): Promise<{ readonly pool: pg.Pool; readonly owned: boolean }> {
   const owned = 'url' in options;
+  const timeoutMs = owned ? (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) : undefined;
   const pool = owned
-    ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 })
+    ? new (loadDriver<typeof pg>('pg', 'postgres:// URLs').Pool)({
+        connectionString: options.url,
+        max: options.maxConnections ?? 10,
+        connectionTimeoutMillis: timeoutMs,
+      })
     : options.pool;
   // Without a listener, an idle connection dropped by the server would crash the process;
   // the pool has discarded it already, and the next query simply gets a fresh connection.
@@ -111,7 +125,36 @@ export async function connectPostgres(
     await prepare(pool);
   } catch (error) {
     if (owned) await pool.end().catch(() => {});
-    throw toError(error);
+    throw toError(
+      timeoutMs === undefined ? error : explainTimeout(error, serverOf(options), timeoutMs),
+    );
   }
   return { pool, owned };
+}
+
+/**
+ * `pg`'s connect timeouts ("timeout exceeded when trying to connect", "Connection terminated
+ * due to connection timeout") as an `ETIMEDOUT` error naming the server and the limit, which
+ * the adapters report as unavailable; other errors unchanged.
+ */
+function explainTimeout(error: unknown, server: string, timeoutMs: number): unknown {
+  if (!(error instanceof Error) || !CONNECT_TIMEOUT.test(error.message)) return error;
+  const explained = new Error(
+    `no connection to ${server} within ${timeoutMs} ms (connectTimeoutMs); the host may be unreachable, or not a PostgreSQL server`,
+    { cause: error },
+  );
+  return Object.assign(explained, { code: 'ETIMEDOUT' });
+}
+
+const CONNECT_TIMEOUT = /timeout exceeded when trying to connect|connection timeout/i;
+
+/** `host:port` of a URL connection, for messages (never its password). */
+function serverOf(options: PostgresConnection): string {
+  if (!('url' in options)) return 'the server';
+  try {
+    const { hostname, port } = new URL(options.url);
+    return hostname === '' ? 'the server' : `${hostname}:${port === '' ? '5432' : port}`;
+  } catch {
+    return 'the server';
+  }
 }

@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { TaskFlowError } from '../../core/errors.ts';
+import { loadDriver } from '../load-driver.ts';
 
 /**
  * The ioredis options every connection here uses, and why:
@@ -36,6 +38,11 @@ const OPTIONS = {
  * }
  */
 export class RedisConnection {
+  /**
+   * The ioredis client. Marked internal, so the published declarations never name an ioredis
+   * type: `ioredis` is an optional peer, and a consumer's `tsc` without it must still pass.
+   * @internal
+   */
   readonly client: Redis;
   /** `host:port`, or the socket path, for messages. */
   readonly address: string;
@@ -55,6 +62,7 @@ export class RedisConnection {
 
   /** A client for `redis://[user:password@]host:port/db` (or `rediss://`), not yet connected. */
   static create(url: string): RedisConnection {
+    const { Redis } = loadDriver<typeof import('ioredis')>('ioredis', 'redis:// URLs');
     return new RedisConnection(new Redis(url, OPTIONS));
   }
 
@@ -68,15 +76,49 @@ export class RedisConnection {
     return this.#lastError;
   }
 
-  /** Connects and checks that the server answers; on failure the client is disconnected. */
+  /**
+   * Connects and checks that the server answers and has the URL's database; on failure the
+   * client is disconnected. ioredis reports a failed `SELECT` only as an 'error' event and
+   * stays on database 0, so the database is selected again here, where a refusal is thrown.
+   */
   async connect(): Promise<void> {
     try {
       await this.client.connect();
       await this.client.ping();
+      await this.#selectDatabase();
     } catch (error) {
       this.client.disconnect();
       throw error;
     }
+  }
+
+  async #selectDatabase(): Promise<void> {
+    const db = this.client.options.db ?? 0;
+    if (db === 0) return;
+    try {
+      await this.client.select(db);
+    } catch (error) {
+      const limit = await this.#databaseLimit();
+      throw new TaskFlowError(
+        'INVALID_ARGUMENT',
+        `Redis at ${this.address} refused database ${db} (${error instanceof Error ? error.message : String(error)}); ${limit}. Use a database number below the limit in the URL (redis://host:6379/0), or raise "databases" in the server's configuration.`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** "the server has N databases (0 to N-1)", or "the server's limit" when CONFIG is refused. */
+  async #databaseLimit(): Promise<string> {
+    try {
+      const reply = (await this.client.config('GET', 'databases')) as unknown;
+      const count = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+      if (Number.isInteger(count) && count > 0) {
+        return `the server has ${count} databases (0 to ${count - 1})`;
+      }
+    } catch {
+      // CONFIG is often disabled or renamed on managed servers.
+    }
+    return 'the number must be below the server\'s limit (its "databases" setting, 16 by default)';
   }
 
   /**
