@@ -73,6 +73,7 @@ export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/en
 export type { EngineEvent, Listener } from './engine/events.ts';
 export { type FlowFactory, FlowRegistry } from './engine/flow-registry.ts';
 export { MissingInputError } from './engine/inputs.ts';
+export type { HeldLease } from './engine/lease-keeper.ts';
 export {
   CaptureListener,
   DurationListener,
@@ -98,6 +99,8 @@ export {
   DECIDER_DEPTHS,
   type Decider,
   type DeciderDepth,
+  type ExplicitLink,
+  type GraphEdge,
   GraphFlow,
   type GraphFlowOptions,
   graphFlow,

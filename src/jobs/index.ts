@@ -4,6 +4,7 @@
 export { guardJobBoard, type JobBoardOptions } from './guarded-job-board.ts';
 export type {
   ClaimWriteOutcome,
+  ConductorHeartbeat,
   JobBoardBackend,
   PostOutcome,
   RedriveOutcome,

@@ -32,7 +32,8 @@ export interface GraphEdge {
   readonly depth: DeciderDepth;
 }
 
-interface ExplicitLink {
+/** A link given up front in {@link GraphFlowOptions}: source and target child names, and its options. */
+export interface ExplicitLink {
   readonly from: string;
   readonly to: string;
   readonly options: LinkOptions;

@@ -13,6 +13,9 @@ export {
   FENCED_LEASE_EXPIRY,
   type FlowQuery,
   type Lease,
+  type RunLeaseInfo,
+  type RunPruneQuery,
+  type RunPruner,
   type RunReader,
   type RunStore,
 } from './ports.ts';
@@ -22,6 +25,7 @@ export {
   type PostgresRunStoreOptions,
 } from './postgres/postgres-run-store.ts';
 export type {
+  AtomWrite,
   AtomWriteRule,
   DeleteOutcome,
   LeaseHolder,

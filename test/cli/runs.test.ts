@@ -143,7 +143,10 @@ describe('taskflow runs', { concurrency: true }, () => {
     try {
       const { code, stderr } = await taskflow(['runs', 'list'], { cwd: cwd.path });
       assert.equal(code, 2);
-      assert.match(stderr, /The SQLite file ".taskflow\/runs.db" \(.*\) does not exist; check the path/);
+      assert.match(
+        stderr,
+        /The SQLite file ".taskflow\/runs.db" \(.*\) does not exist; check the path/,
+      );
       assert.ok(
         !existsSync(join(cwd.path, '.taskflow')),
         'a command that only reads creates nothing',
