@@ -1,5 +1,5 @@
 import { TaskFlowError } from '../core/errors.ts';
-import type { FlowFactoryRef } from '../persistence/model.ts';
+import type { AtomDetail, FlowDetail, FlowFactoryRef } from '../persistence/model.ts';
 import type { RunStore } from '../persistence/ports.ts';
 import { applyDetail } from './atom-detail-codec.ts';
 import { type AtomRecord, newAtomRecord } from './atom-record.ts';
@@ -63,20 +63,7 @@ export async function resumeRun(
 ): Promise<Engine> {
   const { runs: given, store, registry, persistence, flowId, ...engineOptions } = options;
   const runs = runsOf({ ...(given ? { runs: given } : {}), ...(store ? { store } : {}) });
-  const loaded = await runs.loadRun(flowId);
-  if (!loaded) {
-    throw new TaskFlowError(
-      'RUN_NOT_FOUND',
-      `No run with id "${flowId}" is stored; list runs to find its id.`,
-    );
-  }
-  const { factory } = loaded.flow;
-  if (!factory) {
-    throw new TaskFlowError(
-      'NO_FACTORY',
-      `Run "${flowId}" did not record a flow factory, so it cannot be rebuilt here; start runs with startRun() or the "factory" persistence option.`,
-    );
-  }
+  const { loaded, factory } = await loadRebuildable(runs, flowId);
   // The factory and the store of a run never change once it is created, so this read is safe.
   return continueRun({
     ...engineOptions,
@@ -137,20 +124,7 @@ export async function fetchRun(options: {
   readonly registry: FlowRegistry;
   readonly flowId: string;
 }): Promise<RunValues> {
-  const loaded = await options.runs.loadRun(options.flowId);
-  if (!loaded) {
-    throw new TaskFlowError(
-      'RUN_NOT_FOUND',
-      `No run with id "${options.flowId}" is stored; list runs to find its id.`,
-    );
-  }
-  const { factory } = loaded.flow;
-  if (!factory) {
-    throw new TaskFlowError(
-      'NO_FACTORY',
-      `Run "${options.flowId}" did not record a flow factory, so what its atoms provide is unknown here.`,
-    );
-  }
+  const { loaded, factory } = await loadRebuildable(options.runs, options.flowId);
   const graph = compile(options.registry.build(factory, loaded.flow.store));
   const byName = new Map<string, AtomRecord>();
   for (const index of graph.atoms) {
@@ -167,4 +141,26 @@ export async function fetchRun(options: {
     fetch: (name) => fetchOf(records, store, name),
     fetchAll: () => fetchAllOf(records, store),
   };
+}
+
+/** A stored run and the factory it recorded, so that its flow can be built again here. */
+async function loadRebuildable(
+  runs: Pick<RunStore, 'loadRun'>,
+  flowId: string,
+): Promise<{ loaded: { flow: FlowDetail; atoms: AtomDetail[] }; factory: FlowFactoryRef }> {
+  const loaded = await runs.loadRun(flowId);
+  if (!loaded) {
+    throw new TaskFlowError(
+      'RUN_NOT_FOUND',
+      `No run with id "${flowId}" is stored; list runs to find its id.`,
+    );
+  }
+  const { factory } = loaded.flow;
+  if (!factory) {
+    throw new TaskFlowError(
+      'NO_FACTORY',
+      `Run "${flowId}" did not record a flow factory, so it cannot be rebuilt here; start runs with startRun() or the "factory" persistence option.`,
+    );
+  }
+  return { loaded, factory };
 }
