@@ -4,7 +4,12 @@ import { Failure } from '../core/failure.ts';
 import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
 import { continueRun } from '../engine/runs.ts';
-import type { Job, JobClaim, JobOutcome } from '../jobs/model.ts';
+import {
+  type Job,
+  type JobClaim,
+  type JobOutcome,
+  MAX_OUTCOME_OUTPUTS_BYTES,
+} from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
 import type { RunStore } from '../persistence/ports.ts';
@@ -112,7 +117,7 @@ export class ClaimedJob {
 
   async #outcome(): Promise<Outcome> {
     const existing = await this.#ctx.runs.loadRun(this.job.id);
-    // A finished run is final: the previous owner died before recording it on the board.
+    // A reverted or failed run is final: the previous owner died before recording it.
     const finished = existing && finishedOutcome(existing);
     if (finished) return finished;
     const engine = this.#buildEngine(existing?.flow);
@@ -120,7 +125,7 @@ export class ClaimedJob {
     if (this.#ctx.stopping() || this.#lease.lost !== undefined) engine.suspend();
     try {
       const result = await engine.run();
-      return result.state === 'SUCCESS' ? { state: 'SUCCESS' } : 'suspended';
+      return result.state === 'SUCCESS' ? successOutcome(this.job.id, result.outputs) : 'suspended';
     } catch (error) {
       if (engine.state === 'REVERTED' || engine.state === 'FAILURE') {
         return { state: engine.state, failure: Failure.from(error).toJSON() };
@@ -190,12 +195,20 @@ function finishedOutcome(run: {
   readonly flow: FlowDetail;
   readonly atoms: readonly AtomDetail[];
 }): JobOutcome | undefined {
+  // A SUCCESS run goes through its engine, which returns its outputs without running anything.
   const { state } = run.flow;
-  if (state === 'SUCCESS') return { state };
   if (state !== 'REVERTED' && state !== 'FAILURE') return undefined;
   const failed = run.atoms.find((atom) => atom.revertFailure ?? atom.failure);
   const recorded = failed?.revertFailure ?? failed?.failure;
   return { state, ...(recorded ? { failure: recorded } : {}) };
+}
+
+/** A SUCCESS outcome with the run's outputs inline, or a reference when they are too large. */
+function successOutcome(runId: string, outputs: Record<string, unknown>): JobOutcome {
+  const json = JSON.stringify(outputs);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_OUTCOME_OUTPUTS_BYTES) return { state: 'SUCCESS', outputsRef: { runId, bytes } };
+  return { state: 'SUCCESS', outputs: JSON.parse(json) as NonNullable<JobOutcome['outputs']> };
 }
 
 function describe(error: unknown): string {

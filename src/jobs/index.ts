@@ -40,6 +40,7 @@ export {
   type JobSpec,
   type JobState,
   type JobStore,
+  MAX_OUTCOME_OUTPUTS_BYTES,
   MAX_PRIORITY,
   MIN_PRIORITY,
 } from './model.ts';

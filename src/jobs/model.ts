@@ -18,7 +18,20 @@ export type JobOutcomeState = (typeof JOB_OUTCOME_STATES)[number];
 export interface JobOutcome {
   readonly state: JobOutcomeState;
   readonly failure?: FailureJson;
+  /**
+   * SUCCESS only: what the job's flow provides (its outputs), so a client that waits for the
+   * job gets its result; absent when their JSON is over {@link MAX_OUTCOME_OUTPUTS_BYTES}.
+   */
+  readonly outputs?: { readonly [symbol: string]: JsonValue };
+  /**
+   * Set instead of `outputs` when they are too large for the board: read them from the run
+   * store with `fetchRun` (the run's id is the job's id).
+   */
+  readonly outputsRef?: { readonly runId: string; readonly bytes: number };
 }
+
+/** The largest outputs a job's outcome carries inline (64 KiB of JSON). */
+export const MAX_OUTCOME_OUTPUTS_BYTES = 64 * 1024;
 
 /** The registered flow factory a job runs: flows are rebuilt from it, by name and version. */
 export interface FlowRef {

@@ -6,8 +6,10 @@ import {
   createMemoryJobBoard,
   createMemoryRunStore,
   FlowRegistry,
+  fetchRun,
   type JobBoard,
   linearFlow,
+  MAX_OUTCOME_OUTPUTS_BYTES,
   type RunStore,
   StorageError,
   task,
@@ -90,6 +92,11 @@ describe('conductor', () => {
       ],
     );
     assert.equal((await h.runs.loadRun(jobs[0]?.id ?? ''))?.flow.state, 'SUCCESS');
+    assert.deepEqual(
+      done.map((job) => job.outcome?.outputs),
+      [{ reservation: 'r-a' }, { reservation: 'r-b' }, { reservation: 'r-c' }],
+      "a job's outcome carries its flow's outputs",
+    );
     assert.deepEqual(h.log.filter((line) => line.startsWith('charge')).sort(), [
       'charge r-a',
       'charge r-b',
@@ -233,5 +240,28 @@ describe('conductor', () => {
       !h.log.includes('ship w'),
       'the engine stopped at once: nothing after the atom in flight ran',
     );
+  });
+});
+
+describe('job outcomes', () => {
+  test('outputs too large for the board are left in the run store, with a reference', async () => {
+    const big = 'x'.repeat(MAX_OUTCOME_OUTPUTS_BYTES);
+    const registry = new FlowRegistry().register({
+      name: 'big',
+      version: '1',
+      build: () =>
+        linearFlow('big', [task({ name: 'make', provides: 'blob', execute: () => big })]),
+    });
+    const board = createMemoryJobBoard({ recheckMs: 20 });
+    const runs = createMemoryRunStore();
+    const job = await board.post({ name: 'big', flow: { name: 'big', version: '1' } });
+    const done = await withConductor({ board, runs, registry }, () =>
+      board.wait(job.id, { timeoutMs: 5_000 }),
+    );
+    assert.equal(done.outcome?.outputs, undefined);
+    assert.equal(done.outcome?.outputsRef?.runId, job.id);
+    assert.ok((done.outcome?.outputsRef?.bytes ?? 0) > MAX_OUTCOME_OUTPUTS_BYTES);
+    const values = await fetchRun({ runs, registry, flowId: job.id });
+    assert.equal(values.fetch('blob'), big);
   });
 });
