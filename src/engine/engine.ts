@@ -181,8 +181,16 @@ export class Engine {
    * A flow that already succeeded is not run again until {@link Engine.reset}. A persisted run
    * that ended REVERTED is final too: `run()` rejects with its failure again, and only
    * `reset()` (an operator's decision) runs it anew; in memory, `run()` resets it by itself.
+   *
+   * With `stopOnSignals`, SIGTERM or SIGINT suspends the run while it runs: atoms in flight
+   * finish, the lease is released (so another process may continue at once rather than after
+   * the lease TTL) and `run()` resolves SUSPENDED; the process can then exit.
+   *
+   * @example
+   * const { state } = await engine.run({ stopOnSignals: true });
+   * if (state === 'SUSPENDED') process.exitCode = 0; // continue later with resumeRun
    */
-  async run(): Promise<RunResult> {
+  async run(options: { readonly stopOnSignals?: boolean } = {}): Promise<RunResult> {
     if (this.#runner)
       throw new StateError(
         `Flow "${this.flow.name}" is already running in this engine; wait for run() to finish.`,
@@ -195,6 +203,11 @@ export class Engine {
       ...(this.#compiled as Compiled),
     });
     this.#runner = runner;
+    const stop = (): void => this.suspend();
+    if (options.stopOnSignals) {
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    }
     try {
       await this.#open(() => runner.suspend());
       if (this.#state === 'SUCCESS') return this.#result('SUCCESS');
@@ -210,6 +223,8 @@ export class Engine {
       if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
       return this.#result(end.state);
     } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
       this.#runner = undefined;
       await this.#durable?.close();
       this.#statistics.runMs += performance.now() - started;
