@@ -23,7 +23,7 @@ import {
 } from '../test/faults/backends.ts';
 import { type CampaignResult, runCampaign } from '../test/faults/campaign.ts';
 import {
-  checkCampaign,
+  analyzeCampaign,
   type FinalJob,
   parseLog,
   percentile,
@@ -48,8 +48,9 @@ const { values } = parseArgs({
 if (values.recheck !== undefined) {
   const { lines } = parseLog(readFileSync(values.recheck, 'utf8'));
   const jobs = JSON.parse(readFileSync(`${values.recheck}.jobs.json`, 'utf8')) as FinalJob[];
-  const violations = checkCampaign({ lines, jobs });
+  const { violations, notes } = analyzeCampaign({ lines, jobs });
   console.log(summarize(violations, 20));
+  for (const note of notes) console.log(`note: ${note}`);
   process.exit(violations.length > 0 ? 1 : 0);
 }
 
@@ -94,13 +95,17 @@ function report(name: string, result: CampaignResult): void {
     );
   if (outage.length > 0)
     console.log(
-      `  ${outage.length} more takeovers spanned the outage: max ${Math.max(...outage)} ms`,
+      `  ${outage.length} more takeovers spanned the outage or the 1 s backoff after it: max ${Math.max(...outage)} ms`,
     );
   const after = clean.filter((t) => t.freeSlot).map((t) => t.afterExpiryMs);
   console.log(
     `  of which from the victim's lease expiry (as the board last renewed it) to the next claim: p50 ${percentile(after, 50)} ms, p99 ${percentile(after, 99)} ms, max ${after.length > 0 ? Math.max(...after) : Number.NaN} ms`,
   );
   console.log(summarize(result.violations, 8));
+  if (result.notes.length > 0)
+    console.log(
+      `${result.notes.length} stale task start(s) came after a SIGSTOP that fell between the engine's lease check and the task (not violations; only a fence in the task's side effect refuses those):\n  ${result.notes.slice(0, 5).join('\n  ')}`,
+    );
   if (result.unexpectedExits.length > 0)
     console.log(`conductors that died by themselves:\n  ${result.unexpectedExits.join('\n  ')}`);
   console.log(`log: ${result.logFile}`);

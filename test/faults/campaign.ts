@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Job, type JobBoard, openJobBoard, openRunStore } from '../../src/index.ts';
 import {
-  checkCampaign,
+  analyzeCampaign,
   type FinalJob,
   type LogLine,
   parseLog,
@@ -78,6 +78,8 @@ export interface CampaignResult {
   readonly malformed: number;
   readonly jobs: readonly FinalJob[];
   readonly violations: readonly Violation[];
+  /** Stale task starts a pause between the engine's lease check and the task explains. */
+  readonly notes: readonly string[];
   readonly takeovers: readonly Takeover[];
   readonly neverTaken: number;
   /** Conductor processes that exited without being killed or stopped, with their stderr. */
@@ -527,7 +529,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     // Kept next to the log, so the checker can be run again on both (npm run soak -- --recheck).
     writeFileSync(`${logFile}.jobs.json`, JSON.stringify(jobs, null, 1));
     const { lines, malformed } = parseLog(readFileSync(logFile, 'utf8'));
-    const violations = checkCampaign({ lines, jobs });
+    const { violations, notes } = analyzeCampaign({ lines, jobs });
     const taken = takeovers(lines);
     const mix: Record<string, number> = {};
     for (const plan of planned) mix[plan.kind] = (mix[plan.kind] ?? 0) + 1;
@@ -538,6 +540,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       malformed,
       jobs,
       violations,
+      notes,
       takeovers: taken.takeovers,
       neverTaken: taken.neverTaken,
       unexpectedExits,

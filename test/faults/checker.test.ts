@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  analyzeCampaign,
   type CheckId,
   checkCampaign,
   type FinalJob,
@@ -79,10 +80,12 @@ class Log {
     phase: 'execute' | 'revert',
     edge: 'start' | 'end',
     token: number | null,
-    extra: { ok?: boolean; validUntil?: number | null } = {},
+    extra: { ok?: boolean; validUntil?: number | null; checkedAt?: number; ioAt?: number } = {},
   ): this {
     this.now += 5;
     return this.#add({
+      ...(extra.checkedAt === undefined ? {} : { checkedAt: extra.checkedAt }),
+      ...(extra.ioAt === undefined ? {} : { ioAt: extra.ioAt }),
       kind: 'task',
       label: labelOf(job),
       atom,
@@ -297,6 +300,62 @@ describe('fault campaign checker', () => {
       assert.match(found[0]?.message ?? '', /board's last answer for token 1/);
     });
 
+    test('the board grants a claim while the previous one is still valid', () => {
+      const log = new Log()
+        .claim('c1', 11, 'J', 1)
+        .run('c1', 11, 'J', 1, ['t0'])
+        .claim('c2', 22, 'J', 2)
+        .run('c2', 22, 'J', 2, ['t1', 't2'])
+        .consume('c2', 22, 'J', 2);
+      const found = only(check(log, [final('J', { token: 2 })]), 'a');
+      assert.equal(found.length, 1);
+      assert.match(
+        found[0]?.message ?? '',
+        /c2\(pid 22\) was granted token 2 .* while the claim of c1\(pid 11\) token 1 was valid until/,
+      );
+    });
+
+    test("a zombie paused between the engine's lease check and the task is a note; paused before the check, a violation", () => {
+      const build = (checkedLate: boolean, replyLate = false) => {
+        const log = new Log().claim('c1', 11, 'J', 1).run('c1', 11, 'J', 1, ['t0']);
+        const checkedAt = log.now;
+        const validUntil = log.now + 300;
+        log
+          .fault('stop', 'c1', 11)
+          .wait(TTL + 100)
+          .claim('c2', 22, 'J', 2)
+          .run('c2', 22, 'J', 2, ['t1', 't2'])
+          .consume('c2', 22, 'J', 2)
+          .fault('cont', 'c1', 11);
+        log.task('c1', 11, 'J', 't1', 'execute', 'start', 1, {
+          validUntil,
+          checkedAt: checkedLate ? log.now : checkedAt,
+          ioAt: replyLate ? log.now : checkedAt - 1,
+        });
+        return analyzeCampaign({ lines: log.lines, jobs: [final('J', { token: 2 })] });
+      };
+      const early = build(false);
+      assert.deepEqual(early.violations, []);
+      assert.equal(early.notes.length, 2, early.notes.join('\n'));
+      assert.match(
+        early.notes[0] ?? '',
+        /superseded claim.*expired claim.*the claim was good then/,
+      );
+      const late = build(true);
+      assert.deepEqual(
+        late.violations.map((v) => v.check),
+        ['a', 'b'],
+      );
+      assert.match(late.violations[0]?.message ?? '', /superseded claim/);
+      // It read the clock before the pause but a reply reached it after: it was awaiting that
+      // reply when stopped, and started the task without checking again.
+      const unchecked = build(false, true);
+      assert.deepEqual(
+        unchecked.violations.map((v) => v.check),
+        ['a', 'b'],
+      );
+    });
+
     test('tasks that see no lease fence are reported once', () => {
       const log = new Log()
         .claim('c1', 11, 'J', 1)
@@ -409,6 +468,76 @@ describe('fault campaign checker', () => {
       );
       assert.ok(late, 'the clean log has the zombie c3 end t2 after c2 took J3 over');
       assert.deepEqual(check(log, jobs), []);
+    });
+
+    test("a stale owner's late end does not reorder the current owner's completions", () => {
+      const log = new Log()
+        .claim('c1', 11, 'J', 1)
+        .task('c1', 11, 'J', 't0', 'execute', 'start', 1)
+        .fault('stop', 'c1', 11)
+        .wait(TTL + 100)
+        .claim('c2', 22, 'J', 2)
+        .run('c2', 22, 'J', 2, ['t0', 't1'])
+        .fault('cont', 'c1', 11)
+        .task('c1', 11, 'J', 't0', 'execute', 'end', 1)
+        .revert('c2', 22, 'J', 2, ['t1', 't0'])
+        .consume('c2', 22, 'J', 2, 'REVERTED');
+      assert.deepEqual(check(log, [final('J', { expected: 'REVERTED', token: 2 })]), []);
+    });
+
+    test("a stale owner's late revert end the run kept: the next owner goes on from it", () => {
+      // c1 is paused mid-revert of t2; c2 claims and is killed before touching the run; c1
+      // wakes, its revert of t2 ends (the store took it: no newer owner had fenced the run);
+      // c3 goes on reverting t1, then the retry runs t1 and t2 again.
+      const log = new Log()
+        .claim('c1', 11, 'J', 1)
+        .run('c1', 11, 'J', 1, ['t0', 't1'])
+        .task('c1', 11, 'J', 't2', 'execute', 'start', 1)
+        .task('c1', 11, 'J', 't2', 'execute', 'end', 1, { ok: false })
+        .task('c1', 11, 'J', 't2', 'revert', 'start', 1)
+        .fault('stop', 'c1', 11)
+        .wait(TTL + 100)
+        .claim('c2', 22, 'J', 2)
+        .fault('kill', 'c2', 22)
+        .fault('cont', 'c1', 11)
+        .task('c1', 11, 'J', 't2', 'revert', 'end', 1)
+        .extend('c1', 11, 'J', 1, false)
+        .event('c1', 11, 'lost', 'J')
+        .wait(TTL)
+        .claim('c3', 33, 'J', 3)
+        .revert('c3', 33, 'J', 3, ['t1'])
+        .run('c3', 33, 'J', 3, ['t1', 't2', 't3'])
+        .consume('c3', 33, 'J', 3);
+      assert.deepEqual(check(log, [final('J', { token: 3 })]), []);
+    });
+
+    test('a stale end after the new owner re-ran and reverted the atom does not block its retry', () => {
+      // c3 is paused in t3; c1 takes over, t3 fails and is reverted; c3's late end of t3
+      // arrives; c1 is paused in turn; c3 (token 3) retries the flow and runs t3 again.
+      const log = new Log()
+        .claim('c3', 33, 'J', 1)
+        .run('c3', 33, 'J', 1, ['t0'])
+        .task('c3', 33, 'J', 't1', 'execute', 'start', 1)
+        .fault('stop', 'c3', 33)
+        .wait(TTL + 100)
+        .claim('c1', 11, 'J', 2)
+        .task('c1', 11, 'J', 't1', 'execute', 'start', 2)
+        .task('c1', 11, 'J', 't1', 'execute', 'end', 2, { ok: false })
+        .task('c1', 11, 'J', 't1', 'revert', 'start', 2)
+        .task('c1', 11, 'J', 't1', 'revert', 'end', 2)
+        .fault('cont', 'c3', 33)
+        .task('c3', 33, 'J', 't1', 'execute', 'end', 1, { ok: false })
+        .event('c3', 33, 'lost', 'J')
+        .revert('c1', 11, 'J', 2, ['t0'])
+        .fault('stop', 'c1', 11)
+        .wait(TTL + 100)
+        .claim('c3', 33, 'J', 3)
+        .run('c3', 33, 'J', 3, ['t0'])
+        .task('c3', 33, 'J', 't1', 'execute', 'start', 3)
+        .task('c3', 33, 'J', 't1', 'execute', 'end', 3, { ok: false })
+        .revert('c3', 33, 'J', 3, ['t1', 't0'])
+        .consume('c3', 33, 'J', 3, 'REVERTED');
+      assert.deepEqual(check(log, [final('J', { expected: 'REVERTED', token: 3 })]), []);
     });
 
     test('a SUCCESS job whose atom was reverted last', () => {

@@ -57,6 +57,13 @@ export interface TaskLine extends Line {
   readonly validUntil: number | null;
   /** For an end: false when the execute threw. */
   readonly ok?: boolean;
+  /**
+   * For a start: when the conductor's clock was last read before it, i.e. no earlier than the
+   * engine's lease check before calling the task (see test/fixtures/fault-conductor.ts).
+   */
+  readonly checkedAt?: number;
+  /** For a start: when a board or run store call of its process last settled before it. */
+  readonly ioAt?: number;
 }
 
 /** A board call by a conductor, logged when it returned. */
@@ -164,6 +171,8 @@ class Index {
   readonly faults = new Map<number, FaultLine[]>();
   readonly exits = new Map<number, ProcessLine>();
   readonly jobs = new Map<string, FinalJob>();
+  /** Starts under a stale claim explained by a pause after the engine's check (see below). */
+  readonly notes: string[] = [];
 
   constructor(input: CheckInput) {
     for (const job of input.jobs) {
@@ -219,6 +228,37 @@ class Index {
     );
   }
 
+  /**
+   * The SIGSTOP that fell between the engine's last look at the clock before a task start and
+   * the start itself: the engine checked the lease, then the process was paused before the
+   * task's first statement ran. No check inside the process can close that window (only a
+   * fence in the side effect can), so a stale start after such a pause is not held against
+   * the engine, provided the claim was still good when the engine looked. The evidence that
+   * the engine was past its check when stopped: it read the clock last before the stop, and
+   * no board or store reply reached the process between the stop and the start (had it been
+   * paused awaiting one, it would have had to check again after the reply).
+   */
+  pauseAfterCheck(line: TaskLine): FaultLine | undefined {
+    const { checkedAt, ioAt } = line;
+    if (checkedAt === undefined || ioAt === undefined) return undefined;
+    return (this.faults.get(line.pid) ?? []).find(
+      (f) => f.type === 'stop' && f.seq < line.seq && f.at >= checkedAt && f.at >= ioAt,
+    );
+  }
+
+  /**
+   * A stale line written after an owner with a bigger token had already run the same atom:
+   * what the stale owner reports of that atom no longer says anything about the run.
+   */
+  isOvertaken(line: TaskLine): boolean {
+    const token = this.tokenOf(line);
+    if (token === undefined) return true;
+    return (this.tasks.get(this.jobOf(line)) ?? []).some(
+      (other) =>
+        other.seq < line.seq && other.atom === line.atom && (this.tokenOf(other) ?? 0) > token,
+    );
+  }
+
   isStale(line: TaskLine): boolean {
     const token = this.tokenOf(line);
     return (
@@ -228,13 +268,22 @@ class Index {
 
   /**
    * Why an owner may have left atom code in flight after `from`: it was killed or stopped
-   * before `until`, or it reported losing or giving back the job, or it stopped gracefully.
+   * before `until`, its claim (`token`) was superseded before `until`, or it reported losing or
+   * giving back the job, or it stopped gracefully.
    */
-  causeAfter(job: string, pid: number, from: number, until: number): string | undefined {
+  causeAfter(
+    job: string,
+    pid: number,
+    token: number | undefined,
+    from: number,
+    until: number,
+  ): string | undefined {
     const fault = (this.faults.get(pid) ?? []).find(
       (f) => (f.type === 'kill' || f.type === 'stop') && f.seq > from && f.seq < until,
     );
     if (fault) return `${fault.type} at ${ms(fault.at)}`;
+    const newer = token === undefined ? undefined : this.supersededBy(job, token, until);
+    if (newer) return `superseded by token ${newer.token} at ${ms(newer.at)}`;
     const event = (this.events.get(job) ?? []).find(
       (e) => e.pid === pid && e.seq > from && (e.type === 'lost' || e.type === 'abandoned'),
     );
@@ -261,8 +310,20 @@ function describeTask(line: TaskLine, token: number | undefined): string {
 
 /** Runs every check; an empty list means the campaign held. */
 export function checkCampaign(input: CheckInput): Violation[] {
+  return analyzeCampaign(input).violations;
+}
+
+/**
+ * Runs every check, and also returns the notes: task starts under a stale claim (for (a) and
+ * (b)) that a SIGSTOP between the engine's lease check and the task's first statement
+ * explains; those are a side effect only a fence in the task's own writes can refuse.
+ */
+export function analyzeCampaign(input: CheckInput): {
+  violations: Violation[];
+  notes: string[];
+} {
   const index = new Index(input);
-  return [
+  const violations = [
     ...checkClaims(index),
     ...checkTerminal(index),
     ...checkAgreement(index),
@@ -270,6 +331,7 @@ export function checkCampaign(input: CheckInput): Violation[] {
     ...checkReexecutions(index),
     ...checkDeadLetters(index),
   ];
+  return { violations, notes: index.notes };
 }
 
 /** (a) No task code started under an expired or superseded claim. */
@@ -293,22 +355,22 @@ function checkClaims(index: Index): Violation[] {
         });
         continue;
       }
+      const pause = index.pauseAfterCheck(line);
+      const checkedAt = line.checkedAt ?? line.at;
+      /** Why the start was stale, and whether it was already so when the engine checked. */
+      const reasons: { readonly why: string; readonly atCheck: boolean }[] = [];
       const newer = index.supersededBy(job, token, line.seq);
       if (newer) {
-        found.push({
-          check: 'a',
-          job,
-          message: `${job}: ${describeTask(line, token)} started after ${who(newer)} was granted token ${newer.token} at ${ms(newer.at)} (superseded claim)`,
+        reasons.push({
+          why: `started after ${who(newer)} was granted token ${newer.token} at ${ms(newer.at)} (superseded claim)`,
+          atCheck: pause === undefined || newer.seq < pause.seq,
         });
-        continue;
       }
       if (line.validUntil !== null && line.at > line.validUntil) {
-        found.push({
-          check: 'a',
-          job,
-          message: `${job}: ${describeTask(line, token)} started ${line.at - line.validUntil} ms after the lease it saw was valid until ${ms(line.validUntil)} (expired claim)`,
+        reasons.push({
+          why: `started ${line.at - line.validUntil} ms after the lease it saw was valid until ${ms(line.validUntil)} (expired claim)`,
+          atCheck: pause === undefined || checkedAt >= line.validUntil,
         });
-        continue;
       }
       const grants = (index.board.get(job) ?? []).filter(
         (b) =>
@@ -321,12 +383,51 @@ function checkClaims(index: Index): Violation[] {
       if (grants.length > 0) {
         const until = Math.max(...grants.map((b) => b.expiresAt ?? 0));
         if (line.at > until) {
-          found.push({
-            check: 'a',
-            job,
-            message: `${job}: ${describeTask(line, token)} started ${line.at - until} ms after the board's last answer for token ${token} said the claim expires at ${ms(until)} (expired claim)`,
+          reasons.push({
+            why: `started ${line.at - until} ms after the board's last answer for token ${token} said the claim expires at ${ms(until)} (expired claim)`,
+            atCheck: pause === undefined || checkedAt >= until,
           });
         }
+      }
+      if (reasons.length === 0) continue;
+      const text = `${job}: ${describeTask(line, token)} ${reasons.map((r) => r.why).join('; ')}`;
+      if (pause && !reasons.some((r) => r.atCheck)) {
+        index.notes.push(
+          `${text}; the engine last read the clock at ${ms(checkedAt)}, before ${who(pause)} was stopped at ${ms(pause.at)}, and the claim was good then`,
+        );
+        continue;
+      }
+      found.push({
+        check: 'a',
+        job,
+        message: `${text}${pause ? `; the engine last read the clock at ${ms(checkedAt)}, before the SIGSTOP at ${ms(pause.at)}, but the claim was already stale then` : `; the engine last read the clock at ${ms(checkedAt)}`}`,
+      });
+    }
+  }
+  // A claim granted while the job's previous claim was certainly still valid (the board had
+  // renewed it past the moment the new claim's answer came back) and not given back.
+  for (const [job, granted] of index.claims) {
+    // By token: an answer may be logged late (its process paused before writing the line).
+    const claims = [...granted].sort((x, y) => (x.token ?? 0) - (y.token ?? 0));
+    for (const [i, claim] of claims.entries()) {
+      const previous = claims[i - 1];
+      if (!previous || previous.token === undefined) continue;
+      const mine = (index.board.get(job) ?? []).filter((b) => b.token === previous.token && b.ok);
+      // Given back (its answer may be logged after the new claim's, so by when it was sent).
+      if (mine.some((b) => (b.op === 'abandon' || b.op === 'consume') && b.sentAt <= claim.at))
+        continue;
+      // Renewals answered before the new claim's answer ran before the new claim did (after
+      // it, they would have been refused).
+      const calls = mine.filter((b) => b.seq < claim.seq);
+      const until = Math.max(
+        ...calls.filter((b) => b.op === 'claim' || b.op === 'extend').map((b) => b.expiresAt ?? 0),
+      );
+      if (claim.at < until) {
+        found.push({
+          check: 'a',
+          job,
+          message: `${job}: ${who(claim)} was granted token ${claim.token} (answer at ${ms(claim.at)}) while the claim of ${who(previous)} token ${previous.token} was valid until ${ms(until)} (superseded a live claim)`,
+        });
       }
     }
   }
@@ -366,14 +467,18 @@ function checkTerminal(index: Index): Violation[] {
         (final.state === 'COMPLETE' || final.state === 'DEAD_LETTER') &&
         line.at > final.updatedAt;
       if (!afterLogged && !afterBoard) continue;
+      const pause = index.pauseAfterCheck(line);
       const since = first
         ? `${first.op === 'consume' ? `completed ${first.outcome}` : 'dead-lettered'} by ${who(first)} token ${first.token} at ${ms(first.at)}`
         : `${final?.state} on the board since ${ms(final?.updatedAt ?? 0)}`;
-      found.push({
-        check: 'b',
-        job,
-        message: `${job}: ${describeTask(line, index.tokenOf(line))} started ${line.at - (first?.at ?? final?.updatedAt ?? 0)} ms after the job was ${since}`,
-      });
+      const text = `${job}: ${describeTask(line, index.tokenOf(line))} started ${line.at - (first?.at ?? final?.updatedAt ?? 0)} ms after the job was ${since}`;
+      if (pause && first && pause.seq < first.seq) {
+        index.notes.push(
+          `${text}; the engine last read the clock at ${ms(line.checkedAt ?? 0)}, before ${who(pause)} was stopped at ${ms(pause.at)}, while the job was not terminal yet`,
+        );
+        continue;
+      }
+      found.push({ check: 'b', job, message: text });
     }
   }
   return found;
@@ -416,8 +521,9 @@ function checkAgreement(index: Index): Violation[] {
  *
  * Order is judged on what the run may have recorded: every end counts, a stale owner's too
  * (its write is refused only once the new owner has fenced the run, so a late end may be the
- * one the next owner finds). What is left undone is judged with the fence: a stale owner's
- * end is a side effect an external system guarded by the token would have refused.
+ * one the next owner finds), unless a newer owner had already run that atom. What is left
+ * undone is judged with the fence: a stale owner's end is a side effect an external system
+ * guarded by the token would have refused.
  */
 function checkReverts(index: Index): Violation[] {
   const found: Violation[] = [];
@@ -438,8 +544,10 @@ function checkReverts(index: Index): Violation[] {
           [fencedDone, fencedLast, !stale],
         ] as const) {
           if (!counts) continue;
-          if (line.phase === 'execute') doneMap.set(line.atom, line);
-          else doneMap.delete(line.atom);
+          // A stale owner's late end counts unless a newer owner had already run the atom.
+          if (stale && index.isOvertaken(line)) continue;
+          if (line.phase === 'revert') doneMap.delete(line.atom);
+          else doneMap.set(line.atom, line);
           lastMap.set(line.atom, line);
         }
       } else if (line.phase === 'revert' && !stale) {
@@ -499,8 +607,12 @@ function checkReverts(index: Index): Violation[] {
 function checkReexecutions(index: Index): Violation[] {
   const found: Violation[] = [];
   for (const [job, lines] of index.tasks) {
-    // Every end counts (see checkReverts); a stale start is (a)'s to report.
-    const effective = lines.filter((line) => line.edge === 'end' || !index.isStale(line));
+    // Ends count as in checkReverts; a stale start is (a)'s to report.
+    const effective = lines.filter((line) =>
+      line.edge === 'end'
+        ? !(index.isStale(line) && index.isOvertaken(line))
+        : !index.isStale(line),
+    );
     /** Per atom and phase, the last start and end since the atom changed phase. */
     const runs = new Map<string, { start?: TaskLine; end?: TaskLine }>();
     for (const line of effective) {
@@ -542,7 +654,13 @@ function checkReexecutions(index: Index): Violation[] {
       } else {
         const before = end ?? previous.start;
         if (before) {
-          const cause = index.causeAfter(job, before.pid, before.seq, line.seq);
+          const cause = index.causeAfter(
+            job,
+            before.pid,
+            index.tokenOf(before),
+            before.seq,
+            line.seq,
+          );
           if (cause === undefined) {
             found.push({
               check: 'e',
@@ -600,23 +718,30 @@ export interface Takeover {
    * then is the takeover time the lease's doing rather than a queue's.
    */
   readonly freeSlot: boolean;
-  /** Whether a server was down at some moment between the kill and the claim. */
+  /** Whether a server was down (or conductors backing off after it) between kill and claim. */
   readonly duringOutage: boolean;
 }
 
-/** Whether a server was down at some moment between two lines. */
-function outageBetween(sorted: readonly LogLine[], from: number, to: number): boolean {
-  let down = false;
+/**
+ * Whether a server was down, or conductors were still backing off after it came back (up to
+ * `recoveryMs`, their longest backoff), at some moment between two times.
+ */
+function outageBetween(
+  sorted: readonly LogLine[],
+  from: number,
+  to: number,
+  recoveryMs: number,
+): boolean {
+  let downSince: number | undefined;
   for (const line of sorted) {
-    if (line.seq > to) break;
     if (line.kind !== 'fault') continue;
-    if (line.type === 'outage-start') down = true;
-    if (line.type === 'outage-end') {
-      if (line.seq > from) return true;
-      down = false;
+    if (line.type === 'outage-start') downSince = line.at;
+    if (line.type === 'outage-end' && downSince !== undefined) {
+      if (downSince <= to && line.at + recoveryMs >= from) return true;
+      downSince = undefined;
     }
   }
-  return down;
+  return downSince !== undefined && downSince <= to;
 }
 
 /** Whether a running conductor other than `victim` held fewer jobs than it may at `at`. */
@@ -653,7 +778,11 @@ function freeSlotAt(sorted: readonly LogLine[], victim: number, at: number): boo
  * the job's latest, and it had not consumed, abandoned or lost it) and the time until another
  * process was granted it (when the claim's answer was logged).
  */
-export function takeovers(lines: readonly LogLine[]): {
+export function takeovers(
+  lines: readonly LogLine[],
+  /** How long after an outage conductors may still be backing off (the fixture's longest). */
+  recoveryMs = 1_000,
+): {
   takeovers: Takeover[];
   neverTaken: number;
 } {
@@ -728,7 +857,7 @@ export function takeovers(lines: readonly LogLine[]): {
         expiresAt,
         afterExpiryMs: next.at - expiresAt,
         freeSlot: freeSlotAt(sorted, kill.pid, expiresAt),
-        duringOutage: outageBetween(sorted, kill.seq, next.seq),
+        duringOutage: outageBetween(sorted, kill.at, next.at, recoveryMs),
       });
     }
   }

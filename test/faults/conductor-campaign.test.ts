@@ -85,6 +85,10 @@ describe('conductors under a randomized fault campaign', { concurrency: 1 }, () 
         t.diagnostic(
           `takeover after SIGKILL: ${times.length} takeovers, p50 ${percentile(times, 50)} ms, p99 ${percentile(times, 99)} ms, max ${Math.max(...times)} ms (with queueing for a free conductor; the soak measures the bound)`,
         );
+        for (const note of result.notes)
+          t.diagnostic(
+            `paused between the engine's lease check and the task (not a violation): ${note}`,
+          );
         const failed =
           result.violations.length > 0 ||
           result.unexpectedExits.length > 0 ||
