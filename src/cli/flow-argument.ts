@@ -65,8 +65,9 @@ type RegistryLike = Pick<FlowRegistry, 'ref' | 'build'>;
 export async function loadRegistry(path: string): Promise<RegistryLike> {
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+    module = await importModule(path);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(
       `--registry ${JSON.stringify(path)} could not be imported (${(error as Error).message}); pass the path of a module that exports a FlowRegistry as "registry".`,
     );
@@ -78,6 +79,30 @@ export async function loadRegistry(path: string): Promise<RegistryLike> {
     );
   }
   return registry;
+}
+
+/**
+ * Imports a module by path. Node 20 cannot import TypeScript by itself: a `.ts` module is then
+ * loaded through tsx when it is installed, and otherwise refused with what to do.
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(resolve(path)).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    const tsx = (await import('tsx/esm/api').catch(() => undefined)) as
+      | { register: () => unknown }
+      | undefined;
+    if (!tsx) {
+      throw new UsageError(
+        `--registry ${JSON.stringify(path)} is TypeScript, which this Node.js cannot import by itself; compile it to JavaScript and pass the .js file, or install tsx (npm install --save-dev tsx) so that taskflow loads it through tsx.`,
+      );
+    }
+    tsx.register();
+    // The failed import is cached under its URL; a query makes it a new one.
+    return (await import(`${url}?tsx`)) as Record<string, unknown>;
+  }
 }
 
 function isRegistry(value: unknown): value is RegistryLike {

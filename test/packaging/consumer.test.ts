@@ -171,5 +171,30 @@ describe('the packed package in a consumer project', { skip }, () => {
     assert.equal(result.ok, true);
     assert.match(result.missing ?? '', /^DRIVER_MISSING: .*npm install pg/);
     assert.doesNotMatch(result.missing ?? '', /s3cret/);
+
+    // The installed bin and a TypeScript registry module on Node 20: refused with what to do
+    // while tsx is absent, loaded through tsx once it is installed.
+    writeFileSync(
+      join(consumer, 'registry.ts'),
+      "import { FlowRegistry, linearFlow, task } from 'taskflow-ts';\n" +
+        "const t: ReturnType<typeof task> = task({ name: 't', execute: () => 1 });\n" +
+        "export const registry = new FlowRegistry().register({ name: 'r', version: '1', build: () => linearFlow('r', [t]) });\n",
+    );
+    const bin = join(installed, 'dist/cli/main.js');
+    const board = `sqlite://${join(consumer, 'jobs.db')}`;
+    const post = ['jobs', 'post', '--name', 'n', '--flow', 'r@1', '--registry', 'registry.ts'];
+    const refused = spawnSync(process.execPath, [bin, ...post, '--board', board], {
+      cwd: consumer,
+      encoding: 'utf8',
+    });
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /is TypeScript.*compile it to JavaScript.*install tsx/);
+    link('tsx', join(consumer, 'node_modules'));
+    const posted = spawnSync(process.execPath, [bin, ...post, '--board', board], {
+      cwd: consumer,
+      encoding: 'utf8',
+    });
+    assert.equal(posted.status, 0, posted.stderr);
+    assert.match(posted.stdout, /\(n, r@1\) is UNCLAIMED/);
   });
 });
