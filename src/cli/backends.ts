@@ -7,18 +7,30 @@ import {
   redactUrl,
   TaskFlowError,
 } from '../index.ts';
-import type { CliIo, OptionSpec } from './command.ts';
+import { type CliIo, type CommandArgs, type OptionSpec, stringOption } from './command.ts';
 
 /** The folder of the default SQLite files, relative to the working directory. */
 const DEFAULT_FOLDER = '.taskflow';
 export const DEFAULT_STORE_URL = `sqlite://${DEFAULT_FOLDER}/runs.db`;
 export const DEFAULT_BOARD_URL = `sqlite://${DEFAULT_FOLDER}/jobs.db`;
 
-export const STORE_OPTION: OptionSpec = {
-  type: 'string',
-  value: 'URL',
-  description: `run store URL (default: $TASKFLOW_STORE, else ${DEFAULT_STORE_URL})`,
+/**
+ * The run store options: `--runs` (and $TASKFLOW_RUNS), with `--store` and $TASKFLOW_STORE
+ * still read for one release ("store" is the run's inputs everywhere else).
+ */
+export const RUNS_OPTIONS: Readonly<Record<'runs' | 'store', OptionSpec>> = {
+  runs: {
+    type: 'string',
+    value: 'URL',
+    description: `run store URL (default: $TASKFLOW_RUNS, else ${DEFAULT_STORE_URL})`,
+  },
+  store: { type: 'string', value: 'URL', description: 'deprecated spelling of --runs' },
 };
+
+/** The run store URL a command was given, under either spelling. */
+export function runsUrl(args: CommandArgs): string | undefined {
+  return stringOption(args, 'runs') ?? stringOption(args, 'store');
+}
 
 export const BOARD_OPTION: OptionSpec = {
   type: 'string',
@@ -37,7 +49,7 @@ export interface OpenMode {
 }
 
 /**
- * Runs `use` with the run store the option, $TASKFLOW_STORE or the default names, and closes
+ * Runs `use` with the run store the option, $TASKFLOW_RUNS ($TASKFLOW_STORE) or the default names, and closes
  * it afterwards. Only for the default does the CLI create the `.taskflow` folder; a URL given
  * explicitly is opened as written. A SQLite file that does not exist is an error unless the
  * command writes (`create: true`), so a mistyped path is never taken for an empty store.
@@ -49,12 +61,13 @@ export async function withRunStore<T>(
   mode: OpenMode = {},
 ): Promise<T> {
   const create = mode.create === true;
-  const chosen = url ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL, create);
+  const chosen =
+    url ?? io.env.TASKFLOW_RUNS ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL, create);
   const store = await opening(
     () => openRunStore(chosen, { create }),
     'run store',
     chosen,
-    '--store',
+    '--runs',
   );
   try {
     return await use(store);

@@ -1,5 +1,12 @@
 import { Conductor, type ConductorEvent, type FlowRegistry } from '../index.ts';
-import { BOARD_OPTION, JSON_OPTION, STORE_OPTION, withJobBoard, withRunStore } from './backends.ts';
+import {
+  BOARD_OPTION,
+  JSON_OPTION,
+  RUNS_OPTIONS,
+  runsUrl,
+  withJobBoard,
+  withRunStore,
+} from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
 import { loadRegistry } from './flow-argument.ts';
 import { formatTime, safeText } from './output.ts';
@@ -20,7 +27,7 @@ export const conductorCommand: Command = {
       value: 'MODULE',
       description: 'required: a module exporting the FlowRegistry (as "registry" or default)',
     },
-    store: STORE_OPTION,
+    ...RUNS_OPTIONS,
     board: BOARD_OPTION,
     concurrency: {
       type: 'string',
@@ -52,7 +59,7 @@ export const conductorCommand: Command = {
     const name = stringOption(args, 'name');
     const json = args.values.json === true;
     await withRunStore(
-      stringOption(args, 'store'),
+      runsUrl(args),
       io,
       (runs) =>
         withJobBoard(

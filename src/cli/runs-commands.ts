@@ -9,7 +9,7 @@ import {
   type RunStorage,
   resumeRun,
 } from '../index.ts';
-import { JSON_OPTION, STORE_OPTION, withRunStore } from './backends.ts';
+import { JSON_OPTION, RUNS_OPTIONS, runsUrl, withRunStore } from './backends.ts';
 import {
   type Command,
   durationOption,
@@ -39,7 +39,7 @@ const list: Command = {
   summary: 'list runs (flow details) in a run store, oldest first',
   positionals: [],
   options: {
-    store: STORE_OPTION,
+    ...RUNS_OPTIONS,
     unfinished: {
       type: 'boolean',
       description: 'only runs that are not SUCCESS or REVERTED (what to resume after a crash)',
@@ -58,7 +58,7 @@ const list: Command = {
     const limit = integerOption(args, 'limit');
     const after = stringOption(args, 'after');
     const states = stringsOption(args, 'state').map((s) => s.toUpperCase() as FlowState);
-    const page = await withRunStore(stringOption(args, 'store'), io, (store) =>
+    const page = await withRunStore(runsUrl(args), io, (store) =>
       store.listFlows({
         ...(args.values.unfinished === true ? { unfinished: true } : {}),
         ...(states.length > 0 ? { states } : {}),
@@ -84,10 +84,10 @@ const show: Command = {
   name: 'show',
   summary: 'show one run and each of its atoms',
   positionals: ['ID'],
-  options: { store: STORE_OPTION, json: JSON_OPTION },
+  options: { ...RUNS_OPTIONS, json: JSON_OPTION },
   async run(args, io) {
     const id = positional(args, 0);
-    const [run, lease] = await withRunStore(stringOption(args, 'store'), io, async (store) => [
+    const [run, lease] = await withRunStore(runsUrl(args), io, async (store) => [
       await store.loadRun(id),
       await store.readLease(id),
     ]);
@@ -189,7 +189,7 @@ const prune: Command = {
   summary: 'delete runs older than a duration, never a leased one',
   positionals: [],
   options: {
-    store: STORE_OPTION,
+    ...RUNS_OPTIONS,
     'older-than': {
       type: 'string',
       value: 'DURATION',
@@ -218,7 +218,7 @@ const prune: Command = {
     const given = listOption(args, 'state', FLOW_STATES);
     const states = given.length > 0 ? given : FINISHED;
     const limit = integerOption(args, 'batch');
-    const deleted = await withRunStore(stringOption(args, 'store'), io, async (store) => {
+    const deleted = await withRunStore(runsUrl(args), io, async (store) => {
       const all: string[] = [];
       // The cutoff is fixed once, so runs finishing meanwhile are not chased batch after batch.
       const before = Date.now() - olderThanMs;
@@ -246,7 +246,7 @@ const resume: Command = {
   summary: 'continue an unfinished run in this process, rebuilding its flow from a registry',
   positionals: ['ID'],
   options: {
-    store: STORE_OPTION,
+    ...RUNS_OPTIONS,
     registry: {
       type: 'string',
       value: 'MODULE',
@@ -264,7 +264,7 @@ const resume: Command = {
       );
     }
     const registry = (await loadRegistry(module)) as FlowRegistry;
-    const ended = await withRunStore(stringOption(args, 'store'), io, async (store) => {
+    const ended = await withRunStore(runsUrl(args), io, async (store) => {
       if ((await store.loadRun(id)) === undefined) {
         throw new NotFoundError(
           `No run with id "${id}" is in this run store; "taskflow runs list --unfinished" shows the runs to resume.`,

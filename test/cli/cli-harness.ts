@@ -40,6 +40,7 @@ function spawnCli(
 ): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (options.env?.TASKFLOW_STORE === undefined) delete env.TASKFLOW_STORE;
+  if (options.env?.TASKFLOW_RUNS === undefined) delete env.TASKFLOW_RUNS;
   if (options.env?.TASKFLOW_BOARD === undefined) delete env.TASKFLOW_BOARD;
   return new Promise((resolve) => {
     execFile(

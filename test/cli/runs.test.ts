@@ -52,6 +52,19 @@ describe('taskflow runs', { concurrency: true }, () => {
     for (const row of rows) assert.match(row.slice(column), /^[A-Z]+ /);
   });
 
+  test('--runs and $TASKFLOW_RUNS name the run store; --store and $TASKFLOW_STORE still work', async () => {
+    const spelled = [
+      await taskflow(['runs', 'list', '--runs', url, '--json']),
+      await taskflow(['runs', 'list', '--store', url, '--json']),
+      await taskflow(['runs', 'list', '--json'], { env: { TASKFLOW_RUNS: url } }),
+      await taskflow(['runs', 'list', '--json'], { env: { TASKFLOW_STORE: url } }),
+    ];
+    for (const { code, stderr } of spelled) assert.equal(code, 0, stderr);
+    const lists = spelled.map(({ stdout }) => stdout);
+    assert.ok((JSON.parse(lists[0] ?? '{}') as { items: unknown[] }).items.length > 0);
+    assert.deepEqual(new Set(lists).size, 1, 'every spelling reads the same store');
+  });
+
   test('list --unfinished shows only the runs an operator must resume or resolve', async () => {
     const { code, stdout } = await taskflow(['runs', 'list', '--store', url, '--unfinished']);
     assert.equal(code, 0);
