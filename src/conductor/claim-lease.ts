@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { isRetryable } from '../core/errors.ts';
-import type { HeldLease } from '../engine/lease-keeper.ts';
+import { type HeldLease, SentAt } from '../engine/lease-keeper.ts';
 import type { JobClaim } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
 
@@ -16,7 +16,7 @@ export class ClaimLease implements HeldLease {
   readonly #ttlMs: number;
   readonly #onLost: (error: unknown) => void;
   #claim: JobClaim;
-  #validUntil: number;
+  #sent: SentAt;
   #heartbeat: NodeJS.Timeout | undefined;
   #renewing: Promise<boolean> | undefined;
   #lost: unknown;
@@ -27,15 +27,15 @@ export class ClaimLease implements HeldLease {
     readonly clock: Clock;
     readonly ttlMs: number;
     readonly claim: JobClaim;
-    /** When the claim request was sent, on `clock`. */
-    readonly sentAt: number;
+    /** When the claim request was sent. */
+    readonly sent: SentAt;
     readonly onLost: (error: unknown) => void;
   }) {
     this.#board = options.board;
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs;
     this.#claim = options.claim;
-    this.#validUntil = options.sentAt + options.ttlMs;
+    this.#sent = options.sent;
     this.#onLost = options.onLost;
     this.#heartbeat = setInterval(
       () => void this.renew(),
@@ -59,7 +59,11 @@ export class ClaimLease implements HeldLease {
   }
 
   validUntil(): number {
-    return this.#validUntil;
+    return this.#sent.until(this.#ttlMs);
+  }
+
+  remainingMs(): number {
+    return this.#sent.remainingMs(this.#ttlMs);
   }
 
   renew(): Promise<boolean> {
@@ -78,19 +82,19 @@ export class ClaimLease implements HeldLease {
   }
 
   async #renewOnce(): Promise<boolean> {
-    const sentAt = this.#clock.now();
+    const sent = new SentAt(this.#clock);
     try {
       const renewed = await this.#board.extend(this.#claim, this.#ttlMs);
       if (this.#stopped) return false;
       this.#claim = renewed;
-      this.#validUntil = sentAt + this.#ttlMs;
+      this.#sent = sent;
       return true;
     } catch (error) {
       if (this.#stopped) return false;
       const retryable = isRetryable(error);
       // The board is briefly unreachable: the claim may still be ours until it expires, and the
       // next heartbeat tries again. Past its certain validity it can no longer be relied on.
-      if (retryable && this.#clock.now() < this.#validUntil) return false;
+      if (retryable && this.remainingMs() > 0) return false;
       this.#lose(error);
       return false;
     }

@@ -3,6 +3,7 @@ import { isRetryable, TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
 import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
+import type { SentAt } from '../engine/lease-keeper.ts';
 import { continueRun } from '../engine/runs.ts';
 import {
   type Job,
@@ -65,7 +66,7 @@ export class ClaimedJob {
   readonly #lease: ClaimLease;
   #engine: Engine | undefined;
 
-  constructor(ctx: JobContext, job: Job, claim: JobClaim, sentAt: number) {
+  constructor(ctx: JobContext, job: Job, claim: JobClaim, sent: SentAt) {
     this.job = job;
     this.#ctx = ctx;
     this.#lease = new ClaimLease({
@@ -73,7 +74,7 @@ export class ClaimedJob {
       clock: ctx.clock,
       ttlMs: ctx.ttlMs,
       claim,
-      sentAt,
+      sent,
       onLost: (error) => {
         this.#engine?.suspend();
         ctx.emit({ type: 'lost', jobId: job.id, error });

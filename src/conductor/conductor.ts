@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
+import { SentAt } from '../engine/lease-keeper.ts';
 import type { Job, JobClaim } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
 import type { RunStore } from '../persistence/ports.ts';
@@ -144,7 +145,7 @@ export class Conductor {
   }
 
   async #claimOne(): Promise<void> {
-    const sentAt = this.#clock.now();
+    const sent = new SentAt(this.#clock);
     let claimed: Awaited<ReturnType<JobClaimer['claim']>>;
     try {
       claimed = await this.#options.board.claim({
@@ -159,7 +160,7 @@ export class Conductor {
       return;
     }
     this.#unavailable = 0;
-    if (claimed) this.#start(claimed.job, claimed.claim, sentAt);
+    if (claimed) this.#start(claimed.job, claimed.claim, sent);
   }
 
   /** Waits before the next claim after the store or board was unavailable: capped, jittered. */
@@ -170,9 +171,9 @@ export class Conductor {
     await this.#clock.sleep(delay, this.#stopping.signal).catch(() => undefined);
   }
 
-  #start(job: Job, claim: JobClaim, sentAt: number): void {
+  #start(job: Job, claim: JobClaim, sent: SentAt): void {
     this.#emit({ type: 'claimed', job, token: claim.token });
-    const work = new ClaimedJob(this.#context, job, claim, sentAt);
+    const work = new ClaimedJob(this.#context, job, claim, sent);
     // The board granted this job again while an older claim of ours still runs it (that claim
     // expired, say while this process was paused): the older one is superseded and stops; the
     // new one starts once it has, so one process never runs one job twice at once.

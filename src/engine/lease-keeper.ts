@@ -6,9 +6,11 @@ import { retryingUnavailable } from './unavailable-retry.ts';
 // Why checking the lease locally is enough (docs/jobs.md, "Check before acting"):
 // a lease is granted by a server that computes its expiry with its own clock, as the time it
 // handled the request plus the TTL. This process sent that request no later than the server
-// handled it, so `sentAt + ttl` on this process's monotonic clock is no later than the true
-// expiry, as long as the two clocks run at the same rate (drift is far below the margin) and
-// the server's clock is not stepped while a lease runs. While `now < sentAt + ttl - margin`,
+// handled it, so `sentAt + ttl` on this process's clocks is no later than the true expiry, as
+// long as the clocks run at the same rate (drift is far below the margin) and the server's
+// clock is not stepped while a lease runs. Both the engine's clock (wall time, which keeps
+// running through a system suspend) and the monotonic clock (which a stepped wall clock cannot
+// move) must agree (`SentAt`). While `now < sentAt + ttl - margin`,
 // nobody else can have been granted the lease, so starting atom code is safe. A process that
 // was paused (SIGSTOP, a long GC, a blocked event loop) sees the gap on its clock at the next
 // check and renews before doing anything; if the renewal fails it suspends.
@@ -40,8 +42,39 @@ export interface HeldLease {
   readonly token: number;
   /** This process's clock time until which the claim is certainly held. */
   validUntil(): number;
+  /** How long the claim is certainly still held, by both of this process's clocks. */
+  remainingMs(): number;
   /** Renews the claim now; resolves false when it is lost or cannot be renewed in time. */
   renew(): Promise<boolean>;
+}
+
+/**
+ * The moment a lease request was sent, on two clocks: the engine's `Clock` (wall time by
+ * default, which keeps running through a system suspend) and the process's monotonic clock
+ * (which a stepped wall clock cannot move). A lease counts as held only while both agree.
+ */
+export class SentAt {
+  readonly #clock: Clock;
+  readonly #wall: number;
+  readonly #monotonic: number;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.#wall = clock.now();
+    this.#monotonic = performance.now();
+  }
+
+  /** `validUntil` on the engine's clock, for a lease of `ttlMs` granted to this request. */
+  until(ttlMs: number): number {
+    return this.#wall + ttlMs;
+  }
+
+  /** How long a lease of `ttlMs` granted to this request is certainly still held. */
+  remainingMs(ttlMs: number): number {
+    const wall = this.#wall + ttlMs - this.#clock.now();
+    const monotonic = this.#monotonic + ttlMs - performance.now();
+    return Math.min(wall, monotonic);
+  }
 }
 
 /** Safety margin before atom code starts: a third of the TTL, the heartbeat interval. */
@@ -55,7 +88,7 @@ export class RunLeaseKeeper implements LeaseKeeper {
   readonly #clock: Clock;
   readonly #ttlMs: number;
   #lease: Lease;
-  #validUntil: number;
+  #sent: SentAt;
   #heartbeat: NodeJS.Timeout | undefined;
   #renewing: Promise<boolean> | undefined;
   #released = false;
@@ -66,14 +99,14 @@ export class RunLeaseKeeper implements LeaseKeeper {
     clock: Clock,
     ttlMs: number,
     lease: Lease,
-    validUntil: number,
+    sent: SentAt,
     onLost: (error: unknown) => void,
   ) {
     this.#store = store;
     this.#clock = clock;
     this.#ttlMs = ttlMs;
     this.#lease = lease;
-    this.#validUntil = validUntil;
+    this.#sent = sent;
     this.#onLost = onLost;
     this.#heartbeat = setInterval(() => void this.#renew(), Math.max(10, Math.floor(ttlMs / 3)));
     this.#heartbeat.unref();
@@ -89,12 +122,12 @@ export class RunLeaseKeeper implements LeaseKeeper {
     readonly onLost: (error: unknown) => void;
   }): Promise<RunLeaseKeeper> {
     const { store, clock, ttlMs } = options;
-    let sentAt = clock.now();
+    let sent = new SentAt(clock);
     const lease = await retryingUnavailable(clock, () => {
-      sentAt = clock.now();
+      sent = new SentAt(clock);
       return store.acquireLease(options.flowId, options.owner, ttlMs);
     });
-    return new RunLeaseKeeper(store, clock, ttlMs, lease, sentAt + ttlMs, options.onLost);
+    return new RunLeaseKeeper(store, clock, ttlMs, lease, sent, options.onLost);
   }
 
   get lease(): Lease {
@@ -102,11 +135,11 @@ export class RunLeaseKeeper implements LeaseKeeper {
   }
 
   fence(): LeaseFence {
-    return { token: this.#lease.token, validUntil: this.#validUntil };
+    return { token: this.#lease.token, validUntil: this.#sent.until(this.#ttlMs) };
   }
 
   admit(): true | Promise<boolean> {
-    if (this.#validUntil - this.#clock.now() >= safetyMarginMs(this.#ttlMs)) return true;
+    if (this.#sent.remainingMs(this.#ttlMs) >= safetyMarginMs(this.#ttlMs)) return true;
     return this.#renew();
   }
 
@@ -127,17 +160,17 @@ export class RunLeaseKeeper implements LeaseKeeper {
   async #renewOnce(): Promise<boolean> {
     const current = this.#lease;
     try {
-      let sentAt = this.#clock.now();
+      let sent = new SentAt(this.#clock);
       const renewed = await retryingUnavailable(this.#clock, () => {
         // Released while this renewal was retrying: extending the lease now would only make
         // the next engine wait for it.
         if (this.#released) throw RELEASED;
-        sentAt = this.#clock.now();
+        sent = new SentAt(this.#clock);
         return this.#store.renewLease(current, this.#ttlMs);
       });
       if (this.#released) return false;
       this.#lease = renewed;
-      this.#validUntil = sentAt + this.#ttlMs;
+      this.#sent = sent;
       return true;
     } catch (error) {
       if (error === RELEASED) return false;
@@ -155,19 +188,11 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
   readonly lease: Lease;
   readonly #store: RunStore;
   readonly #claim: HeldLease;
-  readonly #clock: Clock;
   readonly #marginMs: number;
 
-  private constructor(
-    store: RunStore,
-    claim: HeldLease,
-    clock: Clock,
-    lease: Lease,
-    marginMs: number,
-  ) {
+  private constructor(store: RunStore, claim: HeldLease, lease: Lease, marginMs: number) {
     this.#store = store;
     this.#claim = claim;
-    this.#clock = clock;
     this.lease = lease;
     this.#marginMs = marginMs;
   }
@@ -185,7 +210,7 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
     const lease = await retryingUnavailable(clock, () =>
       store.acquireLease(options.flowId, options.owner, options.ttlMs, { fence: claim.token }),
     );
-    return new ClaimLeaseKeeper(store, claim, clock, lease, safetyMarginMs(options.ttlMs));
+    return new ClaimLeaseKeeper(store, claim, lease, safetyMarginMs(options.ttlMs));
   }
 
   fence(): LeaseFence {
@@ -193,7 +218,7 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
   }
 
   admit(): true | Promise<boolean> {
-    if (this.#claim.validUntil() - this.#clock.now() >= this.#marginMs) return true;
+    if (this.#claim.remainingMs() >= this.#marginMs) return true;
     return this.#claim.renew();
   }
 
