@@ -83,7 +83,7 @@ const runs = await openRunStore(process.env.TASKFLOW_STORE ?? 'sqlite://.taskflo
 const engine = new Engine(flow, {
   store: { size: 10, image: 'ubuntu-24.04', flavor: 'm1.small' },
   listeners: [onEvent],
-  persistence: { store: runs },
+  persistence: { runs },
 });
 const { state, outputs } = await engine.run();
 const run = await runs.loadRun(engine.runId);

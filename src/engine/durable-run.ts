@@ -48,7 +48,7 @@ export interface PersistenceOptions {
 }
 
 /** The run store of persistence options, under either spelling. */
-export function runsOf(options: PersistenceOptions): RunStore {
+export function runsOf(options: Pick<PersistenceOptions, 'runs' | 'store'>): RunStore {
   const runs = options.runs ?? options.store;
   if (!runs) {
     throw new TaskFlowError(

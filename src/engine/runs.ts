@@ -34,7 +34,7 @@ export function startRun(
   inputs: Readonly<Record<string, unknown>>,
   options: DurableRunOptions,
 ): Engine {
-  const { runs, store, registry, persistence, ...engineOptions } = options;
+  const { runs: _runs, store: _store, registry, persistence, ...engineOptions } = options;
   return continueRun({
     ...engineOptions,
     registry,
@@ -42,7 +42,7 @@ export function startRun(
     inputs,
     persistence: {
       ...persistence,
-      runs: runsOf({ ...(runs ? { runs } : {}), ...(store ? { store } : {}) }),
+      runs: runsOf(options),
       ...(options.runId ? { flowId: options.runId } : {}),
     },
   });
@@ -61,8 +61,8 @@ export function startRun(
 export async function resumeRun(
   options: DurableRunOptions & { readonly flowId: string },
 ): Promise<Engine> {
-  const { runs: given, store, registry, persistence, flowId, ...engineOptions } = options;
-  const runs = runsOf({ ...(given ? { runs: given } : {}), ...(store ? { store } : {}) });
+  const { runs: _runs, store: _store, registry, persistence, flowId, ...engineOptions } = options;
+  const runs = runsOf(options);
   const { loaded, factory } = await loadRebuildable(runs, flowId);
   // The factory and the store of a run never change once it is created, so this read is safe.
   return continueRun({

@@ -94,12 +94,22 @@ function registry(log: Execution[], options: { readonly failAt?: string } = {}):
     task({
       name,
       execute: (_inputs, context) => {
-        log.push({ conductor: owner(context), atom: name, phase: 'execute', lease: context.lease });
+        log.push({
+          conductor: currentConductor,
+          atom: name,
+          phase: 'execute',
+          lease: context.lease,
+        });
         if (options.failAt === name) throw new Error(`${name} failed`);
         return name;
       },
       revert: (_inputs, context) => {
-        log.push({ conductor: owner(context), atom: name, phase: 'revert', lease: context.lease });
+        log.push({
+          conductor: currentConductor,
+          atom: name,
+          phase: 'revert',
+          lease: context.lease,
+        });
       },
     });
   return new FlowRegistry().register({
@@ -109,11 +119,11 @@ function registry(log: Execution[], options: { readonly failAt?: string } = {}):
   });
 }
 
-/** Which conductor runs the code, read from the idempotency context's lease owner. */
+/**
+ * Which conductor runs the code: the one whose engine last said an atom starts, which an engine
+ * publishes right before it calls the atom's code (all conductors here share one process).
+ */
 let currentConductor = '';
-function owner(_context: unknown): string {
-  return currentConductor;
-}
 
 const TTL = 300;
 
@@ -136,7 +146,8 @@ function conductor(
     engine: {
       listeners: [
         (event) => {
-          if (event.type === 'atom' && event.to === 'RUNNING') currentConductor = name;
+          if (event.type === 'atom' && (event.to === 'RUNNING' || event.to === 'REVERTING'))
+            currentConductor = name;
         },
       ],
     },

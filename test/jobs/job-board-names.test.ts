@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MAX_JOB_NAME_LENGTH } from '../../src/core/names.ts';
 import { createMemoryJobBoard } from '../../src/jobs/memory/memory-job-board.ts';
 import type { JobEvent, JobSpec } from '../../src/jobs/model.ts';
@@ -11,25 +9,9 @@ import { openPostgresJobBoard } from '../../src/jobs/postgres/postgres-job-board
 import { openRedisJobBoard } from '../../src/jobs/redis/redis-job-board.ts';
 import { createSqliteJobBoard } from '../../src/jobs/sqlite/sqlite-job-board.ts';
 import { eventually, jobSpec, rejectsWith } from '../../src/testing/jobboard-contract.ts';
-import {
-  POSTGRES_URL,
-  postgresUnavailable,
-  REDIS_URL,
-  redisUnavailable,
-  TestPrefixes,
-  TestSchemas,
-} from '../support/servers.ts';
+import { POSTGRES_URL, REDIS_URL, testServers } from '../support/servers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'taskflow-job-names-'));
-const schemas = new TestSchemas();
-const prefixes = new TestPrefixes();
-const pgSkip = await postgresUnavailable();
-const redisSkip = await redisUnavailable();
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (!pgSkip) await schemas.dropAll();
-  if (!redisSkip) await prefixes.dropAll();
-});
+const { dir, schemas, prefixes, pgSkip, redisSkip } = await testServers('job-names');
 
 const backends: {
   name: string;

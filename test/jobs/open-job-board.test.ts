@@ -1,29 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openJobBoard } from '../../src/jobs/open-job-board.ts';
 import { jobSpec, rejectsWith } from '../../src/testing/jobboard-contract.ts';
-import {
-  POSTGRES_URL,
-  postgresUnavailable,
-  REDIS_URL,
-  redisUnavailable,
-  TestPrefixes,
-  TestSchemas,
-} from '../support/servers.ts';
+import { POSTGRES_URL, REDIS_URL, testServers } from '../support/servers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'taskflow-open-board-'));
-const pgSkip = await postgresUnavailable();
-const redisSkip = await redisUnavailable();
-const schemas = new TestSchemas();
-const prefixes = new TestPrefixes();
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (!pgSkip) await schemas.dropAll();
-  if (!redisSkip) await prefixes.dropAll();
-});
+const { dir, schemas, prefixes, pgSkip, redisSkip } = await testServers('open-board');
 
 describe('openJobBoard', () => {
   it('opens a memory board and a SQLite file named by the URL', async () => {

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -96,4 +100,34 @@ export class TestPrefixes {
       redis.disconnect();
     }
   }
+}
+
+/** What one test file needs of the test servers, made once and cleaned up after the file. */
+export interface TestServers {
+  /** A scratch folder for SQLite files. */
+  readonly dir: string;
+  readonly schemas: TestSchemas;
+  readonly prefixes: TestPrefixes;
+  /** Why PostgreSQL tests skip, or false. */
+  readonly pgSkip: string | false;
+  /** Why Redis tests skip, or false. */
+  readonly redisSkip: string | false;
+}
+
+/**
+ * A scratch folder, fresh PostgreSQL schemas and Redis prefixes, and whether each server is
+ * reachable; everything is removed after the test file.
+ */
+export async function testServers(name: string): Promise<TestServers> {
+  const dir = mkdtempSync(join(tmpdir(), `taskflow-${name}-`));
+  const schemas = new TestSchemas();
+  const prefixes = new TestPrefixes();
+  const pgSkip = await postgresUnavailable();
+  const redisSkip = await redisUnavailable();
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (!pgSkip) await schemas.dropAll();
+    if (!redisSkip) await prefixes.dropAll();
+  });
+  return { dir, schemas, prefixes, pgSkip, redisSkip };
 }
