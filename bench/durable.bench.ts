@@ -37,7 +37,7 @@ import {
   FlowRegistry,
   isStorageError,
   linearFlow,
-  type RunStorage,
+  type RunStore,
   resumeRun,
   startRun,
   type Task,
@@ -60,7 +60,7 @@ const SYSTEM: Record<Backend, string> = {
 };
 
 interface OpenStore {
-  readonly store: RunStorage;
+  readonly store: RunStore;
   /** Statements sent so far (PostgreSQL); NaN for SQLite, an in-process library. */
   readonly statements: () => number;
   close(): Promise<void>;

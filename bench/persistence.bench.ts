@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { RunStorage } from '../src/persistence/guarded-run-store.ts';
 import type { AtomDetail, FlowDetail } from '../src/persistence/model.ts';
+import type { RunStore } from '../src/persistence/ports.ts';
 import { openPostgresRunStore } from '../src/persistence/postgres/postgres-run-store.ts';
 import { createSqliteRunStore } from '../src/persistence/sqlite/sqlite-run-store.ts';
 import { collectGarbage, printResult, summarise, timeMs } from './support.ts';
@@ -31,7 +31,7 @@ const POSTGRES_URL =
 
 interface Backend {
   readonly system: string;
-  open(): Promise<{ store: RunStorage; statements: () => number; dispose: () => Promise<void> }>;
+  open(): Promise<{ store: RunStore; statements: () => number; dispose: () => Promise<void> }>;
 }
 
 const sqlite = (durability: 'process-kill' | 'power-loss'): Backend => ({
@@ -85,8 +85,8 @@ const postgres: Backend = {
 
 let runs = 0;
 async function newRun(
-  store: RunStorage,
-): Promise<{ flow: FlowDetail; lease: Awaited<ReturnType<RunStorage['acquireLease']>> }> {
+  store: RunStore,
+): Promise<{ flow: FlowDetail; lease: Awaited<ReturnType<RunStore['acquireLease']>> }> {
   runs += 1;
   const now = Date.now();
   const flow: FlowDetail = {

@@ -23,6 +23,7 @@ export {
   type JsonValue,
   WrappedFailure,
 } from './core/failure.ts';
+export type { FlowRef } from './core/flow-ref.ts';
 export { findJsonProblem, type JsonProblem } from './core/json-safety.ts';
 export type { Page } from './core/page.ts';
 export {
@@ -87,6 +88,7 @@ export {
   continueRun,
   type DurableRunOptions,
   fetchRun,
+  type RegisteredRunOptions,
   type RunValues,
   resumeRun,
   startRun,

@@ -12,5 +12,6 @@ export {
 export {
   openPostgresRunStore,
   PostgresRunStoreBackend,
+  PostgresRunStoreDriver,
   type PostgresRunStoreOptions,
 } from './persistence/postgres/postgres-run-store.ts';

@@ -7,5 +7,6 @@ export {
 export {
   createSqliteRunStore,
   SqliteRunStoreBackend,
+  SqliteRunStoreDriver,
   type SqliteRunStoreOptions,
 } from './persistence/sqlite/sqlite-run-store.ts';

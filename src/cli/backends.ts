@@ -3,7 +3,7 @@ import {
   type JobBoard,
   openJobBoard,
   openRunStore,
-  type RunStorage,
+  type RunStore,
   redactUrl,
   TaskFlowError,
 } from '../index.ts';
@@ -57,7 +57,7 @@ export interface OpenMode {
 export async function withRunStore<T>(
   url: string | undefined,
   io: CliIo,
-  use: (store: RunStorage) => Promise<T>,
+  use: (store: RunStore) => Promise<T>,
   mode: OpenMode = {},
 ): Promise<T> {
   const create = mode.create === true;

@@ -6,7 +6,7 @@ import {
   type FlowRegistry,
   type FlowState,
   isStorageError,
-  type RunStorage,
+  type RunStore,
   resumeRun,
 } from '../index.ts';
 import { JSON_OPTION, RUNS_OPTIONS, runsUrl, withRunStore } from './backends.ts';
@@ -156,7 +156,7 @@ function atomOutcome(atom: AtomDetail): string {
   return '';
 }
 
-type RunLeaseInfo = NonNullable<Awaited<ReturnType<RunStorage['readLease']>>>;
+type RunLeaseInfo = NonNullable<Awaited<ReturnType<RunStore['readLease']>>>;
 
 /** `lease owner` and `lease expires`: who may write the run, and until when. */
 function leaseFields(lease: RunLeaseInfo | undefined, now: number): [string, string][] {

@@ -13,7 +13,7 @@ import {
 } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
-import type { RunStore } from '../persistence/ports.ts';
+import type { RunJournal } from '../persistence/ports.ts';
 import { isStorageError } from '../persistence/storage-error.ts';
 import { ClaimLease } from './claim-lease.ts';
 
@@ -30,7 +30,7 @@ export type ConductorEvent =
 export interface JobContext {
   readonly name: string;
   readonly board: JobClaimer;
-  readonly runs: RunStore;
+  readonly runs: RunJournal;
   readonly registry: FlowRegistry;
   readonly clock: Clock;
   readonly ttlMs: number;

@@ -5,7 +5,7 @@ import type { FlowRegistry } from '../engine/flow-registry.ts';
 import { SentAt } from '../engine/lease-keeper.ts';
 import type { Job, JobClaim } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
-import type { RunStore } from '../persistence/ports.ts';
+import type { RunJournal } from '../persistence/ports.ts';
 import { ClaimedJob, type ConductorEvent, type JobContext } from './claimed-job.ts';
 
 export type { ConductorEvent } from './claimed-job.ts';
@@ -20,7 +20,7 @@ export interface ConductorOptions {
   /** Unique among live conductors; it owns claims and leases. A random name by default. */
   readonly name?: string;
   readonly board: JobClaimer;
-  readonly runs: RunStore;
+  readonly runs: RunJournal;
   readonly registry: FlowRegistry;
   /** Jobs run at the same time. Default 1. */
   readonly concurrency?: number;

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { TaskFlowError } from '../core/errors.ts';
 import type { JsonValue } from '../core/failure.ts';
+import type { FlowRef } from '../core/flow-ref.ts';
 import type { FlowState } from '../core/states.ts';
 import type { LeaseFence } from '../core/task.ts';
-import type { AtomDetail, FlowDetail, FlowFactoryRef } from '../persistence/model.ts';
-import type { RunStore } from '../persistence/ports.ts';
+import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
+import type { RunJournal } from '../persistence/ports.ts';
 import { applyDetail, toDetail } from './atom-detail-codec.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 import {
@@ -24,15 +25,15 @@ import { retryingUnavailable } from './unavailable-retry.ts';
  */
 export interface PersistenceOptions {
   /** The run store the run is written to. */
-  readonly runs?: RunStore;
+  readonly runs?: RunJournal;
   /** @deprecated Use `runs`; this spelling is read for one more release. */
-  readonly store?: RunStore;
+  readonly store?: RunJournal;
   /** The flow detail to create or continue; the engine's `runId` by default. */
   readonly flowId?: string;
   /** The logbook the run is recorded in; one named after the flow by default. */
   readonly logbook?: { readonly id: string; readonly name?: string };
   /** How a fresh process rebuilds the flow (see `FlowRegistry`). */
-  readonly factory?: FlowFactoryRef;
+  readonly factory?: FlowRef;
   readonly meta?: Readonly<Record<string, JsonValue>>;
   /** Who holds the lease while running; a random id by default. */
   readonly owner?: string;
@@ -48,7 +49,7 @@ export interface PersistenceOptions {
 }
 
 /** The run store of persistence options, under either spelling. */
-export function runsOf(options: Pick<PersistenceOptions, 'runs' | 'store'>): RunStore {
+export function runsOf(options: Pick<PersistenceOptions, 'runs' | 'store'>): RunJournal {
   const runs = options.runs ?? options.store;
   if (!runs) {
     throw new TaskFlowError(
@@ -65,10 +66,10 @@ export function runsOf(options: Pick<PersistenceOptions, 'runs' | 'store'>): Run
  * every state change with the lease. A write that fails because the backend is briefly
  * unavailable is retried with bounded backoff; anything else stops the run.
  */
-export class DurableRun {
+export class PersistedRun {
   readonly flowId: string;
   readonly #options: PersistenceOptions;
-  readonly #runs: RunStore;
+  readonly #runs: RunJournal;
   readonly #clock: Clock;
   readonly #owner: string;
   readonly #ttlMs: number;
@@ -160,7 +161,7 @@ export class DurableRun {
     return this.#keeper?.fence();
   }
 
-  /** Queues the record's current state for the next {@link DurableRun.flush}. */
+  /** Queues the record's current state for the next {@link PersistedRun.flush}. */
   stage(record: AtomRecord): void {
     this.#staged.push({ record, detail: toDetail(record, this.#clock.now()) });
   }

@@ -13,7 +13,7 @@ import {
   snapshotOf,
 } from './atom-record.ts';
 import { compile } from './compile.ts';
-import { DurableRun, type PersistenceOptions } from './durable-run.ts';
+import { PersistedRun, type PersistenceOptions } from './durable-run.ts';
 import { EventBus, type Listener } from './events.ts';
 import { fetchAllOf, fetchOf } from './fetch.ts';
 import { ProviderIndex } from './providers.ts';
@@ -91,7 +91,7 @@ export interface RunResult {
 export class Engine {
   readonly flow: Flow;
   #store: Readonly<Record<string, unknown>>;
-  readonly #durable: DurableRun | undefined;
+  readonly #durable: PersistedRun | undefined;
   #flowWrites: Promise<void> = Promise.resolve();
   readonly #bus: EventBus;
   readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
@@ -112,7 +112,7 @@ export class Engine {
     const runId = options.persistence?.flowId ?? options.runId ?? randomUUID();
     const clock = options.clock ?? systemClock;
     this.#durable = options.persistence
-      ? new DurableRun(options.persistence, runId, clock)
+      ? new PersistedRun(options.persistence, runId, clock)
       : undefined;
     const durable = this.#durable;
     const reportError =
@@ -406,7 +406,7 @@ const IN_MEMORY: Checkpoint = {
   fence: () => undefined,
 };
 
-function durableCheckpoint(durable: DurableRun): Checkpoint {
+function durableCheckpoint(durable: PersistedRun): Checkpoint {
   return {
     durable: true,
     stage: (record) => durable.stage(record),

@@ -1,6 +1,6 @@
 import { TaskFlowError } from '../core/errors.ts';
+import type { FlowRef } from '../core/flow-ref.ts';
 import type { Flow } from '../patterns/flow.ts';
-import type { FlowFactoryRef } from '../persistence/model.ts';
 
 /** Builds a flow by name, so a fresh process can rebuild the flow of a persisted run. */
 export interface FlowFactory {
@@ -38,13 +38,13 @@ export class FlowRegistry {
   }
 
   /** The reference a run records to find this factory again. */
-  ref(name: string): FlowFactoryRef {
+  ref(name: string): FlowRef {
     const factory = this.#get(name);
     return { name: factory.name, version: factory.version };
   }
 
   /** Builds the flow a run recorded, refusing a version the factory does not say it can continue. */
-  build(ref: FlowFactoryRef, store: Readonly<Record<string, unknown>>): Flow {
+  build(ref: FlowRef, store: Readonly<Record<string, unknown>>): Flow {
     const factory = this.#get(ref.name);
     if (ref.version !== factory.version && !(factory.resumes ?? []).includes(ref.version)) {
       throw new TaskFlowError(

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { LeaseFence } from '../core/task.ts';
-import type { Lease, RunStore } from '../persistence/ports.ts';
+import type { Lease, RunJournal } from '../persistence/ports.ts';
 import { retryingUnavailable } from './unavailable-retry.ts';
 
 // Why checking the lease locally is enough (docs/jobs.md, "Check before acting"):
@@ -84,7 +84,7 @@ export function safetyMarginMs(ttlMs: number): number {
 
 /** Keeps a run store lease for a plain engine: heartbeats every third of the TTL. */
 export class RunLeaseKeeper implements LeaseKeeper {
-  readonly #store: RunStore;
+  readonly #store: RunJournal;
   readonly #clock: Clock;
   readonly #ttlMs: number;
   #lease: Lease;
@@ -95,7 +95,7 @@ export class RunLeaseKeeper implements LeaseKeeper {
   readonly #onLost: (error: unknown) => void;
 
   private constructor(
-    store: RunStore,
+    store: RunJournal,
     clock: Clock,
     ttlMs: number,
     lease: Lease,
@@ -114,7 +114,7 @@ export class RunLeaseKeeper implements LeaseKeeper {
 
   /** Takes the run's lease (refused with `LEASE_HELD` while another live owner holds it). */
   static async acquire(options: {
-    readonly store: RunStore;
+    readonly store: RunJournal;
     readonly clock: Clock;
     readonly flowId: string;
     readonly owner: string;
@@ -186,11 +186,11 @@ const RELEASED = Symbol('lease released');
 /** A run carried by a job: writes carry the fenced run lease, validity is the claim's. */
 export class ClaimLeaseKeeper implements LeaseKeeper {
   readonly lease: Lease;
-  readonly #store: RunStore;
+  readonly #store: RunJournal;
   readonly #claim: HeldLease;
   readonly #marginMs: number;
 
-  private constructor(store: RunStore, claim: HeldLease, lease: Lease, marginMs: number) {
+  private constructor(store: RunJournal, claim: HeldLease, lease: Lease, marginMs: number) {
     this.#store = store;
     this.#claim = claim;
     this.lease = lease;
@@ -199,7 +199,7 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
 
   /** Takes the run's lease with the claim's token; refused with `FENCED` for a superseded claim. */
   static async acquire(options: {
-    readonly store: RunStore;
+    readonly store: RunJournal;
     readonly clock: Clock;
     readonly flowId: string;
     readonly owner: string;

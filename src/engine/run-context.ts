@@ -45,7 +45,7 @@ export interface RunContext {
 
 /**
  * How the scheduler persists a run, in one place: a no-op for runs kept in memory, a
- * `DurableRun` behind it for persisted ones.
+ * `PersistedRun` behind it for persisted ones.
  */
 export interface Checkpoint {
   /** True when state changes are persisted (events then wait for their writes). */

@@ -1,6 +1,7 @@
 import { TaskFlowError } from '../core/errors.ts';
-import type { AtomDetail, FlowDetail, FlowFactoryRef } from '../persistence/model.ts';
-import type { RunStore } from '../persistence/ports.ts';
+import type { FlowRef } from '../core/flow-ref.ts';
+import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
+import type { RunJournal } from '../persistence/ports.ts';
 import { applyDetail } from './atom-detail-codec.ts';
 import { type AtomRecord, newAtomRecord } from './atom-record.ts';
 import { compile } from './compile.ts';
@@ -13,11 +14,11 @@ import type { FlowRegistry } from './flow-registry.ts';
 // a takeover), and reading its values. The engine, the conductor and the CLI all use these.
 
 /** Options of {@link startRun} and {@link resumeRun}: engine options plus where the run lives. */
-export interface DurableRunOptions extends Omit<EngineOptions, 'persistence' | 'store'> {
+export interface RegisteredRunOptions extends Omit<EngineOptions, 'persistence' | 'store'> {
   /** The run store the run is written to. */
-  readonly runs?: RunStore;
+  readonly runs?: RunJournal;
   /** @deprecated Use `runs`; this spelling is read for one more release. */
-  readonly store?: RunStore;
+  readonly store?: RunJournal;
   readonly registry: FlowRegistry;
   readonly persistence?: Omit<PersistenceOptions, 'runs' | 'store' | 'flowId' | 'factory'>;
 }
@@ -32,7 +33,7 @@ export interface DurableRunOptions extends Omit<EngineOptions, 'persistence' | '
 export function startRun(
   factory: string,
   inputs: Readonly<Record<string, unknown>>,
-  options: DurableRunOptions,
+  options: RegisteredRunOptions,
 ): Engine {
   const { runs: _runs, store: _store, registry, persistence, ...engineOptions } = options;
   return continueRun({
@@ -59,7 +60,7 @@ export function startRun(
  * for (const run of items) await (await resumeRun({ runs, registry, flowId: run.id })).run();
  */
 export async function resumeRun(
-  options: DurableRunOptions & { readonly flowId: string },
+  options: RegisteredRunOptions & { readonly flowId: string },
 ): Promise<Engine> {
   const { runs: _runs, store: _store, registry, persistence, flowId, ...engineOptions } = options;
   const runs = runsOf(options);
@@ -90,7 +91,7 @@ export async function resumeRun(
 export function continueRun(
   options: Omit<EngineOptions, 'persistence' | 'store'> & {
     readonly registry: FlowRegistry;
-    readonly factory: FlowFactoryRef;
+    readonly factory: FlowRef;
     readonly inputs: Readonly<Record<string, unknown>>;
     readonly persistence: Omit<PersistenceOptions, 'factory'>;
   },
@@ -120,7 +121,7 @@ export interface RunValues {
  * console.log(values.fetch('volumeId'), values.fetchAll());
  */
 export async function fetchRun(options: {
-  readonly runs: Pick<RunStore, 'loadRun'>;
+  readonly runs: Pick<RunJournal, 'loadRun'>;
   readonly registry: FlowRegistry;
   readonly flowId: string;
 }): Promise<RunValues> {
@@ -145,9 +146,9 @@ export async function fetchRun(options: {
 
 /** A stored run and the factory it recorded, so that its flow can be built again here. */
 async function loadRebuildable(
-  runs: Pick<RunStore, 'loadRun'>,
+  runs: Pick<RunJournal, 'loadRun'>,
   flowId: string,
-): Promise<{ loaded: { flow: FlowDetail; atoms: AtomDetail[] }; factory: FlowFactoryRef }> {
+): Promise<{ loaded: { flow: FlowDetail; atoms: AtomDetail[] }; factory: FlowRef }> {
   const loaded = await runs.loadRun(flowId);
   if (!loaded) {
     throw new TaskFlowError(
@@ -164,3 +165,6 @@ async function loadRebuildable(
   }
   return { loaded, factory };
 }
+
+/** @deprecated Use {@link RegisteredRunOptions}; this name is kept for one more release. */
+export type DurableRunOptions = RegisteredRunOptions;

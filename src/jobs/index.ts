@@ -26,7 +26,6 @@ export {
 export {
   type ClaimedJob,
   type ConductorInfo,
-  type FlowRef,
   isTerminal,
   JOB_EVENT_TYPES,
   JOB_OUTCOME_STATES,

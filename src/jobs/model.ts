@@ -1,4 +1,5 @@
 import type { FailureJson, JsonValue } from '../core/failure.ts';
+import type { FlowRef } from '../core/flow-ref.ts';
 
 /**
  * Persisted spellings of a job's state. UNCLAIMED waits for a conductor; CLAIMED is held under
@@ -33,11 +34,7 @@ export interface JobOutcome {
 /** The largest outputs a job's outcome carries inline (64 KiB of JSON). */
 export const MAX_OUTCOME_OUTPUTS_BYTES = 64 * 1024;
 
-/** The registered flow factory a job runs: flows are rebuilt from it, by name and version. */
-export interface FlowRef {
-  readonly name: string;
-  readonly version: string;
-}
+export type { FlowRef } from '../core/flow-ref.ts';
 
 /** The inputs given to the job's flow (its `store`). */
 export type JobStore = { readonly [key: string]: JsonValue };

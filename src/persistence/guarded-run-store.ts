@@ -9,8 +9,6 @@ import {
   type Lease,
   type RunLeaseInfo,
   type RunPruneQuery,
-  type RunPruner,
-  type RunReader,
   type RunStore,
 } from './ports.ts';
 import {
@@ -23,15 +21,9 @@ import {
 } from './refusals.ts';
 import { decodeCursor, pageLimit } from './run-paging.ts';
 import { checkRunPruneQuery, pruneRuns, runLeased } from './run-retention.ts';
-import type { LeaseOutcome, RunStoreBackend, WriteOutcome } from './run-store-backend.ts';
+import type { LeaseOutcome, RunStoreDriver, WriteOutcome } from './run-store-driver.ts';
 import { StorageError } from './storage-error.ts';
 import { atomWriteRule } from './write-rules.ts';
-
-/** A store an engine writes and a reader inspects, that must be closed when done. */
-export interface RunStorage extends RunStore, RunReader, RunPruner {
-  /** Releases connections and file handles. Idempotent; later calls fail with `STORE_CLOSED`. */
-  close(): Promise<void>;
-}
 
 /** Options of {@link guardRunStore}. */
 export interface GuardOptions {
@@ -50,20 +42,20 @@ export interface GuardOptions {
  * backend throws the same codes and messages.
  *
  * @example
- * const store = guardRunStore(new MemoryRunStoreBackend(), { now: clock.now });
+ * const store = guardRunStore(new MemoryRunStoreDriver(), { now: clock.now });
  * const lease = await store.acquireLease(flow.id, 'engine-1', 30_000);
  * await store.saveAtoms(flow.id, [detail], lease);
  */
-export function guardRunStore(backend: RunStoreBackend, options: GuardOptions = {}): RunStorage {
+export function guardRunStore(backend: RunStoreDriver, options: GuardOptions = {}): RunStore {
   return new GuardedRunStore(backend, options.now ?? Date.now);
 }
 
-class GuardedRunStore implements RunStorage {
-  readonly #backend: RunStoreBackend;
+class GuardedRunStore implements RunStore {
+  readonly #backend: RunStoreDriver;
   readonly #now: () => number;
   #closed = false;
 
-  constructor(backend: RunStoreBackend, now: () => number) {
+  constructor(backend: RunStoreDriver, now: () => number) {
     this.#backend = backend;
     this.#now = now;
   }

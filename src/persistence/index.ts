@@ -1,6 +1,10 @@
 // The persistence feature: ports, the model, the guard every backend shares, and the backends.
-export { type GuardOptions, guardRunStore, type RunStorage } from './guarded-run-store.ts';
-export { createMemoryRunStore, MemoryRunStoreBackend } from './memory/memory-run-store.ts';
+export { type GuardOptions, guardRunStore } from './guarded-run-store.ts';
+export {
+  createMemoryRunStore,
+  MemoryRunStoreBackend,
+  MemoryRunStoreDriver,
+} from './memory/memory-run-store.ts';
 export type {
   AtomDetail,
   FlowDetail,
@@ -13,15 +17,18 @@ export {
   FENCED_LEASE_EXPIRY,
   type FlowQuery,
   type Lease,
+  type RunJournal,
   type RunLeaseInfo,
   type RunPruneQuery,
   type RunPruner,
   type RunReader,
+  type RunStorage,
   type RunStore,
 } from './ports.ts';
 export {
   openPostgresRunStore,
   PostgresRunStoreBackend,
+  PostgresRunStoreDriver,
   type PostgresRunStoreOptions,
 } from './postgres/postgres-run-store.ts';
 export type {
@@ -31,11 +38,13 @@ export type {
   LeaseHolder,
   LeaseOutcome,
   RunStoreBackend,
+  RunStoreDriver,
   WriteOutcome,
-} from './run-store-backend.ts';
+} from './run-store-driver.ts';
 export {
   createSqliteRunStore,
   SqliteRunStoreBackend,
+  SqliteRunStoreDriver,
   type SqliteRunStoreOptions,
 } from './sqlite/sqlite-run-store.ts';
 export {

@@ -1,4 +1,5 @@
 import type { FailureJson, JsonValue } from '../core/failure.ts';
+import type { FlowRef } from '../core/flow-ref.ts';
 import type { AtomKind, AtomState, FlowState, Intention } from '../core/states.ts';
 
 /** One attempt of a retry's flow, as persisted. */
@@ -36,11 +37,8 @@ export interface AtomDetail {
   readonly updatedAt: number;
 }
 
-/** How a fresh process rebuilds the flow of a run. */
-export interface FlowFactoryRef {
-  readonly name: string;
-  readonly version: string;
-}
+/** @deprecated Use {@link FlowRef}; this name is kept for one more release. */
+export type FlowFactoryRef = FlowRef;
 
 /** The persisted record of one run of a flow. */
 export interface FlowDetail {
@@ -49,7 +47,7 @@ export interface FlowDetail {
   readonly name: string;
   readonly state: FlowState;
   readonly store: Readonly<Record<string, JsonValue>>;
-  readonly factory?: FlowFactoryRef;
+  readonly factory?: FlowRef;
   readonly meta: Readonly<Record<string, JsonValue>>;
   readonly createdAt: number;
   readonly updatedAt: number;

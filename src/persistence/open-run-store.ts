@@ -1,7 +1,8 @@
 import { redactUrl } from '../drivers/connection-url.ts';
 import { missingSqliteFile } from '../drivers/sqlite/sqlite-file.ts';
-import type { GuardOptions, RunStorage } from './guarded-run-store.ts';
+import type { GuardOptions } from './guarded-run-store.ts';
 import { createMemoryRunStore } from './memory/memory-run-store.ts';
+import type { RunStore } from './ports.ts';
 import { openPostgresRunStore } from './postgres/postgres-run-store.ts';
 import { createSqliteRunStore } from './sqlite/sqlite-run-store.ts';
 import { StorageError } from './storage-error.ts';
@@ -43,7 +44,7 @@ export interface OpenRunStoreOptions extends GuardOptions {
 export async function openRunStore(
   url: string,
   options: OpenRunStoreOptions = {},
-): Promise<RunStorage> {
+): Promise<RunStore> {
   const { create = true, connectTimeoutMs, ...guard } = options;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {

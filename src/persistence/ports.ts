@@ -20,7 +20,7 @@ export interface Lease {
  * Writes carry the writer's lease; a write whose lease token is not the flow's current one is
  * refused with a `FENCED` error and changes nothing.
  */
-export interface RunStore {
+export interface RunJournal {
   /** Creates the logbook (if new) and the flow detail, or returns the stored flow detail with that id unchanged. */
   ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
   /** The flow detail and its atom details, or undefined when no run has that id. */
@@ -124,3 +124,20 @@ export interface RunPruner {
     query: RunPruneQuery,
   ): Promise<{ readonly deleted: readonly string[]; readonly more: boolean }>;
 }
+
+/**
+ * A run store: what the openers (`openRunStore`, `createSqliteRunStore`, ...) return. Engines
+ * write runs through its {@link RunJournal} part, operators read and prune through
+ * {@link RunReader} and {@link RunPruner}; it must be closed when done.
+ *
+ * @example
+ * const runs = await openRunStore('sqlite://.taskflow/runs.db');
+ * try { console.log(await runs.listFlows({ limit: 10 })); } finally { await runs.close(); }
+ */
+export interface RunStore extends RunJournal, RunReader, RunPruner {
+  /** Releases connections and file handles. Idempotent; later calls fail with `STORE_CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** @deprecated Use {@link RunStore}; this name is kept for one more release. */
+export type RunStorage = RunStore;

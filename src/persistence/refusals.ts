@@ -1,6 +1,6 @@
 import type { AtomKind, AtomState } from '../core/states.ts';
 import { FENCED_LEASE_EXPIRY, type Lease } from './ports.ts';
-import type { LeaseHolder } from './run-store-backend.ts';
+import type { LeaseHolder } from './run-store-driver.ts';
 import { StorageError } from './storage-error.ts';
 import { legalNextStates } from './write-rules.ts';
 

@@ -3,7 +3,7 @@ import { FLOW_STATES } from '../core/states.ts';
 import { FENCED_LEASE_EXPIRY, type RunLeaseInfo, type RunPruneQuery } from './ports.ts';
 import { invalidArgument } from './refusals.ts';
 import { FINISHED_FLOW_STATES } from './run-paging.ts';
-import type { LeaseHolder, RunStoreBackend } from './run-store-backend.ts';
+import type { LeaseHolder, RunStoreDriver } from './run-store-driver.ts';
 import { StorageError } from './storage-error.ts';
 
 /** A checked prune query: the cutoff (epoch ms), the states and the batch size. */
@@ -52,7 +52,7 @@ export function checkRunPruneQuery(query: RunPruneQuery, now: number): PruneRequ
  * again in the same atomic step, so a run leased or moved on meanwhile is skipped.
  */
 export async function pruneRuns(
-  backend: RunStoreBackend,
+  backend: RunStoreDriver,
   request: PruneRequest,
   now: () => number,
 ): Promise<{ deleted: string[]; more: boolean }> {

@@ -4,7 +4,7 @@ import {
   type AtomState,
   isLegalAtomTransition,
 } from '../core/states.ts';
-import type { AtomWriteRule } from './run-store-backend.ts';
+import type { AtomWriteRule } from './run-store-driver.ts';
 
 /**
  * The stored states an atom write to `to` may replace, as docs/semantics.md's transitions allow,

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { JsonValue } from '../core/failure.ts';
 import type { AtomKind, AtomState, FlowState } from '../core/states.ts';
-import type { RunStorage } from '../persistence/guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../persistence/model.ts';
+import type { RunStore } from '../persistence/ports.ts';
 import { FENCED_LEASE_EXPIRY, type Lease } from '../persistence/ports.ts';
 import { isStorageError, type StorageErrorCode } from '../persistence/storage-error.ts';
 
@@ -13,7 +13,7 @@ export interface RunStoreContractOptions {
   /** Names the suite, e.g. `'sqlite'`. */
   readonly name: string;
   /** Opens a fresh, empty store whose lease clock is `now`; the suite closes it. */
-  readonly open: (options: { readonly now: () => number }) => Promise<RunStorage>;
+  readonly open: (options: { readonly now: () => number }) => Promise<RunStore>;
   /**
    * The backend times leases with its server's clock and ignores `now` (PostgreSQL). The
    * suite then lets leases expire for real: they get a TTL of {@link SERVER_CLOCK_TTL_MS} and
@@ -147,7 +147,7 @@ const atomArbitrary: fc.Arbitrary<AtomDetail> = fc.record(
 );
 
 /**
- * Registers the behaviour every {@link RunStorage} backend must show, as `node:test` tests.
+ * Registers the behaviour every {@link RunStore} backend must show, as `node:test` tests.
  * The in-memory backend is the reference; run the same suite against each adapter.
  *
  * @example
@@ -159,7 +159,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
 
   /** Runs `body` against a fresh store with a clock the test moves by hand. */
   async function withStore(
-    body: (store: RunStorage, clock: { t: number }) => Promise<void>,
+    body: (store: RunStore, clock: { t: number }) => Promise<void>,
   ): Promise<void> {
     const clock = { t: T0 };
     const store = await options.open({ now: () => clock.t });
@@ -170,7 +170,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
     }
   }
 
-  async function leased(store: RunStorage, id = 'run-1'): Promise<Lease> {
+  async function leased(store: RunStore, id = 'run-1'): Promise<Lease> {
     await store.ensureFlow(BOOK, flowDetail(id));
     return store.acquireLease(id, 'engine-a', 10_000);
   }
@@ -212,7 +212,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
     );
   }
 
-  describe(`RunStore contract: ${options.name}`, { skip }, () => {
+  describe(`RunJournal contract: ${options.name}`, { skip }, () => {
     it('creates a run once and returns the stored detail unchanged on a second ensureFlow', () =>
       withStore(async (store) => {
         const first = flowDetail('run-1', {
@@ -306,7 +306,7 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
           all.map((flow) => flow.id),
           ['run-3', 'run-6', 'run-9', 'run-5', 'run-8', 'run-4', 'run-7'],
         );
-        const ids = async (query: Parameters<RunStorage['listFlows']>[0]) =>
+        const ids = async (query: Parameters<RunStore['listFlows']>[0]) =>
           (await store.listFlows(query)).items.map((f) => f.id).sort();
         assert.deepEqual(await ids({ logbookId: 'book-2' }), ['run-4', 'run-6', 'run-8']);
         assert.deepEqual(await ids({ states: ['SUCCESS', 'FAILURE'] }), [

@@ -10,7 +10,7 @@ import {
   type JobBoard,
   linearFlow,
   MAX_OUTCOME_OUTPUTS_BYTES,
-  type RunStore,
+  type RunJournal,
   StorageError,
   task,
 } from '../../src/index.ts';
@@ -139,7 +139,7 @@ describe('conductor', () => {
 
   test('an infrastructure error abandons the job for another attempt, and dead-letters it after maxAttempts', async () => {
     const h = harness();
-    const broken: RunStore = {
+    const broken: RunJournal = {
       ...h.runs,
       ensureFlow: h.runs.ensureFlow.bind(h.runs),
       loadRun: h.runs.loadRun.bind(h.runs),

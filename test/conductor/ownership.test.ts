@@ -11,7 +11,7 @@ import {
   type JobClaimer,
   type LeaseFence,
   linearFlow,
-  type RunStore,
+  type RunJournal,
   StorageError,
   task,
 } from '../../src/index.ts';
@@ -130,7 +130,7 @@ const TTL = 300;
 function conductor(
   name: string,
   board: JobClaimer,
-  runs: RunStore,
+  runs: RunJournal,
   flows: FlowRegistry,
   events: ConductorEvent[] = [],
 ): Conductor {

@@ -8,7 +8,7 @@ import {
   Engine,
   type EngineEvent,
   isStorageError,
-  type RunStorage,
+  type RunStore,
 } from '../../src/index.ts';
 import {
   type FaultedRun,
@@ -114,7 +114,7 @@ describe('PostgreSQL faults during a durable run', { skip: unavailable || false 
     const flowId = 'outlasted';
     const ran: string[] = [];
     const successEvents: string[] = [];
-    let storage: RunStorage;
+    let storage: RunStore;
     let engine: Engine;
     let error: unknown;
     let stats: { unavailable: number; failing: boolean };

@@ -6,7 +6,7 @@ import {
   isStorageError,
   linearFlow,
   openRunStore,
-  type RunStorage,
+  type RunStore,
   task,
 } from '../../src/index.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
@@ -39,7 +39,7 @@ function slowFlow(ran: string[]) {
 
 describe('PostgreSQL server stopped during a durable run', { skip: unavailable || false }, () => {
   let server: PrivatePostgres;
-  let store: RunStorage;
+  let store: RunStore;
   before(async () => {
     server = PrivatePostgres.create();
     store = await openRunStore(`${server.url}?schema=outage`);

@@ -10,7 +10,7 @@ import {
 import { guardRunStore } from '../../src/persistence/guarded-run-store.ts';
 import {
   createMemoryRunStore,
-  MemoryRunStoreBackend,
+  MemoryRunStoreDriver,
 } from '../../src/persistence/memory/memory-run-store.ts';
 import { FENCED_LEASE_EXPIRY } from '../../src/persistence/ports.ts';
 import { isStorageError, StorageError } from '../../src/persistence/storage-error.ts';
@@ -152,8 +152,8 @@ describe('guarded run store', () => {
 
   it('renews a fenced lease without asking the backend', async () => {
     let renewals = 0;
-    class CountingBackend extends MemoryRunStoreBackend {
-      override renewLease(request: Parameters<MemoryRunStoreBackend['renewLease']>[0]) {
+    class CountingBackend extends MemoryRunStoreDriver {
+      override renewLease(request: Parameters<MemoryRunStoreDriver['renewLease']>[0]) {
         renewals += 1;
         return super.renewLease(request);
       }

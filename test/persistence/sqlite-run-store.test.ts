@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import {
   createSqliteRunStore,
-  SqliteRunStoreBackend,
+  SqliteRunStoreDriver,
 } from '../../src/persistence/sqlite/sqlite-run-store.ts';
 import { isStorageError } from '../../src/persistence/storage-error.ts';
 import {
@@ -63,10 +63,10 @@ function refusedUnchanged(
 
 describe('SQLite run store', () => {
   it('uses WAL with synchronous=NORMAL by default and FULL for power-loss durability', async () => {
-    const normal = new SqliteRunStoreBackend({ path: newPath() });
+    const normal = new SqliteRunStoreDriver({ path: newPath() });
     assert.deepEqual(normal.settings(), { journalMode: 'wal', synchronous: 'NORMAL' });
     await normal.close();
-    const full = new SqliteRunStoreBackend({ path: newPath(), durability: 'power-loss' });
+    const full = new SqliteRunStoreDriver({ path: newPath(), durability: 'power-loss' });
     assert.deepEqual(full.settings(), { journalMode: 'wal', synchronous: 'FULL' });
     await full.close();
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type AtomDetail, openRunStore, type RunStorage } from '../../src/index.ts';
+import { type AtomDetail, openRunStore, type RunStore } from '../../src/index.ts';
 
 // Real processes run real flows on SQLite and PostgreSQL and kill themselves with SIGKILL at a
 // chosen point (inside execute and revert, right after each acknowledged write); a fresh process
@@ -134,7 +134,7 @@ export async function killAndResume(
   storeUrl: string,
   killLimit: number,
 ): Promise<void> {
-  const store: RunStorage = await openRunStore(storeUrl);
+  const store: RunStore = await openRunStore(storeUrl);
   try {
     for (const scenario of SCENARIOS) {
       const base = { STORE_URL: storeUrl, SCENARIO: scenario.name };

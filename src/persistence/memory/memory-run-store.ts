@@ -1,8 +1,9 @@
 import type { Page } from '../../core/page.ts';
 import type { AtomState, FlowState } from '../../core/states.ts';
 import { mapPage, pageInMemory } from '../../drivers/cursor-paging.ts';
-import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
+import { type GuardOptions, guardRunStore } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
+import type { RunStore } from '../ports.ts';
 import { FENCED_LEASE_EXPIRY, type FlowQuery, type Lease, type RunLeaseInfo } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit } from '../run-paging.ts';
@@ -12,9 +13,9 @@ import type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
-  RunStoreBackend,
+  RunStoreDriver,
   WriteOutcome,
-} from '../run-store-backend.ts';
+} from '../run-store-driver.ts';
 
 interface StoredBook {
   readonly id: string;
@@ -38,7 +39,7 @@ interface StoredFlow {
  * kept as JSON text, so callers can never mutate what was stored and values round-trip exactly
  * as they do through SQLite and PostgreSQL.
  */
-export class MemoryRunStoreBackend implements RunStoreBackend {
+export class MemoryRunStoreDriver implements RunStoreDriver {
   readonly #books = new Map<string, StoredBook>();
   readonly #flows = new Map<string, StoredFlow>();
 
@@ -213,8 +214,8 @@ export class MemoryRunStoreBackend implements RunStoreBackend {
  * const store = createMemoryRunStore();
  * await store.ensureFlow(book, detail);
  */
-export function createMemoryRunStore(options: GuardOptions = {}): RunStorage {
-  return guardRunStore(new MemoryRunStoreBackend(), options);
+export function createMemoryRunStore(options: GuardOptions = {}): RunStore {
+  return guardRunStore(new MemoryRunStoreDriver(), options);
 }
 
 type Refusal = Extract<WriteOutcome, { kind: 'no-run' | 'fenced' }>;
@@ -234,3 +235,8 @@ function leaseOf(flow: StoredFlow): Lease {
     expiresAt: flow.holder.expiresAt,
   };
 }
+
+/** @deprecated Use {@link MemoryRunStoreDriver}; this name is kept for one more release. */
+export const MemoryRunStoreBackend = MemoryRunStoreDriver;
+/** @deprecated Use {@link MemoryRunStoreDriver}; this name is kept for one more release. */
+export type MemoryRunStoreBackend = MemoryRunStoreDriver;

@@ -10,9 +10,9 @@ import {
   type SqlValue,
   schemaName,
 } from '../../drivers/postgres/postgres-pool.ts';
-import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
+import { type GuardOptions, guardRunStore } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, RunLeaseInfo } from '../ports.ts';
+import type { FlowQuery, Lease, RunLeaseInfo, RunStore } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import {
   decodeCursor,
@@ -27,9 +27,9 @@ import type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
-  RunStoreBackend,
+  RunStoreDriver,
   WriteOutcome,
-} from '../run-store-backend.ts';
+} from '../run-store-driver.ts';
 import { StorageError } from '../storage-error.ts';
 import { preparePostgresSchema } from './postgres-schema.ts';
 import { type PostgresStatements, postgresStatements } from './postgres-statements.ts';
@@ -57,7 +57,7 @@ interface HolderRow {
  * clocks disagree, or requests that waited for a connection, still agree on who holds a run;
  * the guard's `now` option does not apply to it.
  */
-export class PostgresRunStoreBackend implements RunStoreBackend {
+export class PostgresRunStoreDriver implements RunStoreDriver {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #schema: string;
@@ -324,7 +324,7 @@ export class PostgresRunStoreBackend implements RunStoreBackend {
  * const store = await openPostgresRunStore({ url: 'postgres://app@db:5432/app', schema: 'taskflow' });
  * const lease = await store.acquireLease(flowId, 'engine-1', 30_000);
  */
-export async function openPostgresRunStore(options: PostgresRunStoreOptions): Promise<RunStorage> {
+export async function openPostgresRunStore(options: PostgresRunStoreOptions): Promise<RunStore> {
   const schema = schemaName(
     options.schema,
     (message) => new StorageError('INVALID_ARGUMENT', message),
@@ -334,7 +334,7 @@ export async function openPostgresRunStore(options: PostgresRunStoreOptions): Pr
     (made) => preparePostgresSchema(made, schema),
     (error) => toPostgresStorageError(error, schema),
   );
-  return guardRunStore(new PostgresRunStoreBackend({ pool, ownsPool: owned, schema }), options);
+  return guardRunStore(new PostgresRunStoreDriver({ pool, ownsPool: owned, schema }), options);
 }
 
 function leaseOf(flowId: string, row: HolderRow): Lease {
@@ -345,3 +345,8 @@ function leaseOf(flowId: string, row: HolderRow): Lease {
     expiresAt: row.lease_expires_at,
   };
 }
+
+/** @deprecated Use {@link PostgresRunStoreDriver}; this name is kept for one more release. */
+export const PostgresRunStoreBackend = PostgresRunStoreDriver;
+/** @deprecated Use {@link PostgresRunStoreDriver}; this name is kept for one more release. */
+export type PostgresRunStoreBackend = PostgresRunStoreDriver;

@@ -2,9 +2,9 @@ import type Database from 'better-sqlite3';
 import type { Page } from '../../core/page.ts';
 import type { FlowState } from '../../core/states.ts';
 import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
-import { type GuardOptions, guardRunStore, type RunStorage } from '../guarded-run-store.ts';
+import { type GuardOptions, guardRunStore } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, RunLeaseInfo } from '../ports.ts';
+import type { FlowQuery, Lease, RunLeaseInfo, RunStore } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, recordPage } from '../run-paging.ts';
 import { leaseInfo } from '../run-retention.ts';
@@ -13,9 +13,9 @@ import type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
-  RunStoreBackend,
+  RunStoreDriver,
   WriteOutcome,
-} from '../run-store-backend.ts';
+} from '../run-store-driver.ts';
 import { prepareSqliteSchema } from './sqlite-schema.ts';
 import { type SqliteStatements, sqliteStatements } from './sqlite-statements.ts';
 import { toSqliteStorageError } from './sqlite-storage-errors.ts';
@@ -51,7 +51,7 @@ interface HolderRow {
  * processes on one host. Each write is one statement; fencing and lease checks sit in the
  * statement's WHERE clause, and SQLite's write lock makes each statement atomic.
  */
-export class SqliteRunStoreBackend implements RunStoreBackend {
+export class SqliteRunStoreDriver implements RunStoreDriver {
   readonly #db: Database.Database;
   readonly #sql: SqliteStatements;
   readonly #writeBatch: Database.Transaction<
@@ -324,8 +324,8 @@ class BatchRefused extends Error {
  * const store = createSqliteRunStore({ path: '/var/lib/app/runs.db' });
  * const lease = await store.acquireLease(flowId, 'engine-1', 30_000);
  */
-export function createSqliteRunStore(options: SqliteRunStoreOptions): RunStorage {
-  return guardRunStore(new SqliteRunStoreBackend(options), options);
+export function createSqliteRunStore(options: SqliteRunStoreOptions): RunStore {
+  return guardRunStore(new SqliteRunStoreDriver(options), options);
 }
 
 function openDatabase(options: SqliteRunStoreOptions): Database.Database {
@@ -379,3 +379,8 @@ function leaseOf(flowId: string, row: HolderRow): Lease {
     expiresAt: row.lease_expires_at,
   };
 }
+
+/** @deprecated Use {@link SqliteRunStoreDriver}; this name is kept for one more release. */
+export const SqliteRunStoreBackend = SqliteRunStoreDriver;
+/** @deprecated Use {@link SqliteRunStoreDriver}; this name is kept for one more release. */
+export type SqliteRunStoreBackend = SqliteRunStoreDriver;

@@ -68,7 +68,7 @@ export type DeleteOutcome =
  * run keeps that marker after release: it is how a backend knows, in the same atomic check,
  * that the run is carried by a job and a plain acquire must be refused.
  */
-export interface RunStoreBackend extends RunReader {
+export interface RunStoreDriver extends RunReader {
   ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
   writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome>;
   /** Applies the writes in order in one transaction; on any refusal none of them lands. */
@@ -116,3 +116,6 @@ export interface RunStoreBackend extends RunReader {
   }): Promise<DeleteOutcome>;
   close(): Promise<void>;
 }
+
+/** @deprecated Use {@link RunStoreDriver}; this name is kept for one more release. */
+export type RunStoreBackend = RunStoreDriver;
