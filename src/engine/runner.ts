@@ -6,34 +6,20 @@ import { type AtomState, hasRun, isLegalAtomTransition } from '../core/states.ts
 import type { Task } from '../core/task.ts';
 import { LiveAtomContext, LiveRevertContext } from './atom-context.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
-import type { CompiledFlow } from './compile.ts';
 import { ignoredBy } from './deciders.ts';
-import { Heap } from './heap.ts';
 import { type AtomExecutor, InProcessExecutor } from './in-process-executor.ts';
 import { resolveInputs } from './inputs.ts';
 import { enclosingRetry, type Resolution, resolveFailure } from './resolution.ts';
+import { type ActiveScope, RevertScopes } from './revert-scopes.ts';
 import type { RunContext } from './run-context.ts';
 import { RunEvents } from './run-events.ts';
-
-/** A set of atoms being reverted, and what happens once they all are. */
-interface ActiveScope {
-  readonly resolution: Resolution;
-  readonly flow: CompiledFlow;
-  readonly failures: Map<string, Failure>;
-  /** Atoms of the scope that ran and are not reverted yet. */
-  live: number;
-}
+import { Scheduler, type StepEntry } from './scheduler.ts';
 
 interface Completion {
   readonly node: number;
-  readonly phase: 'execute' | 'revert';
+  readonly phase: StepEntry['phase'];
   readonly ok: boolean;
   readonly value: unknown;
-}
-
-interface StepEntry {
-  readonly node: number;
-  readonly phase: Completion['phase'];
 }
 
 /** How a run ended, as the engine reports it. */
@@ -42,19 +28,15 @@ export type RunEnd =
   | { readonly state: 'REVERTED' | 'FAILURE'; readonly failures: readonly Failure[] };
 
 /**
- * Schedules one run of a compiled flow: executes atoms whose predecessors are done, resolves
- * failures through retries, reverts newest first, and stops cleanly on suspend. All state
- * changes happen on this one loop; atom code runs concurrently up to the concurrency limit.
+ * Coordinates one run of a compiled flow: takes the atoms the scheduler hands out, changes
+ * their states, executes and reverts them, resolves failures through retries and the revert
+ * scopes, and stops cleanly on suspend. All state changes happen on this one loop; atom code
+ * runs concurrently up to the concurrency limit.
  */
 export class Runner {
   readonly #ctx: RunContext;
-  readonly #waiting: Int32Array;
-  readonly #done: Uint8Array;
-  readonly #queued: Uint8Array;
-  readonly #liveSuccessors: Int32Array;
-  readonly #scopeOf: (ActiveScope | undefined)[];
-  readonly #ready: Heap;
-  readonly #reverts: Heap;
+  readonly #scheduler: Scheduler;
+  readonly #scopes: RevertScopes;
   readonly #completions: Completion[] = [];
   #completionHead = 0;
   #turnsWithoutYield = 0;
@@ -62,25 +44,15 @@ export class Runner {
   #wake: (() => void) | undefined;
   #completedSeq = 0;
   #suspending = false;
-  /**
-   * With concurrency 1, the atoms of the current step (TaskFlow's serial engine): every atom
-   * ready when the step began, in the order they run; the next step starts when it is empty.
-   */
-  #step: StepEntry[] = [];
-  #stepHead = 0;
   /** Failures of this step held back until it ends (without `failFast`, as TaskFlow). */
   readonly #heldFailures: Completion[] = [];
   /** Failures of retries' flows reverted under `revertScope: 'subflow'`; the run goes on. */
   readonly #subflowFailures: Failure[] = [];
-  /** The reverts that were ready when the first revert failed: they still run. */
-  readonly #drainAfterRevertFailure = new Set<number>();
   /** Set when no atom may start anywhere: a revert failed, halt-on-failure, or the run is ending reverted. */
   #stopping = false;
   #endedReverted: Failure[] | undefined;
   readonly #haltFailures: Failure[] = [];
   readonly #revertFailures: Failure[] = [];
-  readonly #scopes = new Set<ActiveScope>();
-  #revertStartedAt: number | undefined;
   readonly #events: RunEvents;
   readonly #executor: AtomExecutor;
 
@@ -88,24 +60,13 @@ export class Runner {
     this.#ctx = ctx;
     this.#events = new RunEvents(ctx.bus, ctx.checkpoint);
     this.#executor = new InProcessExecutor(ctx.clock);
-    const n = ctx.graph.nodes.length;
-    this.#waiting = new Int32Array(n);
-    this.#done = new Uint8Array(n);
-    this.#queued = new Uint8Array(n);
-    this.#liveSuccessors = new Int32Array(n);
-    this.#scopeOf = new Array(n).fill(undefined);
-    const records = ctx.records;
-    const byPriority = (a: number, b: number): boolean => {
-      const pa = records[a]?.atom.priority ?? 0;
-      const pb = records[b]?.atom.priority ?? 0;
-      return pa !== pb ? pa > pb : a < b;
-    };
-    this.#ready = new Heap(byPriority);
-    this.#reverts = new Heap(
-      ctx.revertOrder === 'priority'
-        ? byPriority
-        : (a, b) => (records[a]?.completedSeq ?? 0) > (records[b]?.completedSeq ?? 0),
-    );
+    this.#scheduler = new Scheduler({
+      graph: ctx.graph,
+      records: ctx.records,
+      revertOrder: ctx.revertOrder,
+      covered: (index) => this.#scopes.covers(index),
+    });
+    this.#scopes = new RevertScopes(ctx, this.#scheduler);
   }
 
   /** Asks the run to stop starting atoms; those running finish. */
@@ -126,22 +87,12 @@ export class Runner {
     for (const record of records)
       if (record && record.completedSeq > this.#completedSeq)
         this.#completedSeq = record.completedSeq;
+    this.#scheduler.prepare();
     for (const index of graph.topoOrder) {
-      const node = graph.nodes[index];
-      if (!node) continue;
-      let waiting = 0;
-      for (const p of node.predecessors) if (this.#done[p] === 0) waiting++;
-      this.#waiting[index] = waiting;
       const record = records[index];
-      this.#done[index] = record
-        ? record.state === 'SUCCESS' || record.state === 'IGNORE'
-          ? 1
-          : 0
-        : waiting === 0
-          ? 1
-          : 0;
       if (record?.state === 'REVERT_FAILURE') {
         this.#stopping = true;
+        this.#scheduler.stopReverts();
         if (record.revertFailure) this.#revertFailures.push(record.revertFailure);
       }
     }
@@ -155,7 +106,7 @@ export class Runner {
       return (
         r &&
         r.intention === 'REVERT' &&
-        this.#scopeOf[i] === undefined &&
+        !this.#scopes.covers(i) &&
         (hasRun(r.state) || r.state === 'REVERTED')
       );
     });
@@ -163,7 +114,7 @@ export class Runner {
       await this.#openScope({ kind: 'all', byDefault: true }, this.#storedFailures());
     for (const index of graph.atoms) {
       const record = records[index];
-      if (!record || this.#waiting[index] !== 0 || this.#scopeOf[index]) continue;
+      if (!record || !this.#scheduler.isReady(index) || this.#scopes.covers(index)) continue;
       if (record.state === 'PENDING' || record.state === 'RUNNING' || record.state === 'RETRYING')
         this.#onReady(index);
     }
@@ -188,8 +139,11 @@ export class Runner {
 
   async #loop(): Promise<void> {
     for (;;) {
-      while (this.#completionHead < this.#completions.length) {
-        const completion = this.#completions[this.#completionHead++] as Completion;
+      for (
+        let completion = this.#completions[this.#completionHead];
+        completion;
+        completion = this.#completions[++this.#completionHead]
+      ) {
         if (this.#holdsBack(completion)) this.#heldFailures.push(completion);
         else await this.#complete(completion);
       }
@@ -245,63 +199,38 @@ export class Runner {
       return;
     }
     while (this.#canStart()) {
-      const next = this.#nextRevert();
+      const next = this.#scheduler.nextRevert();
       if (next === undefined) break;
       await this.#startRevert(next);
     }
     while (this.#canStart() && !this.#stopping) {
-      const next = this.#ready.pop();
+      const next = this.#scheduler.nextExecution();
       if (next === undefined) break;
-      this.#queued[next] = 0;
-      if (this.#canExecute(next)) await this.#startExecute(next);
+      await this.#startExecute(next);
     }
   }
 
   /**
-   * Serial runs go in TaskFlow's steps: take every atom ready now, run them one after another
-   * by priority, and only then start what they made ready. A failure is resolved at once with
+   * Serial runs go in TaskFlow's steps (see `Scheduler.beginStep`): every atom ready now, one
+   * after another, and only then what they made ready. A failure is resolved at once with
    * `failFast` (the default), so atoms of the step that its resolution reverts do not start;
-   * without it, at the end of the step. With `revertOrder: 'priority'` reverts are part of the
-   * steps as in TaskFlow; by default a revert is a step of its own, the newest ready one, so
-   * that serial reverts go in exact reverse completion order.
+   * without it, at the end of the step.
    */
   async #startStepWork(): Promise<void> {
     while (this.#canStart()) {
-      if (this.#stepHead >= this.#step.length) {
-        await this.#endStep();
-        if (this.#completions.length > 0) return;
-        if (!this.#beginStep()) return;
-      }
-      const entry = this.#step[this.#stepHead++] as StepEntry;
+      const entry = this.#scheduler.nextInStep() ?? (await this.#nextStep());
+      if (!entry) return;
       if (entry.phase === 'revert') await this.#startRevert(entry.node);
-      else if (!this.#stopping && this.#canExecute(entry.node))
+      else if (!this.#stopping && this.#scheduler.canExecute(entry.node))
         await this.#startExecute(entry.node);
     }
   }
 
-  #beginStep(): boolean {
-    const reverts: StepEntry[] = [];
-    const executes: StepEntry[] = [];
-    const priority = this.#ctx.revertOrder === 'priority';
-    for (let next = this.#nextRevert(); next !== undefined; next = this.#nextRevert()) {
-      reverts.push({ node: next, phase: 'revert' });
-      if (!priority) {
-        this.#step = reverts;
-        this.#stepHead = 0;
-        return true;
-      }
-    }
-    if (!this.#stopping) {
-      for (let next = this.#ready.pop(); next !== undefined; next = this.#ready.pop()) {
-        this.#queued[next] = 0;
-        if (this.#canExecute(next)) executes.push({ node: next, phase: 'execute' });
-      }
-    }
-    this.#step = priority
-      ? mergeByPriority(reverts, executes, this.#ctx.records)
-      : [...reverts, ...executes];
-    this.#stepHead = 0;
-    return this.#step.length > 0;
+  /** Ends the serial step and begins the next; undefined when there is nothing to start now. */
+  async #nextStep(): Promise<StepEntry | undefined> {
+    await this.#endStep();
+    if (this.#completions.length > 0) return undefined;
+    return this.#scheduler.beginStep(this.#stopping);
   }
 
   /** Resolves the failures held back during the step that just ended. */
@@ -311,35 +240,11 @@ export class Runner {
     for (const completion of held) await this.#complete(completion);
   }
 
-  /**
-   * Whether an atom taken from the ready queue may start: a queue entry can be stale when a
-   * retry reset its flow after it was queued, so readiness is checked again here.
-   */
-  #canExecute(index: number): boolean {
-    const record = this.#ctx.records[index];
-    if (!record || this.#scopeOf[index] || this.#waiting[index] !== 0) return false;
-    const { state } = record;
-    return state === 'PENDING' || state === 'RUNNING' || state === 'RETRYING';
-  }
-
   /** Room to start one more atom; a finished atom must be processed first (it may have failed). */
   #canStart(): boolean {
     return (
       this.#inflight < this.#ctx.concurrency && !this.#suspending && this.#completions.length === 0
     );
-  }
-
-  /**
-   * The next atom to revert. After a revert failed no new revert starts, but those that were
-   * ready when it failed still run: every independent atom that can be compensated is.
-   */
-  #nextRevert(): number | undefined {
-    if (this.#haltFailures.length > 0) return undefined;
-    for (let next = this.#reverts.pop(); next !== undefined; next = this.#reverts.pop()) {
-      this.#queued[next] = 0;
-      if (this.#revertFailures.length === 0 || this.#drainAfterRevertFailure.has(next)) return next;
-    }
-    return undefined;
   }
 
   // ---- executing ----
@@ -459,21 +364,8 @@ export class Runner {
     this.#ctx.checkpoint.stage(record);
     this.#events.progress(record, 1);
     this.#events.atomChanged(record, 'RUNNING', { result: completion.value });
-    const scope = this.#scopeOf[completion.node];
-    if (scope) this.#offerRevert(completion.node);
-    else this.#markDone(completion.node);
-  }
-
-  /** A node is done (SUCCESS or IGNORE, or a virtual node whose predecessors are): release successors. */
-  #markDone(start: number): void {
-    const stack = [start];
-    while (stack.length > 0) {
-      const index = stack.pop() as number;
-      this.#done[index] = 1;
-      for (const next of this.#ctx.graph.nodes[index]?.successors ?? []) {
-        if (--(this.#waiting[next] as number) === 0 && this.#onReady(next)) stack.push(next);
-      }
-    }
+    if (this.#scopes.covers(completion.node)) this.#scopes.offerRevert(completion.node);
+    else this.#scheduler.markDone(completion.node, (next) => this.#onReady(next));
   }
 
   /** Called when all predecessors of a node are done; returns true when the node is done at once. */
@@ -488,7 +380,7 @@ export class Runner {
     const record = records[index];
     if (!record) return true;
     if (record.state === 'IGNORE') return true;
-    if (this.#scopeOf[index] === undefined) this.#enqueue(index);
+    if (!this.#scopes.covers(index)) this.#scheduler.enqueue(index);
     return false;
   }
 
@@ -508,10 +400,11 @@ export class Runner {
     const record = this.#ctx.records[index] as AtomRecord;
     if (this.#ctx.haltOnFailure) {
       this.#haltFailures.push(failure);
+      this.#scheduler.haltReverts();
       this.#stopping = true;
       return;
     }
-    const scope = this.#scopeOf[index];
+    const scope = this.#scopes.scopeOf(index);
     if (!scope) {
       const resolution = resolveFailure(this.#ctx, index, failure, this.#events.publish);
       await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
@@ -523,93 +416,27 @@ export class Runner {
     scope.failures.set(record.atom.name, failure);
     if (enclosingRetry(this.#ctx.graph, index) !== undefined) {
       const resolution = resolveFailure(this.#ctx, index, failure, this.#events.publish);
-      const flow = this.#flowOf(resolution);
-      if (flow !== scope.flow && isInside(scope.flow, flow)) {
+      if (this.#scopes.widens(scope, resolution)) {
         await this.#openScope(resolution, new Map([[record.atom.name, failure]]));
       }
     }
-    this.#offerRevert(index);
-  }
-
-  #flowOf(resolution: Resolution): CompiledFlow {
-    return resolution.kind === 'all'
-      ? this.#ctx.graph.root
-      : (this.#ctx.graph.nodes[resolution.retry] as { flow: CompiledFlow }).flow;
+    this.#scopes.offerRevert(index);
   }
 
   /** Starts reverting the atoms a resolution covers; atoms still running join once they finish. */
   async #openScope(resolution: Resolution, failures: Map<string, Failure>): Promise<void> {
-    const { graph, records } = this.#ctx;
-    const flow = this.#flowOf(resolution);
-    const scope: ActiveScope = { resolution, flow, failures, live: 0 };
-    for (const other of [...this.#scopes]) {
-      if (isInside(other.flow, flow)) {
-        for (const [name, failure] of other.failures)
-          if (!failures.has(name)) failures.set(name, failure);
-        this.#scopes.delete(other);
-      }
-    }
-    this.#scopes.add(scope);
     // Reverting a retry's flow (to retry it, or under revertScope 'subflow') leaves the
     // branches that do not depend on it running; only reverting everything stops the run.
     if (resolution.kind === 'all') this.#stopping = true;
-    this.#revertStartedAt ??= this.#ctx.clock.now();
-    const members = flow.nodes.filter(
-      (i) => !(resolution.kind === 'retry' && i === resolution.retry),
-    );
-    members.sort((a, b) => (graph.topoRank[b] ?? 0) - (graph.topoRank[a] ?? 0));
-    const memberSet = new Set(members);
-    for (const index of members) {
-      this.#scopeOf[index] = scope;
-      let live = 0;
-      for (const next of graph.nodes[index]?.successors ?? [])
-        if (memberSet.has(next) && this.#isLive(next)) live++;
-      this.#liveSuccessors[index] = live;
-      const record = records[index];
-      if (
-        record &&
-        (hasRun(record.state) || record.state === 'REVERTED') &&
-        record.intention !== 'REVERT'
-      ) {
-        record.intention = 'REVERT';
-        this.#ctx.checkpoint.stage(record);
-      }
-      if (record && hasRun(record.state)) scope.live++;
-    }
-    if (resolution.kind === 'retry') {
-      const retry = records[resolution.retry] as AtomRecord;
-      retry.intention = 'RETRY';
-      this.#ctx.checkpoint.stage(retry);
-    }
-    for (const index of members)
-      if (records[index]?.state === 'REVERTING') this.#queueRevert(index);
-    for (const index of members) this.#offerRevert(index);
+    const scope = this.#scopes.open(resolution, failures);
     if (scope.live === 0) await this.#closeScope(scope);
-  }
-
-  #isLive(index: number): boolean {
-    const record = this.#ctx.records[index];
-    return record ? hasRun(record.state) : (this.#liveSuccessors[index] as number) > 0;
-  }
-
-  /** Queues an atom of a scope for revert once nothing after it still has to be reverted. */
-  #offerRevert(index: number): void {
-    const record = this.#ctx.records[index];
-    if (!record || this.#liveSuccessors[index] !== 0) return;
-    if (record.state === 'SUCCESS' || record.state === 'FAILURE') this.#queueRevert(index);
-  }
-
-  #queueRevert(index: number): void {
-    if (this.#queued[index] === 2) return;
-    this.#queued[index] = 2;
-    this.#reverts.push(index);
   }
 
   // ---- reverting ----
 
   async #startRevert(index: number): Promise<void> {
     const record = this.#ctx.records[index] as AtomRecord;
-    const scope = this.#scopeOf[index];
+    const scope = this.#scopes.scopeOf(index);
     if (
       !scope ||
       (record.state !== 'SUCCESS' && record.state !== 'FAILURE' && record.state !== 'REVERTING')
@@ -644,13 +471,11 @@ export class Runner {
   }
 
   async #completeRevert(record: AtomRecord, completion: Completion): Promise<void> {
-    const scope = this.#scopeOf[completion.node] as ActiveScope;
     if (!completion.ok) {
       const failure = Failure.from(completion.value);
       record.revertFailure = failure;
       this.#setState(record, 'REVERT_FAILURE');
-      if (this.#revertFailures.length === 0)
-        for (const index of this.#reverts.values()) this.#drainAfterRevertFailure.add(index);
+      this.#scheduler.stopReverts();
       this.#revertFailures.push(failure);
       this.#stopping = true;
       this.#ctx.checkpoint.stage(record);
@@ -666,30 +491,12 @@ export class Runner {
     this.#ctx.checkpoint.stage(record);
     this.#events.progress(record, 1);
     this.#events.atomChanged(record, 'REVERTING', { result: completion.value });
-    scope.live--;
-    this.#releasePredecessors(completion.node, scope);
-    if (scope.live === 0 && this.#scopes.has(scope)) await this.#closeScope(scope);
-  }
-
-  #releasePredecessors(start: number, scope: ActiveScope): void {
-    const stack = [start];
-    while (stack.length > 0) {
-      const index = stack.pop() as number;
-      for (const prev of this.#ctx.graph.nodes[index]?.predecessors ?? []) {
-        if (this.#scopeOf[prev] !== scope) continue;
-        if (--(this.#liveSuccessors[prev] as number) !== 0) continue;
-        if (this.#ctx.records[prev]) this.#offerRevert(prev);
-        else stack.push(prev);
-      }
-    }
+    const scope = this.#scopes.scopeOf(completion.node);
+    if (scope && this.#scopes.reverted(completion.node, scope)) await this.#closeScope(scope);
   }
 
   async #closeScope(scope: ActiveScope): Promise<void> {
-    this.#scopes.delete(scope);
-    if (this.#scopes.size === 0 && this.#revertStartedAt !== undefined) {
-      this.#ctx.statistics.revertMs += this.#ctx.clock.now() - this.#revertStartedAt;
-      this.#revertStartedAt = undefined;
-    }
+    this.#scopes.close(scope);
     const { resolution } = scope;
     switch (resolution.kind) {
       case 'all':
@@ -706,7 +513,7 @@ export class Runner {
 
   /** The retry decided RETRY and its flow is reverted: reset the flow and run the retry again. */
   async #restartRetry(scope: ActiveScope, retryIndex: number): Promise<void> {
-    const { graph, records } = this.#ctx;
+    const { records } = this.#ctx;
     const retry = records[retryIndex] as AtomRecord;
     if (retry.state !== 'RETRYING') {
       this.#setState(retry, 'RETRYING');
@@ -714,12 +521,8 @@ export class Runner {
       this.#ctx.checkpoint.stage(retry);
       this.#events.atomChanged(retry, 'SUCCESS');
     }
-    this.#done[retryIndex] = 0;
-    const members = scope.flow.nodes.filter((i) => i !== retryIndex && i !== scope.flow.start);
-    members.sort((a, b) => (graph.topoRank[a] ?? 0) - (graph.topoRank[b] ?? 0));
+    const members = this.#scopes.release(scope, retryIndex);
     for (const index of members) {
-      this.#scopeOf[index] = undefined;
-      this.#done[index] = 0;
       const record = records[index];
       if (record && record.state !== 'PENDING') {
         const from = record.state;
@@ -729,18 +532,8 @@ export class Runner {
         this.#events.atomChanged(record, from);
       }
     }
-    for (const index of members) {
-      let waiting = 0;
-      for (const p of graph.nodes[index]?.predecessors ?? []) if (this.#done[p] === 0) waiting++;
-      this.#waiting[index] = waiting;
-    }
-    this.#enqueue(retryIndex);
-  }
-
-  #enqueue(index: number): void {
-    if (this.#queued[index] !== 0) return;
-    this.#queued[index] = 1;
-    this.#ready.push(index);
+    this.#scheduler.restart(retryIndex, members);
+    this.#scheduler.enqueue(retryIndex);
   }
 
   // ---- state changes and events ----
@@ -769,19 +562,4 @@ export class Runner {
     });
     return { state: finished ? 'SUCCESS' : 'SUSPENDED' };
   }
-}
-
-/** One step in TaskFlow's order: by priority whatever the phase, ties in definition order. */
-function mergeByPriority(
-  a: readonly StepEntry[],
-  b: readonly StepEntry[],
-  records: readonly (AtomRecord | undefined)[],
-): StepEntry[] {
-  const priority = (entry: StepEntry): number => records[entry.node]?.atom.priority ?? 0;
-  return [...a, ...b].sort((x, y) => priority(y) - priority(x) || x.node - y.node);
-}
-
-function isInside(inner: CompiledFlow, outer: CompiledFlow): boolean {
-  for (let f: CompiledFlow | undefined = inner; f; f = f.parent) if (f === outer) return true;
-  return false;
 }
