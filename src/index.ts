@@ -96,7 +96,14 @@ export {
 export type { EngineStatistics } from './engine/statistics.ts';
 export * from './jobs/index.ts';
 export { Flow, type FlowChild, type FlowKind, type FlowOptions } from './patterns/flow.ts';
-export { type GraphExportOptions, toDot, toMermaid } from './patterns/graph-export.ts';
+export {
+  type FlowGraphEdge,
+  type FlowGraphNode,
+  type GraphExportOptions,
+  toDot,
+  toGraph,
+  toMermaid,
+} from './patterns/graph-export.ts';
 export {
   DECIDER_DEPTHS,
   type Decider,

@@ -6,8 +6,14 @@ import { commandHelp, generalHelp, groupHelp } from './help.ts';
 import { jobsCommands } from './jobs-commands.ts';
 import { safeText } from './output.ts';
 import { runsCommands } from './runs-commands.ts';
+import { serveCommand } from './serve-command.ts';
 
-export const COMMANDS: readonly Command[] = [...runsCommands, ...jobsCommands, conductorCommand];
+export const COMMANDS: readonly Command[] = [
+  ...runsCommands,
+  ...jobsCommands,
+  conductorCommand,
+  serveCommand,
+];
 
 /** Library error codes that mean the command line was wrong, not the storage. */
 const USAGE_CODES: readonly string[] = ['USAGE', 'INVALID_ARGUMENT', 'UNKNOWN_FACTORY'];

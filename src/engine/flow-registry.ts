@@ -37,6 +37,11 @@ export class FlowRegistry {
     return this;
   }
 
+  /** Every registered factory, in registration order: what a service lists as its flows. */
+  factories(): readonly FlowFactory[] {
+    return [...this.#factories.values()];
+  }
+
   /** The reference a run records to find this factory again. */
   ref(name: string): FlowRef {
     const factory = this.#get(name);

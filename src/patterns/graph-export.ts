@@ -242,3 +242,64 @@ export function toMermaid(flow: Flow, options: GraphExportOptions = {}): string 
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** One node of {@link toGraph}: an atom, or a nested flow that groups atoms. */
+export interface FlowGraphNode {
+  /** Stable within one export: `f0`, `f1`, ... for flows, `a0`, `a1`, ... for atoms. */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'task' | 'retry' | 'linear' | 'unordered' | 'graph';
+  /** The id of the flow that holds this node; null for the root flow. */
+  readonly parent: string | null;
+}
+
+/** One edge of {@link toGraph}, between atoms or flows of the same enclosing flow. */
+export interface FlowGraphEdge {
+  readonly from: string;
+  readonly to: string;
+  /** Symbols behind an inferred graph edge and/or the decider's depth; null when none. */
+  readonly label: string | null;
+  readonly decider: boolean;
+}
+
+/**
+ * A flow's structure as plain data, with the same content as {@link toDot}: every flow and
+ * atom as a node (flows first in definition order, each atom under the flow holding it), and
+ * the edges of linear order, graph links and retries. For programs and dashboards.
+ *
+ * @example
+ * const { nodes, edges } = toGraph(graphFlow('build', [compile, test]));
+ * // nodes: [{ id: 'f0', name: 'build', kind: 'graph', parent: null }, { id: 'a0', ... }]
+ */
+export function toGraph(flow: Flow): {
+  readonly nodes: readonly FlowGraphNode[];
+  readonly edges: readonly FlowGraphEdge[];
+} {
+  const { root, edges } = build(flow);
+  const nodes: FlowGraphNode[] = [];
+  const visit = (cluster: Cluster, parent: string | null): void => {
+    nodes.push({ id: cluster.id, name: cluster.flow.name, kind: cluster.flow.kind, parent });
+    for (const member of cluster.members) {
+      if ('atom' in member) {
+        nodes.push({
+          id: member.id,
+          name: member.atom.name,
+          kind: member.atom.kind,
+          parent: cluster.id,
+        });
+      } else {
+        visit(member, cluster.id);
+      }
+    }
+  };
+  visit(root, null);
+  return {
+    nodes,
+    edges: edges.map((edge) => ({
+      from: edge.from,
+      to: edge.to,
+      label: edge.label ?? null,
+      decider: edge.decider,
+    })),
+  };
+}

@@ -14,9 +14,20 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   jobs: ['core', 'drivers'],
   engine: ['core', 'patterns', 'persistence'],
   conductor: ['core', 'engine', 'jobs', 'persistence'],
+  service: ['core', 'drivers', 'patterns', 'persistence', 'jobs', 'engine', 'conductor'],
   testing: ['core', 'drivers', 'patterns', 'persistence', 'jobs', 'engine', 'conductor'],
   // The CLI is a shell over the public API: it imports the package root, as a user would.
-  cli: ['core', 'drivers', 'patterns', 'persistence', 'jobs', 'engine', 'conductor', 'index'],
+  cli: [
+    'core',
+    'drivers',
+    'patterns',
+    'persistence',
+    'jobs',
+    'engine',
+    'conductor',
+    'service',
+    'index',
+  ],
 };
 // The engine sees persistence only through its ports: the interfaces, the records they carry
 // and the error they throw.

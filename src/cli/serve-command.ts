@@ -1,0 +1,116 @@
+import { type ServiceRegistry, startService } from '../service/index.ts';
+import { BOARD_OPTION, RUNS_OPTIONS, runsUrl, withJobBoard, withRunStore } from './backends.ts';
+import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
+import { loadRegistry } from './flow-argument.ts';
+import { safeText } from './output.ts';
+
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
+
+/**
+ * `taskflow serve`: the workflow service. Serves the `/v1` HTTP API over the run store and the
+ * board, with the flows of a registry module, and runs conductors in the same process, until
+ * SIGTERM or SIGINT.
+ */
+export const serveCommand: Command = {
+  group: 'serve',
+  name: '',
+  summary: 'serve the HTTP API and run conductors, with the flows of a registry module',
+  positionals: [],
+  options: {
+    flows: {
+      type: 'string',
+      value: 'MODULE',
+      description: 'required: a module exporting the FlowRegistry (as "registry" or default)',
+    },
+    ...RUNS_OPTIONS,
+    board: BOARD_OPTION,
+    port: {
+      type: 'string',
+      value: 'N',
+      description: `port to listen on (0..65535, 0 = any free one; default ${DEFAULT_PORT})`,
+    },
+    host: {
+      type: 'string',
+      value: 'HOST',
+      description: `address to listen on (default ${DEFAULT_HOST})`,
+    },
+    conductors: {
+      type: 'string',
+      value: 'N',
+      description: 'conductors run in this process (0..64; 0 = API only; default 1)',
+    },
+  },
+  async run(args, io) {
+    const module = stringOption(args, 'flows');
+    if (module === undefined) {
+      throw new UsageError(
+        '"taskflow serve" needs --flows MODULE, the module that exports the FlowRegistry of the flows it serves; e.g. taskflow serve --flows examples/service-flows.ts.',
+      );
+    }
+    const port = integerOption(args, 'port') ?? DEFAULT_PORT;
+    if (port < 0 || port > 65_535) {
+      throw new UsageError(`Option --port must be from 0 to 65535, got ${port}.`);
+    }
+    const conductors = integerOption(args, 'conductors') ?? 1;
+    if (conductors < 0 || conductors > 64) {
+      throw new UsageError(`Option --conductors must be from 0 to 64, got ${conductors}.`);
+    }
+    const host = stringOption(args, 'host') ?? DEFAULT_HOST;
+    const registry = serviceRegistry(await loadRegistry(module), module);
+    await withRunStore(
+      runsUrl(args),
+      io,
+      (runs) =>
+        withJobBoard(
+          stringOption(args, 'board'),
+          io,
+          async (board) => {
+            const service = await startService({
+              runs,
+              board,
+              registry,
+              port,
+              host,
+              conductors,
+              onError: (error, requestId) => logError(io, error, requestId),
+            });
+            io.stdout(`${safeText(service.url)}\n`);
+            io.stdout(
+              `${safeText(`Serving ${registry.factories().length} flow(s) with ${conductors} conductor(s); SIGTERM or SIGINT stops it.`)}\n`,
+            );
+            await untilSignal();
+            await service.close();
+          },
+          { create: true },
+        ),
+      { create: true },
+    );
+  },
+};
+
+function serviceRegistry(registry: object, module: string): ServiceRegistry {
+  if (typeof (registry as { factories?: unknown }).factories !== 'function') {
+    throw new UsageError(
+      `--flows ${JSON.stringify(module)} exports a registry without factories(); build it with this version of the library's FlowRegistry.`,
+    );
+  }
+  return registry as ServiceRegistry;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+function logError(io: CliIo, error: unknown, requestId: string): void {
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`${safeText(`request ${requestId} failed: ${message}`)}\n`);
+}

@@ -1,0 +1,63 @@
+import type { FlowFactory } from '../engine/flow-registry.ts';
+import { toGraph } from '../patterns/graph-export.ts';
+import { ProblemError } from './problem.ts';
+import type { ServiceRegistry } from './service-deps.ts';
+
+/** One flow as `GET /v1/flows` lists it. */
+export interface FlowDescription {
+  readonly name: string;
+  readonly version: string;
+  readonly resumes: readonly string[];
+  readonly requires: readonly string[];
+  readonly provides: readonly string[];
+  readonly graph: ReturnType<typeof toGraph>;
+}
+
+/**
+ * The flows a service offers, described once: each factory is built with an empty store to
+ * read what it requires and provides and its graph (a factory's shape must not depend on its
+ * inputs for this to be right, as for resuming).
+ */
+export class FlowCatalog {
+  readonly #registry: ServiceRegistry;
+  #described: readonly FlowDescription[] | undefined;
+
+  constructor(registry: ServiceRegistry) {
+    this.#registry = registry;
+  }
+
+  list(): readonly FlowDescription[] {
+    this.#described ??= this.#registry.factories().map(describe);
+    return this.#described;
+  }
+
+  /** The factory named `name`; a 404 problem naming the served flows when there is none. */
+  factory(name: string): FlowFactory {
+    const factory = this.#registry.factories().find((f) => f.name === name);
+    if (factory === undefined) {
+      const served = this.#registry
+        .factories()
+        .map((f) => `"${f.name}"`)
+        .join(', ');
+      throw new ProblemError(
+        404,
+        'unknown-flow',
+        'Unknown flow',
+        `No flow named ${JSON.stringify(name)} is served here (served: ${served || 'none'}); GET /v1/flows lists them.`,
+      );
+    }
+    return factory;
+  }
+}
+
+function describe(factory: FlowFactory): FlowDescription {
+  const flow = factory.build({});
+  return {
+    name: factory.name,
+    version: factory.version,
+    resumes: factory.resumes ?? [],
+    requires: flow.requires,
+    provides: flow.provides,
+    graph: toGraph(flow),
+  };
+}

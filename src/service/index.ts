@@ -1,0 +1,12 @@
+// The workflow service: the /v1 HTTP API over runs, jobs and conductors (`taskflow serve`).
+export type { FlowDescription } from './flow-catalog.ts';
+export { PROBLEM_MEDIA_TYPE, type ProblemDocument, ProblemError } from './problem.ts';
+export {
+  createServiceApp,
+  DEFAULT_BODY_LIMIT_BYTES,
+  OPENAPI_PATH,
+  type ServiceAppOptions,
+} from './service-app.ts';
+export type { ServiceBoard, ServiceDeps, ServiceRegistry } from './service-deps.ts';
+export type { ServiceApp, ServiceEnv } from './service-env.ts';
+export { type RunningService, type StartServiceOptions, startService } from './start-service.ts';

@@ -1,0 +1,103 @@
+import { ValidationError } from '../core/errors.ts';
+import { Engine } from '../engine/engine.ts';
+import type { Job, JobStore } from '../jobs/model.ts';
+import type { FlowCatalog } from './flow-catalog.ts';
+import { ProblemError } from './problem.ts';
+import type { ServiceBoard, ServiceRegistry } from './service-deps.ts';
+
+/** What `POST /v1/runs` asks for, after its schema has checked the shape. */
+export interface RunRequest {
+  readonly flow: string;
+  readonly version?: string | undefined;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly runId?: string | undefined;
+}
+
+/** The longest `Idempotency-Key` accepted (the board stores keys as text). */
+const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/**
+ * Posts a run as a job on the board, after checking that the flow is served in the version
+ * asked for and that the inputs satisfy every requirement of the flow: nothing is stored for a
+ * request that would fail at once. A key (the `Idempotency-Key` header, or `runId`) makes a
+ * repeated request return the first run's job.
+ */
+export async function postRun(
+  deps: {
+    readonly board: ServiceBoard;
+    readonly registry: ServiceRegistry;
+    readonly catalog: FlowCatalog;
+  },
+  request: RunRequest,
+  headerKey: string | undefined,
+): Promise<Job> {
+  const factory = deps.catalog.factory(request.flow);
+  if (request.version !== undefined && request.version !== factory.version) {
+    throw new ProblemError(
+      409,
+      'version-not-served',
+      'Flow version not served',
+      `Flow "${factory.name}" is served in version ${factory.version}, not ${request.version}; omit "version" or ask for ${factory.version}.`,
+    );
+  }
+  // The body went through checkedJsonBody, which refuses any value JSON cannot hold.
+  const inputs = request.inputs as JobStore;
+  checkRequirements(deps.registry, factory.name, factory.version, inputs);
+  const idempotencyKey = keyOf(headerKey, request.runId);
+  return deps.board.post({
+    name: factory.name,
+    flow: { name: factory.name, version: factory.version },
+    store: inputs,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+  });
+}
+
+function keyOf(header: string | undefined, runId: string | undefined): string | undefined {
+  if (header !== undefined && (header === '' || header.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw new ProblemError(
+      400,
+      'invalid-idempotency-key',
+      'Invalid Idempotency-Key',
+      `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters; send a UUID, for example.`,
+    );
+  }
+  if (header !== undefined && runId !== undefined && header !== runId) {
+    throw new ProblemError(
+      400,
+      'conflicting-keys',
+      'Conflicting keys',
+      'The Idempotency-Key header and "runId" differ; send one of them, or the same value in both.',
+    );
+  }
+  return header ?? runId;
+}
+
+/** Compiles the flow against the inputs as the engine will, without running or storing it. */
+function checkRequirements(
+  registry: ServiceRegistry,
+  name: string,
+  version: string,
+  inputs: JobStore,
+): void {
+  const flow = registry.build({ name, version }, inputs);
+  try {
+    new Engine(flow, { store: inputs }).compile();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const missing = [
+      ...new Set(
+        error.issues
+          .filter((issue) => issue.code === 'MISSING_REQUIREMENT' && issue.symbol !== undefined)
+          .map((issue) => issue.symbol as string),
+      ),
+    ];
+    if (missing.length === 0) throw error;
+    throw new ProblemError(
+      400,
+      'missing-input',
+      'Missing input',
+      `Flow "${name}" needs the input(s) ${missing.map((s) => `"${s}"`).join(', ')}, which "inputs" lacks; add ${missing.length === 1 ? 'it' : 'them'} to "inputs".`,
+      missing.map((symbol) => ({ path: `inputs.${symbol}`, message: 'required by the flow' })),
+    );
+  }
+}

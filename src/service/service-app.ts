@@ -1,0 +1,138 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { FlowCatalog } from './flow-catalog.ts';
+import { problemOfLibraryError } from './library-errors.ts';
+import { ProblemError, problemResponse } from './problem.ts';
+import { registerFlowRoutes } from './routes/flow-routes.ts';
+import { registerJobRoutes } from './routes/job-routes.ts';
+import { registerRunRoutes } from './routes/run-routes.ts';
+import { registerStatusRoutes } from './routes/status-routes.ts';
+import type { ServiceDeps } from './service-deps.ts';
+import type { ServiceApp, ServiceEnv } from './service-env.ts';
+
+/** The default largest request body: 1 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Where the OpenAPI 3.1 document of the API is served. */
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+/** Options of {@link createServiceApp}. */
+export interface ServiceAppOptions extends ServiceDeps {
+  /** Largest request body in bytes; a bigger one gets 413. Default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Receives errors that became a 500, for the server's log (never sent to the client). */
+  readonly onError?: (error: unknown, requestId: string) => void;
+}
+
+/**
+ * The `/v1` HTTP API as a Hono app, without a server: mount it, or serve it with
+ * {@link startService}. Every error is an `application/problem+json` document.
+ *
+ * @example
+ * const app = createServiceApp({ runs, board, registry });
+ * const response = await app.request('/v1/flows');
+ */
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const app: ServiceApp = new OpenAPIHono<ServiceEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationProblem(result.error.issues, result.target);
+    },
+  });
+  const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  app.use('*', requestId());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: limit,
+      onError: (c) => {
+        const response = problemResponse(
+          c,
+          new ProblemError(
+            413,
+            'body-too-large',
+            'Request body too large',
+            `The request body is over ${limit} bytes; send a smaller one.`,
+          ),
+        );
+        // The rest of the body is never read, so the connection cannot carry another request.
+        response.headers.set('Connection', 'close');
+        return response;
+      },
+    }),
+  );
+  const catalog = new FlowCatalog(options.registry);
+  registerStatusRoutes(app, options);
+  registerFlowRoutes(app, catalog);
+  registerRunRoutes(app, { ...options, catalog });
+  registerJobRoutes(app, options);
+  app.doc31(OPENAPI_PATH, {
+    openapi: '3.1.0',
+    info: {
+      title: 'taskflow-ts workflow service',
+      version: '1',
+      description: 'Runs of registered flows, their jobs and conductors.',
+    },
+  });
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      new ProblemError(
+        404,
+        'not-found',
+        'Not found',
+        `There is no route ${c.req.method} ${new URL(c.req.url).pathname}; /v1/openapi.json lists the routes.`,
+      ),
+    ),
+  );
+  app.onError((error, c) => problemResponse(c, toProblem(error, c, options.onError)));
+  return app;
+}
+
+function toProblem(
+  error: unknown,
+  c: Context,
+  onError: ServiceAppOptions['onError'],
+): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const known = problemOfLibraryError(error);
+  if (known !== undefined) {
+    if (known.status === 503) onError?.(error, requestIdOf(c));
+    return known;
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return new ProblemError(error.status, 'bad-request', 'Bad request', error.message);
+  }
+  onError?.(error, requestIdOf(c));
+  return new ProblemError(
+    500,
+    'internal-error',
+    'Internal error',
+    `The service failed to answer; its log has the error under request id ${requestIdOf(c)}.`,
+  );
+}
+
+function requestIdOf(c: Context): string {
+  return (c.get('requestId' as never) as string | undefined) ?? 'unknown';
+}
+
+function validationProblem(
+  issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+  target: string,
+): ProblemError {
+  const where = target === 'json' ? 'body' : target;
+  const errors = issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return new ProblemError(
+    400,
+    'invalid-request',
+    'Invalid request',
+    `The request does not match the API: ${detail}.`,
+    errors,
+  );
+}

@@ -1,0 +1,19 @@
+import type { FlowRegistry } from '../engine/flow-registry.ts';
+import type { JobPoster, JobReader, JobRetention } from '../jobs/ports.ts';
+import type { RunReader } from '../persistence/ports.ts';
+
+/**
+ * The registry a service serves. Recognised by shape, since a registry module may load
+ * another copy of the library.
+ */
+export type ServiceRegistry = Pick<FlowRegistry, 'ref' | 'build' | 'factories'>;
+
+/** The jobboard roles the API uses: post runs, read jobs, tidy them. */
+export type ServiceBoard = JobPoster & JobReader & JobRetention;
+
+/** What the routes read and write: the run store's reader, the board, the flows. */
+export interface ServiceDeps {
+  readonly runs: RunReader;
+  readonly board: ServiceBoard;
+  readonly registry: ServiceRegistry;
+}

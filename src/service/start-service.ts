@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { Conductor, type ConductorEvent, type ConductorOptions } from '../conductor/conductor.ts';
+import type { FlowRegistry } from '../engine/flow-registry.ts';
+import type { JobBoard } from '../jobs/ports.ts';
+import type { RunStore } from '../persistence/ports.ts';
+import { createServiceApp, type ServiceAppOptions } from './service-app.ts';
+
+/** Options of {@link startService}. */
+export interface StartServiceOptions extends ServiceAppOptions {
+  readonly runs: RunStore;
+  readonly board: JobBoard;
+  /** Default 0: a free port, chosen by the system. */
+  readonly port?: number;
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Conductors run in this process; 0 makes the service an API only. Default 1. */
+  readonly conductors?: number;
+  /** Options of each in-process conductor. */
+  readonly conductor?: Omit<ConductorOptions, 'board' | 'runs' | 'registry' | 'name' | 'onEvent'>;
+  readonly onConductorEvent?: (conductor: string, event: ConductorEvent) => void;
+}
+
+/** A service that listens; {@link RunningService.close} stops it. */
+export interface RunningService {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly conductors: readonly Conductor[];
+  /**
+   * Stops accepting connections, lets the requests in flight finish, and stops the conductors
+   * (their engines suspend and their jobs go back to the board without an attempt counted).
+   * Closes neither the run store nor the board, which the caller opened.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the `/v1` API over HTTP and runs conductors in the same process.
+ *
+ * @example
+ * const service = await startService({ runs, board, registry, port: 8080 });
+ * console.log(`listening on ${service.url}`);
+ * process.once('SIGTERM', () => void service.close());
+ */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const app = createServiceApp(options);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const conductors = Array.from({ length: options.conductors ?? 1 }, () => {
+    const conductor: Conductor = new Conductor({
+      ...options.conductor,
+      board: options.board,
+      runs: options.runs,
+      // Recognised by shape, as the conductor command does: the registry module may use another copy of the library.
+      registry: options.registry as FlowRegistry,
+      onEvent: (event) => options.onConductorEvent?.(conductor.name, event),
+    });
+    return conductor;
+  });
+  const running = conductors.map((conductor) => conductor.run());
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    conductors,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await Promise.all(conductors.map((conductor) => conductor.stop()));
+        await Promise.all(running);
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
