@@ -172,6 +172,25 @@ export function durationOption(args: CommandArgs, name: string): number | undefi
   return amount * unit;
 }
 
+/** The paging options of a listing of `records`: `--limit N` and `--after CURSOR`. */
+export function pagingOptions(records: string): Readonly<Record<'limit' | 'after', OptionSpec>> {
+  return {
+    limit: {
+      type: 'string',
+      value: 'N',
+      description: `at most N ${records} (1..1000, default 100)`,
+    },
+    after: { type: 'string', value: 'CURSOR', description: 'the page after this cursor' },
+  };
+}
+
+/** The page the {@link pagingOptions} ask for, as a listing query takes it. */
+export function pageQuery(args: CommandArgs): { readonly limit?: number; readonly after?: string } {
+  const limit = integerOption(args, 'limit');
+  const after = stringOption(args, 'after');
+  return { ...(limit === undefined ? {} : { limit }), ...(after === undefined ? {} : { after }) };
+}
+
 /**
  * A list option given as `--state A,B` or `--state A --state B` (any case), each value checked
  * against `allowed`; a value not in it is a {@link UsageError} naming the allowed ones.

@@ -1,11 +1,19 @@
-import { type ConductorInfo, isJobBoardError, type Job, type JobState } from '../index.ts';
+import {
+  type ConductorInfo,
+  isJobBoardError,
+  type Job,
+  type JobBoard,
+  type JobState,
+} from '../index.ts';
 import { BOARD_OPTION, JSON_OPTION, withJobBoard } from './backends.ts';
 import {
+  type CliIo,
   type Command,
   durationOption,
   integerOption,
-  listOption,
   NotFoundError,
+  pageQuery,
+  pagingOptions,
   positional,
   stringOption,
   stringsOption,
@@ -16,12 +24,13 @@ import {
   formatTime,
   printFields,
   printJson,
-  printNextHint,
+  printPage,
   printTable,
   safeText,
   summarizeFailure,
   summarizeValue,
 } from './output.ts';
+import { pruneCommand } from './prune-command.ts';
 
 const list: Command = {
   group: 'jobs',
@@ -43,68 +52,81 @@ const list: Command = {
       value: 'OWNER',
       description: 'only jobs held (or last held) by this conductor',
     },
-    limit: { type: 'string', value: 'N', description: 'at most N jobs (1..1000, default 100)' },
-    after: { type: 'string', value: 'CURSOR', description: 'the page after this cursor' },
+    ...pagingOptions('jobs'),
     json: JSON_OPTION,
   },
   async run(args, io) {
-    const limit = integerOption(args, 'limit');
     const states = stringsOption(args, 'state').map((s) => s.toUpperCase() as JobState);
     const filters = { name: stringOption(args, 'name'), owner: stringOption(args, 'owner') };
-    const after = stringOption(args, 'after');
     const page = await withJobBoard(stringOption(args, 'board'), io, (board) =>
       board.list({
         ...(states.length > 0 ? { states } : {}),
         ...(filters.name === undefined ? {} : { name: filters.name }),
         ...(filters.owner === undefined ? {} : { owner: filters.owner }),
-        ...(limit === undefined ? {} : { limit }),
-        ...(after === undefined ? {} : { after }),
+        ...pageQuery(args),
       }),
     );
-    if (args.values.json === true) {
-      printJson(io, { items: page.items, next: page.next ?? null });
-      return;
-    }
-    if (page.items.length === 0) {
-      io.stdout('No jobs match.\n');
-      return;
-    }
-    printTable(
-      io,
-      ['ID', 'NAME', 'FLOW', 'STATE', 'PRIORITY', 'OWNER', 'ATTEMPTS', 'UPDATED'],
-      page.items.map((job) => [
-        job.id,
-        job.name,
-        `${job.flow.name}@${job.flow.version}`,
-        job.outcome === null ? job.state : `${job.state} (${job.outcome.state})`,
-        String(job.priority),
-        job.owner ?? '-',
-        String(job.attempts),
-        formatTime(job.updatedAt),
-      ]),
-    );
-    printNextHint(io, page.next, 'jobs');
+    printPage(io, args.values.json === true, page, {
+      noun: 'jobs',
+      headers: ['ID', 'NAME', 'FLOW', 'STATE', 'PRIORITY', 'OWNER', 'ATTEMPTS', 'UPDATED'],
+      row: jobRow,
+    });
   },
 };
 
-const show: Command = {
-  group: 'jobs',
+/**
+ * A `taskflow jobs NAME ID` command: `act` on the job with that id, then print the result as
+ * JSON with `--json`, else as `print` words it.
+ */
+function oneJobCommand<T>(spec: {
+  readonly name: string;
+  readonly summary: string;
+  readonly act: (board: JobBoard, id: string) => Promise<T>;
+  readonly print: (io: CliIo, result: T, id: string) => void;
+}): Command {
+  return {
+    group: 'jobs',
+    name: spec.name,
+    summary: spec.summary,
+    positionals: ['ID'],
+    options: { board: BOARD_OPTION, json: JSON_OPTION },
+    async run(args, io) {
+      const id = positional(args, 0);
+      const result = await withJobBoard(stringOption(args, 'board'), io, (board) =>
+        spec.act(board, id),
+      );
+      if (args.values.json === true && result !== undefined) printJson(io, result);
+      else spec.print(io, result, id);
+    },
+  };
+}
+
+function jobRow(job: Job): string[] {
+  return [
+    job.id,
+    job.name,
+    `${job.flow.name}@${job.flow.version}`,
+    job.outcome === null ? job.state : `${job.state} (${job.outcome.state})`,
+    String(job.priority),
+    job.owner ?? '-',
+    String(job.attempts),
+    formatTime(job.updatedAt),
+  ];
+}
+
+const show = oneJobCommand({
   name: 'show',
   summary: 'show one job: its flow, store, claim and outcome',
-  positionals: ['ID'],
-  options: { board: BOARD_OPTION, json: JSON_OPTION },
-  async run(args, io) {
-    const id = positional(args, 0);
-    const job = await withJobBoard(stringOption(args, 'board'), io, (board) => board.get(id));
+  act: (board, id) => board.get(id),
+  print: (io, job, id) => {
     if (job === undefined) {
       throw new NotFoundError(
         `No job with id "${id}" is on this jobboard (never posted, or trashed); "taskflow jobs list" shows the ids it holds.`,
       );
     }
-    if (args.values.json === true) printJson(io, job);
-    else printFields(io, jobFields(job));
+    printFields(io, jobFields(job));
   },
-};
+});
 
 const post: Command = {
   group: 'jobs',
@@ -168,19 +190,15 @@ const post: Command = {
   },
 };
 
-const trash: Command = {
-  group: 'jobs',
+const trash = oneJobCommand({
   name: 'trash',
   summary: 'delete a job that no conductor holds',
-  positionals: ['ID'],
-  options: { board: BOARD_OPTION, json: JSON_OPTION },
-  async run(args, io) {
-    const id = positional(args, 0);
-    await withJobBoard(stringOption(args, 'board'), io, (board) => board.trash(id));
-    if (args.values.json === true) printJson(io, { trashed: id });
-    else io.stdout(`${safeText(`Job ${id} was trashed.`)}\n`);
+  act: async (board, id) => {
+    await board.trash(id);
+    return { trashed: id };
   },
-};
+  print: (io, _result, id) => io.stdout(`${safeText(`Job ${id} was trashed.`)}\n`),
+});
 
 const conductors: Command = {
   group: 'jobs',
@@ -278,72 +296,27 @@ const wait: Command = {
   },
 };
 
-const redrive: Command = {
-  group: 'jobs',
+const redrive = oneJobCommand({
   name: 'redrive',
   summary: 'put a dead-lettered job back to UNCLAIMED, its attempts reset',
-  positionals: ['ID'],
-  options: { board: BOARD_OPTION, json: JSON_OPTION },
-  async run(args, io) {
-    const id = positional(args, 0);
-    const job = await withJobBoard(stringOption(args, 'board'), io, (board) => board.redrive(id));
-    if (args.values.json === true) printJson(io, job);
-    else io.stdout(`${safeText(`Job ${job.id} (${job.name}) is ${job.state} again.`)}\n`);
-  },
-};
+  act: (board, id) => board.redrive(id),
+  print: (io, job) =>
+    io.stdout(`${safeText(`Job ${job.id} (${job.name}) is ${job.state} again.`)}\n`),
+});
 
-const prune: Command = {
+const PRUNABLE_STATES = ['COMPLETE', 'DEAD_LETTER'] as const;
+
+const prune = pruneCommand<'COMPLETE' | 'DEAD_LETTER'>({
   group: 'jobs',
-  name: 'prune',
   summary: 'delete finished jobs (COMPLETE, DEAD_LETTER) older than a duration',
-  positionals: [],
-  options: {
-    board: BOARD_OPTION,
-    'older-than': {
-      type: 'string',
-      value: 'DURATION',
-      description: 'required: jobs last updated longer ago than this, e.g. 30d, 12h',
-    },
-    state: {
-      type: 'string',
-      multiple: true,
-      value: 'STATE',
-      description: 'COMPLETE and/or DEAD_LETTER, comma-separated or repeated (default both)',
-    },
-    batch: {
-      type: 'string',
-      value: 'N',
-      description: 'jobs deleted per call (1..1000, default 100)',
-    },
-    json: JSON_OPTION,
-  },
-  async run(args, io) {
-    const olderThanMs = durationOption(args, 'older-than');
-    if (olderThanMs === undefined) {
-      throw new UsageError(
-        '"taskflow jobs prune" needs --older-than DURATION, e.g. --older-than 30d; see "taskflow jobs prune --help".',
-      );
-    }
-    const states = listOption(args, 'state', ['COMPLETE', 'DEAD_LETTER'] as const);
-    const limit = integerOption(args, 'batch');
-    const deleted = await withJobBoard(stringOption(args, 'board'), io, async (board) => {
-      const all: string[] = [];
-      // The cutoff is fixed once, so jobs finishing meanwhile are not chased batch after batch.
-      const before = Date.now() - olderThanMs;
-      for (;;) {
-        const batch = await board.prune({
-          before,
-          ...(states.length > 0 ? { states } : {}),
-          ...(limit === undefined ? {} : { limit }),
-        });
-        all.push(...batch.deleted);
-        if (!batch.more) return all;
-      }
-    });
-    if (args.values.json === true) printJson(io, { deleted });
-    else io.stdout(`Deleted ${deleted.length} finished job${deleted.length === 1 ? '' : 's'}.\n`);
-  },
-};
+  backendOptions: { board: BOARD_OPTION },
+  records: 'jobs',
+  deletedNoun: 'finished job',
+  states: { allowed: PRUNABLE_STATES, defaults: PRUNABLE_STATES },
+  stateDescription: 'COMPLETE and/or DEAD_LETTER, comma-separated or repeated (default both)',
+  withBackend: (args, io, use) =>
+    withJobBoard(stringOption(args, 'board'), io, (board) => use((query) => board.prune(query))),
+});
 
 export const jobsCommands: readonly Command[] = [
   list,

@@ -1,4 +1,4 @@
-import type { FailureJson, JsonValue } from '../index.ts';
+import type { FailureJson, JsonValue, Page } from '../index.ts';
 import type { CliIo } from './command.ts';
 
 const MAX_CELL = 60;
@@ -95,4 +95,33 @@ function truncate(text: string, max: number): string {
 export function printNextHint(io: CliIo, next: string | undefined, noun: string): void {
   if (next !== undefined)
     io.stderr(`More ${noun}: pass --after ${safeText(next)} to see the next page.\n`);
+}
+
+/** How a listing prints: what its items are called (plural), its columns, and one item's row. */
+export interface ListingFormat<T> {
+  readonly noun: string;
+  readonly headers: readonly string[];
+  readonly row: (item: T) => string[];
+}
+
+/**
+ * Prints one page of a listing: `{ items, next }` as JSON for `--json`, else a table (or
+ * "No NOUN match.") and, on stderr, how to get the next page.
+ */
+export function printPage<T>(
+  io: CliIo,
+  json: boolean,
+  page: Page<T>,
+  format: ListingFormat<T>,
+): void {
+  if (json) {
+    printJson(io, { items: page.items, next: page.next ?? null });
+    return;
+  }
+  if (page.items.length === 0) {
+    io.stdout(`No ${format.noun} match.\n`);
+    return;
+  }
+  printTable(io, format.headers, page.items.map(format.row));
+  printNextHint(io, page.next, format.noun);
 }

@@ -12,10 +12,9 @@ import {
 import { JSON_OPTION, RUNS_OPTIONS, runsUrl, withRunStore } from './backends.ts';
 import {
   type Command,
-  durationOption,
-  integerOption,
-  listOption,
   NotFoundError,
+  pageQuery,
+  pagingOptions,
   positional,
   stringOption,
   stringsOption,
@@ -26,12 +25,13 @@ import {
   formatTime,
   printFields,
   printJson,
-  printNextHint,
+  printPage,
   printTable,
   safeText,
   summarizeFailure,
   summarizeValue,
 } from './output.ts';
+import { pruneCommand } from './prune-command.ts';
 
 const list: Command = {
   group: 'runs',
@@ -50,32 +50,23 @@ const list: Command = {
       value: 'STATE',
       description: 'only runs in this flow state; repeat for several (e.g. --state SUSPENDED)',
     },
-    limit: { type: 'string', value: 'N', description: 'at most N runs (1..1000, default 100)' },
-    after: { type: 'string', value: 'CURSOR', description: 'the page after this cursor' },
+    ...pagingOptions('runs'),
     json: JSON_OPTION,
   },
   async run(args, io) {
-    const limit = integerOption(args, 'limit');
-    const after = stringOption(args, 'after');
     const states = stringsOption(args, 'state').map((s) => s.toUpperCase() as FlowState);
     const page = await withRunStore(runsUrl(args), io, (store) =>
       store.listFlows({
         ...(args.values.unfinished === true ? { unfinished: true } : {}),
         ...(states.length > 0 ? { states } : {}),
-        ...(limit === undefined ? {} : { limit }),
-        ...(after === undefined ? {} : { after }),
+        ...pageQuery(args),
       }),
     );
-    if (args.values.json === true) {
-      printJson(io, { items: page.items, next: page.next ?? null });
-      return;
-    }
-    if (page.items.length === 0) {
-      io.stdout('No runs match.\n');
-      return;
-    }
-    printTable(io, ['ID', 'NAME', 'STATE', 'FACTORY', 'UPDATED'], page.items.map(runRow));
-    printNextHint(io, page.next, 'runs');
+    printPage(io, args.values.json === true, page, {
+      noun: 'runs',
+      headers: ['ID', 'NAME', 'STATE', 'FACTORY', 'UPDATED'],
+      row: runRow,
+    });
   },
 };
 
@@ -181,61 +172,17 @@ function leaseFields(lease: RunLeaseInfo | undefined, now: number): [string, str
   ];
 }
 
-const FINISHED: readonly FlowState[] = ['SUCCESS', 'REVERTED'];
-
-const prune: Command = {
+const prune = pruneCommand<FlowState>({
   group: 'runs',
-  name: 'prune',
   summary: 'delete runs older than a duration, never a leased one',
-  positionals: [],
-  options: {
-    ...RUNS_OPTIONS,
-    'older-than': {
-      type: 'string',
-      value: 'DURATION',
-      description: 'required: runs last updated longer ago than this, e.g. 30d, 12h',
-    },
-    state: {
-      type: 'string',
-      multiple: true,
-      value: 'STATE',
-      description: 'flow states to delete, comma-separated or repeated (default SUCCESS,REVERTED)',
-    },
-    batch: {
-      type: 'string',
-      value: 'N',
-      description: 'runs deleted per call (1..1000, default 100)',
-    },
-    json: JSON_OPTION,
-  },
-  async run(args, io) {
-    const olderThanMs = durationOption(args, 'older-than');
-    if (olderThanMs === undefined) {
-      throw new UsageError(
-        '"taskflow runs prune" needs --older-than DURATION, e.g. --older-than 30d; see "taskflow runs prune --help".',
-      );
-    }
-    const given = listOption(args, 'state', FLOW_STATES);
-    const states = given.length > 0 ? given : FINISHED;
-    const limit = integerOption(args, 'batch');
-    const deleted = await withRunStore(runsUrl(args), io, async (store) => {
-      const all: string[] = [];
-      // The cutoff is fixed once, so runs finishing meanwhile are not chased batch after batch.
-      const before = Date.now() - olderThanMs;
-      for (;;) {
-        const batch = await store.pruneRuns({
-          before,
-          states,
-          ...(limit === undefined ? {} : { limit }),
-        });
-        all.push(...batch.deleted);
-        if (!batch.more) return all;
-      }
-    });
-    if (args.values.json === true) printJson(io, { deleted });
-    else io.stdout(`Deleted ${deleted.length} run${deleted.length === 1 ? '' : 's'}.\n`);
-  },
-};
+  backendOptions: RUNS_OPTIONS,
+  records: 'runs',
+  deletedNoun: 'run',
+  states: { allowed: FLOW_STATES, defaults: ['SUCCESS', 'REVERTED'] },
+  stateDescription: 'flow states to delete, comma-separated or repeated (default SUCCESS,REVERTED)',
+  withBackend: (args, io, use) =>
+    withRunStore(runsUrl(args), io, (store) => use((query) => store.pruneRuns(query))),
+});
 
 /** Exit status of `taskflow runs resume` when the run ended REVERTED or FAILURE. */
 export const RESUME_FAILED_STATUS = 3;

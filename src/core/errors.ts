@@ -31,6 +31,18 @@ export class TaskFlowError extends Error {
   }
 }
 
+/**
+ * True when `error` is of the error family `type`, and has `code` when one is given: the check
+ * behind each family's guard, e.g. `isStorageError(error, 'FENCED')`.
+ */
+export function isErrorOf<E extends TaskFlowError>(
+  error: unknown,
+  type: abstract new (...args: never[]) => E,
+  code?: E['code'],
+): error is E {
+  return error instanceof type && (code === undefined || error.code === code);
+}
+
 /** True when `error` says that trying again later may succeed (`retryable: true`). */
 export function isRetryable(error: unknown): boolean {
   return (error as { retryable?: unknown } | null)?.retryable === true;

@@ -1,8 +1,8 @@
 import type { Page } from '../core/page.ts';
 
 // Keyset paging shared by every listing (runs, logbooks, jobs): items are ordered by creation
-// time, then id, and a page's `next` is the opaque position of its last item. Callers word the
-// refusals, so each listing reports them with its own error class.
+// time, then id, and a page's `next` is the opaque position of its last item. Each listing
+// reports a bad cursor or limit with its own error class (see listingPaging).
 
 /** An item's position in listing order. */
 export interface Cursor {
@@ -18,38 +18,60 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
 }
 
+/** How one listing refuses a bad `after` or `limit`: who made its cursors, and its error. */
+export interface PagingRefusals {
+  /** Who makes the listing's cursors, for the message, e.g. `this board`, `this store`. */
+  readonly madeBy: string;
+  /** The listing's own INVALID_ARGUMENT error, with this message. */
+  readonly invalidArgument: (message: string) => Error;
+}
+
+/** The paging checks of one listing, worded with its own error. */
+export interface ListingPaging {
+  /** Parses an `after` string made by {@link encodeCursor}; undefined stays undefined. */
+  readonly decodeCursor: (after: string | undefined) => Cursor | undefined;
+  /** `limit` when it is a whole number in 1..{@link MAX_PAGE_LIMIT}; the default when absent. */
+  readonly pageLimit: (limit: number | undefined) => number;
+}
+
 /**
- * Parses an `after` string made by {@link encodeCursor}; undefined stays undefined. Anything
- * else is thrown as `refuse` words it.
+ * The paging checks of a listing (runs, jobs), each refusing a bad value with the listing's
+ * error and a message that says what to pass instead.
+ *
+ * @example
+ * const { decodeCursor, pageLimit } = listingPaging({ madeBy: 'this store', invalidArgument });
  */
-export function parseCursor(
-  after: string | undefined,
-  refuse: (after: string) => Error,
-): Cursor | undefined {
-  if (after === undefined) return undefined;
+export function listingPaging(refusals: PagingRefusals): ListingPaging {
+  return {
+    decodeCursor: (after) => {
+      if (after === undefined) return undefined;
+      const cursor = parseCursor(after);
+      if (cursor !== undefined) return cursor;
+      throw refusals.invalidArgument(
+        `Paging cursor ${JSON.stringify(after)} is not one ${refusals.madeBy} made; pass back the "next" value of the previous page unchanged.`,
+      );
+    },
+    pageLimit: (limit) => {
+      if (limit === undefined) return DEFAULT_PAGE_LIMIT;
+      if (Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE_LIMIT) return limit;
+      throw refusals.invalidArgument(
+        `Page limit ${String(limit)} is invalid; pass a whole number from 1 to ${MAX_PAGE_LIMIT}, or omit it for ${DEFAULT_PAGE_LIMIT}.`,
+      );
+    },
+  };
+}
+
+function parseCursor(after: string): Cursor | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(after, 'base64url').toString('utf8'));
   } catch {
-    parsed = undefined;
+    return undefined;
   }
   if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') {
     return { createdAt: parsed[0], id: parsed[1] };
   }
-  throw refuse(after);
-}
-
-/**
- * The page size to use: `limit` when it is a whole number in 1..{@link MAX_PAGE_LIMIT}, the
- * default when absent; anything else is thrown as `refuse` words it.
- */
-export function checkPageLimit(
-  limit: number | undefined,
-  refuse: (limit: number) => Error,
-): number {
-  if (limit === undefined) return DEFAULT_PAGE_LIMIT;
-  if (Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE_LIMIT) return limit;
-  throw refuse(limit);
+  return undefined;
 }
 
 /** Builds a page from up to `limit + 1` items fetched in listing order. */

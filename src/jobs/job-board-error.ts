@@ -1,4 +1,4 @@
-import { TaskFlowError } from '../core/errors.ts';
+import { isErrorOf, TaskFlowError } from '../core/errors.ts';
 
 /**
  * Stable codes of {@link JobBoardError}, meant for programs:
@@ -62,5 +62,5 @@ export class JobBoardError extends TaskFlowError {
 
 /** True when `error` is a {@link JobBoardError}, optionally with the given code. */
 export function isJobBoardError(error: unknown, code?: JobBoardErrorCode): error is JobBoardError {
-  return error instanceof JobBoardError && (code === undefined || error.code === code);
+  return isErrorOf(error, JobBoardError, code);
 }

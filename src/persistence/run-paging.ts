@@ -1,43 +1,18 @@
 import type { Page } from '../core/page.ts';
 import type { FlowState } from '../core/states.ts';
-import {
-  type Cursor,
-  checkPageLimit,
-  DEFAULT_PAGE_LIMIT,
-  MAX_PAGE_LIMIT,
-  mapPage,
-  parseCursor,
-  toPage,
-} from '../drivers/cursor-paging.ts';
-
-import { StorageError } from './storage-error.ts';
+import { listingPaging, mapPage, toPage } from '../drivers/cursor-paging.ts';
+import { invalidArgument } from './refusals.ts';
 
 /** Flow states an operator looks at after a crash: everything but SUCCESS and REVERTED. */
 export const FINISHED_FLOW_STATES: readonly FlowState[] = ['SUCCESS', 'REVERTED'];
 
+const runPaging = listingPaging({ madeBy: 'this store', invalidArgument });
+
 /** Parses a run listing's `after` string; undefined stays undefined. */
-export function decodeCursor(after: string | undefined): Cursor | undefined {
-  return parseCursor(
-    after,
-    (bad) =>
-      new StorageError(
-        'INVALID_ARGUMENT',
-        `Paging cursor ${JSON.stringify(bad)} is not one this store made; pass back the "next" value of the previous page unchanged.`,
-      ),
-  );
-}
+export const decodeCursor = runPaging.decodeCursor;
 
 /** The page size of a run listing: `limit` when it is a whole number in 1..1000, else 100. */
-export function pageLimit(limit: number | undefined): number {
-  return checkPageLimit(
-    limit,
-    (bad) =>
-      new StorageError(
-        'INVALID_ARGUMENT',
-        `Page limit ${String(bad)} is invalid; pass a whole number from 1 to ${MAX_PAGE_LIMIT}, or omit it for ${DEFAULT_PAGE_LIMIT}.`,
-      ),
-  );
-}
+export const pageLimit = runPaging.pageLimit;
 
 /** A listing row of the SQL backends: a record's JSON and its position. */
 export interface RecordRow {

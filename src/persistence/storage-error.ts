@@ -1,4 +1,4 @@
-import { TaskFlowError } from '../core/errors.ts';
+import { isErrorOf, TaskFlowError } from '../core/errors.ts';
 import { findJsonProblem } from '../core/json-safety.ts';
 
 /**
@@ -60,7 +60,7 @@ export class StorageError extends TaskFlowError {
 
 /** True when `error` is a {@link StorageError}, optionally with the given code. */
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
-  return error instanceof StorageError && (code === undefined || error.code === code);
+  return isErrorOf(error, StorageError, code);
 }
 
 /**
