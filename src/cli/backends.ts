@@ -61,8 +61,7 @@ export async function withRunStore<T>(
   mode: OpenMode = {},
 ): Promise<T> {
   const create = mode.create === true;
-  const chosen =
-    url ?? io.env.TASKFLOW_RUNS ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL, create);
+  const chosen = chosenRunsUrl(url, io, create);
   const store = await opening(
     () => openRunStore(chosen, { create }),
     'run store',
@@ -74,6 +73,16 @@ export async function withRunStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The run store URL a command uses: the option, else $TASKFLOW_RUNS ($TASKFLOW_STORE), else
+ * the default, whose folder is created when the command writes.
+ */
+export function chosenRunsUrl(url: string | undefined, io: CliIo, create: boolean): string {
+  return (
+    url ?? io.env.TASKFLOW_RUNS ?? io.env.TASKFLOW_STORE ?? defaultUrl(DEFAULT_STORE_URL, create)
+  );
 }
 
 /** As {@link withRunStore}, for the jobboard ($TASKFLOW_BOARD). */

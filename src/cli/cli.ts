@@ -7,12 +7,14 @@ import { jobsCommands } from './jobs-commands.ts';
 import { safeText } from './output.ts';
 import { runsCommands } from './runs-commands.ts';
 import { serveCommand } from './serve-command.ts';
+import { tokenCommands } from './service-tokens.ts';
 
 export const COMMANDS: readonly Command[] = [
   ...runsCommands,
   ...jobsCommands,
   conductorCommand,
   serveCommand,
+  ...tokenCommands,
 ];
 
 /** Library error codes that mean the command line was wrong, not the storage. */

@@ -1,5 +1,18 @@
-import { type ServiceRegistry, startService } from '../service/index.ts';
-import { BOARD_OPTION, RUNS_OPTIONS, runsUrl, withJobBoard, withRunStore } from './backends.ts';
+import {
+  isLoopback,
+  openTokenStore,
+  type ServiceRegistry,
+  type StartServiceOptions,
+  startService,
+} from '../service/index.ts';
+import {
+  BOARD_OPTION,
+  chosenRunsUrl,
+  RUNS_OPTIONS,
+  runsUrl,
+  withJobBoard,
+  withRunStore,
+} from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
 import { loadRegistry } from './flow-argument.ts';
 import { safeText } from './output.ts';
@@ -40,6 +53,10 @@ export const serveCommand: Command = {
       value: 'N',
       description: 'conductors run in this process (0..64; 0 = API only; default 1)',
     },
+    'no-auth': {
+      type: 'boolean',
+      description: 'accept requests without a bearer token (only on a loopback --host)',
+    },
   },
   async run(args, io) {
     const module = stringOption(args, 'flows');
@@ -57,37 +74,56 @@ export const serveCommand: Command = {
       throw new UsageError(`Option --conductors must be from 0 to 64, got ${conductors}.`);
     }
     const host = stringOption(args, 'host') ?? DEFAULT_HOST;
+    const noAuth = args.values['no-auth'] === true;
+    if (noAuth && !isLoopback(host)) {
+      throw new UsageError(
+        `--no-auth is refused with --host ${host}: anyone who can reach that address could run and trash jobs. Bind to 127.0.0.1 or create tokens with "taskflow tokens create".`,
+      );
+    }
     const registry = serviceRegistry(await loadRegistry(module), module);
+    const url = chosenRunsUrl(runsUrl(args), io, true);
     await withRunStore(
-      runsUrl(args),
+      url,
       io,
-      (runs) =>
-        withJobBoard(
-          stringOption(args, 'board'),
-          io,
-          async (board) => {
-            const service = await startService({
-              runs,
-              board,
-              registry,
-              port,
-              host,
-              conductors,
-              onError: (error, requestId) => logError(io, error, requestId),
-            });
-            io.stdout(`${safeText(service.url)}\n`);
-            io.stdout(
-              `${safeText(`Serving ${registry.factories().length} flow(s) with ${conductors} conductor(s); SIGTERM or SIGINT stops it.`)}\n`,
-            );
-            await untilSignal();
-            await service.close();
-          },
-          { create: true },
-        ),
+      async (runs) => {
+        const tokens = noAuth ? undefined : await openTokenStore(url);
+        try {
+          await withJobBoard(
+            stringOption(args, 'board'),
+            io,
+            (board) =>
+              serveUntilSignal(io, {
+                runs,
+                board,
+                registry,
+                auth: tokens === undefined ? 'none' : { tokens },
+                port,
+                host,
+                conductors,
+                onError: (error, requestId) => logError(io, error, requestId),
+              }),
+            { create: true },
+          );
+        } finally {
+          await tokens?.close();
+        }
+      },
       { create: true },
     );
   },
 };
+
+async function serveUntilSignal(io: CliIo, options: StartServiceOptions): Promise<void> {
+  const service = await startService(options);
+  const conductors = options.conductors ?? 1;
+  const unauthenticated = options.auth === 'none' ? ' and NO authentication' : '';
+  io.stdout(`${safeText(service.url)}\n`);
+  io.stdout(
+    `${safeText(`Serving ${options.registry.factories().length} flow(s) with ${conductors} conductor(s)${unauthenticated}; SIGTERM or SIGINT stops it.`)}\n`,
+  );
+  await untilSignal();
+  await service.close();
+}
 
 function serviceRegistry(registry: object, module: string): ServiceRegistry {
   if (typeof (registry as { factories?: unknown }).factories !== 'function') {

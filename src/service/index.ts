@@ -1,4 +1,14 @@
 // The workflow service: the /v1 HTTP API over runs, jobs and conductors (`taskflow serve`).
+export { isLoopback, scopeFor } from './auth/bearer-auth.ts';
+export { openTokenStore } from './auth/open-token-store.ts';
+export {
+  type CreatedToken,
+  isTokenScope,
+  TOKEN_SCOPES,
+  type TokenInfo,
+  type TokenScope,
+  type TokenStore,
+} from './auth/token-store.ts';
 export type { FlowDescription } from './flow-catalog.ts';
 export { PROBLEM_MEDIA_TYPE, type ProblemDocument, ProblemError } from './problem.ts';
 export {

@@ -3,6 +3,8 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { bearerAuth } from './auth/bearer-auth.ts';
+import type { TokenStore } from './auth/token-store.ts';
 import { FlowCatalog } from './flow-catalog.ts';
 import { problemOfLibraryError } from './library-errors.ts';
 import { ProblemError, problemResponse } from './problem.ts';
@@ -21,6 +23,11 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 
 /** Options of {@link createServiceApp}. */
 export interface ServiceAppOptions extends ServiceDeps {
+  /**
+   * Who may call the API: bearer tokens checked against a token store (see `openTokenStore`),
+   * or `'none'` for no checks at all (`startService` allows that only on a loopback address).
+   */
+  readonly auth: { readonly tokens: Pick<TokenStore, 'verify'> } | 'none';
   /** Largest request body in bytes; a bigger one gets 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
   /** Receives errors that became a 500, for the server's log (never sent to the client). */
@@ -32,7 +39,7 @@ export interface ServiceAppOptions extends ServiceDeps {
  * {@link startService}. Every error is an `application/problem+json` document.
  *
  * @example
- * const app = createServiceApp({ runs, board, registry });
+ * const app = createServiceApp({ runs, board, registry, auth: { tokens } });
  * const response = await app.request('/v1/flows');
  */
 export function createServiceApp(options: ServiceAppOptions): ServiceApp {
@@ -43,6 +50,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   });
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   app.use('*', requestId());
+  if (options.auth !== 'none') app.use('*', bearerAuth(options.auth.tokens));
   app.use(
     '*',
     bodyLimit({

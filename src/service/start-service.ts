@@ -2,9 +2,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Conductor, type ConductorEvent, type ConductorOptions } from '../conductor/conductor.ts';
+import { TaskFlowError } from '../core/errors.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
 import type { JobBoard } from '../jobs/ports.ts';
 import type { RunStore } from '../persistence/ports.ts';
+import { isLoopback } from './auth/bearer-auth.ts';
 import { createServiceApp, type ServiceAppOptions } from './service-app.ts';
 
 /** Options of {@link startService}. */
@@ -39,14 +41,21 @@ export interface RunningService {
  * Serves the `/v1` API over HTTP and runs conductors in the same process.
  *
  * @example
- * const service = await startService({ runs, board, registry, port: 8080 });
+ * const tokens = await openTokenStore('sqlite://.taskflow/runs.db');
+ * const service = await startService({ runs, board, registry, auth: { tokens }, port: 8080 });
  * console.log(`listening on ${service.url}`);
  * process.once('SIGTERM', () => void service.close());
  */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.auth === 'none' && !isLoopback(host)) {
+    throw new TaskFlowError(
+      'INVALID_ARGUMENT',
+      `The service would listen on ${host} without authentication; bind it to a loopback address (127.0.0.1, ::1) or give it a token store.`,
+    );
+  }
   const app = createServiceApp(options);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

@@ -56,10 +56,15 @@ export class ApiClient {
 }
 
 /** Asserts an error response: the status, a problem document, and its kind. */
-export function assertProblem(response: ApiResponse, status: number, kind: string): void {
-  assert.equal(response.status, status, JSON.stringify(response.body));
+export function assertProblem(
+  response: ApiResponse,
+  status: number,
+  kind: string,
+  label = '',
+): void {
+  assert.equal(response.status, status, `${label} ${JSON.stringify(response.body)}`);
   assert.equal(response.headers.get('content-type'), 'application/problem+json');
-  assert.equal(response.body.type, `urn:taskflow-ts:problem:${kind}`);
+  assert.equal(response.body.type, `urn:taskflow-ts:problem:${kind}`, label);
   assert.equal(response.body.status, status);
   assert.equal(typeof response.body.title, 'string');
   assert.equal(typeof response.body.detail, 'string');

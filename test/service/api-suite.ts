@@ -2,13 +2,34 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registry } from '../../examples/service-flows.ts';
 import type { JobBoard, RunStore } from '../../src/index.ts';
-import { type RunningService, startService } from '../../src/service/index.ts';
+import { type RunningService, startService, type TokenStore } from '../../src/service/index.ts';
 import { ApiClient, assertProblem } from './api-client.ts';
+import { authCases } from './auth-cases.ts';
+import { badInputCases } from './bad-input-cases.ts';
 
 /** A run store and a board for one suite, and how to close them. */
 export interface SuiteBackends {
   readonly runs: RunStore;
   readonly board: JobBoard;
+  /** Opens the token table in the run store's database (after the run store is open). */
+  readonly openTokens: () => Promise<TokenStore>;
+}
+
+/** Bearer tokens of each scope, made for one suite. */
+export interface SuiteTokens {
+  readonly read: string;
+  readonly operate: string;
+  readonly admin: string;
+}
+
+/** What a suite's extra cases get once the service is up. */
+export interface SuiteContext {
+  readonly backends: SuiteBackends;
+  readonly service: RunningService;
+  /** Calls the service with an operate token. */
+  readonly api: ApiClient;
+  readonly tokens: SuiteTokens;
+  readonly tokenStore: TokenStore;
 }
 
 /**
@@ -22,20 +43,40 @@ export function apiSuite(
 ): void {
   describe(`service API on ${label}`, { skip }, () => {
     let backends: SuiteBackends;
+    let tokenStore: TokenStore;
     let service: RunningService;
     let api: ApiClient;
+    let tokens: SuiteTokens;
 
     before(async () => {
       backends = await open();
-      service = await startService({ ...backends, registry, port: 0, conductors: 1 });
-      api = new ApiClient(service.url);
+      tokenStore = await backends.openTokens();
+      tokens = {
+        read: (await tokenStore.create('read', 'suite reader')).token,
+        operate: (await tokenStore.create('operate', 'suite operator')).token,
+        admin: (await tokenStore.create('admin', 'suite admin')).token,
+      };
+      service = await startService({
+        runs: backends.runs,
+        board: backends.board,
+        registry,
+        auth: { tokens: tokenStore },
+        port: 0,
+        conductors: 1,
+      });
+      api = new ApiClient(service.url, { Authorization: `Bearer ${tokens.operate}` });
     });
 
     after(async () => {
       await service?.close();
+      await tokenStore?.close();
       await backends?.board.close();
       await backends?.runs.close();
     });
+
+    const context = (): SuiteContext => ({ backends, service, api, tokens, tokenStore });
+    authCases(context);
+    badInputCases(context);
 
     /** Posts a run and waits until its job is finished. */
     async function runToEnd(flow: string, inputs: Record<string, unknown>) {

@@ -1,0 +1,9 @@
+-- Bearer tokens of the workflow service: only a SHA-256 hash of each token is kept.
+CREATE TABLE taskflow_service_tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  scope TEXT NOT NULL CHECK (scope IN ('read', 'operate', 'admin')),
+  label TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { assertProblem } from './api-client.ts';
+import type { SuiteContext } from './api-suite.ts';
+
+/** Bearer tokens and scopes, on the suite's service. */
+export function authCases(context: () => SuiteContext): void {
+  it('refuses requests without a token or with an unknown one, without echoing the token', async () => {
+    const { api } = context();
+    const anonymous = api.withHeaders({ Authorization: '' });
+    const missing = await anonymous.get('/v1/runs');
+    assertProblem(missing, 401, 'unauthorized');
+    assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer/);
+    const wrong = await api
+      .withHeaders({ Authorization: 'Bearer tfs_not-a-real-token-secret' })
+      .get('/v1/flows');
+    assertProblem(wrong, 401, 'unauthorized');
+    assert.doesNotMatch(JSON.stringify(wrong.body), /not-a-real-token-secret/);
+    assertProblem(
+      await api.withHeaders({ Authorization: 'Basic dXNlcjpwYXNz' }).get('/v1/flows'),
+      401,
+      'unauthorized',
+    );
+  });
+
+  it('lets read tokens read, operate tokens act, and admin tokens do both', async () => {
+    const { api, tokens } = context();
+    const reader = api.withHeaders({ Authorization: `Bearer ${tokens.read}` });
+    assert.equal((await reader.get('/v1/flows')).status, 200);
+    const refused = await reader.post('/v1/runs', { flow: 'review', inputs: { quantity: 1 } });
+    assertProblem(refused, 403, 'forbidden');
+    assert.match(refused.body.detail, /scope "operate"/);
+    assertProblem(await reader.post('/v1/jobs/any/trash'), 403, 'forbidden');
+    const admin = api.withHeaders({ Authorization: `Bearer ${tokens.admin}` });
+    assert.equal((await admin.get('/v1/jobs')).status, 200);
+    const posted = await admin.post('/v1/runs', { flow: 'review', inputs: { quantity: 1 } });
+    assert.equal(posted.status, 202);
+  });
+
+  it('stops accepting a revoked token at once', async () => {
+    const { api, tokenStore } = context();
+    const made = await tokenStore.create('read', 'short-lived');
+    const client = api.withHeaders({ Authorization: `Bearer ${made.token}` });
+    assert.equal((await client.get('/v1/flows')).status, 200);
+    assert.equal(await tokenStore.revoke(made.id), true);
+    assertProblem(await client.get('/v1/flows'), 401, 'unauthorized');
+  });
+
+  it('keeps tokens only as hashes', async () => {
+    const { tokenStore, tokens } = context();
+    const listed = JSON.stringify(await tokenStore.list());
+    for (const token of Object.values(tokens)) assert.equal(listed.includes(token), false);
+  });
+
+  it('serves health, readiness and the OpenAPI document without a token', async () => {
+    const anonymous = context().api.withHeaders({ Authorization: '' });
+    assert.equal((await anonymous.get('/healthz')).status, 200);
+    assert.equal((await anonymous.get('/readyz')).status, 200);
+    assert.equal((await anonymous.get('/v1/openapi.json')).status, 200);
+  });
+}
