@@ -6,6 +6,11 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Standard output when it is a terminal: live displays (the conductor's status line, a
+   * prune's progress) are redrawn on it. Absent, output is plain lines only.
+   */
+  readonly terminal?: NodeJS.WritableStream;
 }
 
 /** One option of a command, as `parseArgs` takes it plus what `--help` prints. */

@@ -8,13 +8,17 @@ import {
   withRunStore,
 } from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
+import { ConductorStatusLine } from './conductor-status.ts';
 import { loadRegistry } from './flow-argument.ts';
+import { openLiveLine } from './live-line.ts';
 import { formatTime, safeText } from './output.ts';
 
 /**
  * `taskflow conductor`: a Conductor in this process, running jobs from the board with the
  * flows of a registry module, until SIGTERM or SIGINT. A stop suspends the running engines and
- * gives their jobs back, so another conductor continues them at once.
+ * gives their jobs back, so another conductor continues them at once. On a terminal a status
+ * line (jobs running, completed, abandoned, lost, the rate, held claims and their lease
+ * countdown) is redrawn below the log lines.
  */
 export const conductorCommand: Command = {
   group: 'conductor',
@@ -66,20 +70,30 @@ export const conductorCommand: Command = {
           stringOption(args, 'board'),
           io,
           async (board) => {
+            // Opened once the banner is printed, so the banner is a plain line above it.
+            let status: ConductorStatusLine | undefined;
             const conductor = new Conductor({
               board,
               runs,
               registry,
               concurrency,
               ...(name === undefined ? {} : { name }),
-              onEvent: (event) => report(io, json, event),
+              onEvent: (event) => report(io, { json, status }, event),
             });
             if (!json) {
               io.stdout(
                 `${safeText(`Conductor ${conductor.name} is running ${concurrency} job(s) at a time; SIGTERM or SIGINT stops it.`)}\n`,
               );
             }
-            await conductor.run({ stopOnSignals: true });
+            if (!json && io.terminal !== undefined) {
+              status = new ConductorStatusLine(openLiveLine(io.terminal), board);
+              status.start(conductor);
+            }
+            try {
+              await conductor.run({ stopOnSignals: true });
+            } finally {
+              status?.stop();
+            }
           },
           { create: true },
         ),
@@ -88,12 +102,22 @@ export const conductorCommand: Command = {
   },
 };
 
-function report(io: CliIo, json: boolean, event: ConductorEvent): void {
-  if (json) {
+/**
+ * Prints one event: a JSON line with `--json`; else a log line, above the status line on a
+ * terminal.
+ */
+function report(
+  io: CliIo,
+  output: { readonly json: boolean; readonly status: ConductorStatusLine | undefined },
+  event: ConductorEvent,
+): void {
+  if (output.json) {
     io.stdout(`${JSON.stringify(eventJson(event))}\n`);
     return;
   }
-  io.stdout(`${formatTime(Date.now())}  ${safeText(describe(event))}\n`);
+  const line = `${formatTime(Date.now())}  ${safeText(describe(event))}`;
+  if (output.status === undefined) io.stdout(`${line}\n`);
+  else output.status.report(event, line);
 }
 
 function describe(event: ConductorEvent): string {

@@ -10,6 +10,7 @@ import {
   type OptionSpec,
   UsageError,
 } from './command.ts';
+import { openLiveLine } from './live-line.ts';
 import { printJson } from './output.ts';
 
 /** One batch of a prune: records last updated before `before`, in `states`, `limit` at most. */
@@ -48,7 +49,8 @@ export interface PruneTarget<S extends string> {
 
 /**
  * A `prune` command: deletes, batch after batch, the records of `target` last updated longer
- * ago than `--older-than`, and prints how many (or their ids with `--json`).
+ * ago than `--older-than`, and prints how many (or their ids with `--json`). On a terminal a
+ * progress line counts the deletions meanwhile.
  */
 export function pruneCommand<S extends string>(target: PruneTarget<S>): Command {
   const command: Command = {
@@ -87,17 +89,31 @@ export function pruneCommand<S extends string>(target: PruneTarget<S>): Command 
       const given = listOption(args, 'state', target.states.allowed);
       const states = given.length > 0 ? given : target.states.defaults;
       const limit = integerOption(args, 'batch');
+      const json = args.values.json === true;
+      const progress =
+        json || io.terminal === undefined
+          ? undefined
+          : openLiveLine(io.terminal, { clearOnStop: true });
       const deleted = await target.withBackend(args, io, async (prune) => {
         const all: string[] = [];
         // The cutoff is fixed once, so records finishing meanwhile are not chased batch after batch.
         const before = Date.now() - olderThanMs;
-        for (;;) {
-          const batch = await prune({ before, states, ...(limit === undefined ? {} : { limit }) });
-          all.push(...batch.deleted);
-          if (!batch.more) return all;
+        try {
+          for (let batches = 1; ; batches++) {
+            progress?.show(`Pruning ${target.records}: ${all.length} deleted, batch ${batches}…`);
+            const batch = await prune({
+              before,
+              states,
+              ...(limit === undefined ? {} : { limit }),
+            });
+            all.push(...batch.deleted);
+            if (!batch.more) return all;
+          }
+        } finally {
+          progress?.stop();
         }
       });
-      if (args.values.json === true) printJson(io, { deleted });
+      if (json) printJson(io, { deleted });
       else
         io.stdout(
           `Deleted ${deleted.length} ${target.deletedNoun}${deleted.length === 1 ? '' : 's'}.\n`,
