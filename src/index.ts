@@ -117,4 +117,11 @@ export {
 } from './patterns/graph-flow.ts';
 export { LinearFlow, linearFlow } from './patterns/linear-flow.ts';
 export { UnorderedFlow, unorderedFlow } from './patterns/unordered-flow.ts';
+export {
+  type ChangeQuery,
+  MAX_CHANGES_PER_READ,
+  type RunChange,
+  type RunChangeFeed,
+} from './persistence/change-feed/change-feed.ts';
+export { openRunChangeFeed } from './persistence/change-feed/open-change-feed.ts';
 export * from './persistence/index.ts';

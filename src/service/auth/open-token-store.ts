@@ -1,5 +1,6 @@
 import { TaskFlowError } from '../../core/errors.ts';
 import { redactUrl } from '../../drivers/connection-url.ts';
+import { storeLocation } from '../../drivers/store-location.ts';
 import { openPostgresTokenStore } from './postgres-token-store.ts';
 import { openSqliteTokenStore } from './sqlite-token-store.ts';
 import type { TokenStore } from './token-store.ts';
@@ -13,20 +14,9 @@ import type { TokenStore } from './token-store.ts';
  * const tokens = await openTokenStore(process.env.TASKFLOW_RUNS ?? 'sqlite://.taskflow/runs.db');
  */
 export async function openTokenStore(url: string): Promise<TokenStore> {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'sqlite') {
-    const path = decodeURIComponent(url.slice('sqlite://'.length).split('?', 1)[0] ?? '');
-    return openSqliteTokenStore(path);
-  }
-  if (scheme === 'postgres' || scheme === 'postgresql') {
-    const parsed = new URL(url);
-    const schema = parsed.searchParams.get('schema');
-    parsed.searchParams.delete('schema');
-    return openPostgresTokenStore({
-      url: parsed.toString(),
-      ...(schema === null ? {} : { schema }),
-    });
-  }
+  const location = storeLocation(url);
+  if (location?.kind === 'sqlite') return openSqliteTokenStore(location.path);
+  if (location?.kind === 'postgres') return openPostgresTokenStore(location);
   throw new TaskFlowError(
     'INVALID_ARGUMENT',
     `The service keeps its tokens in the run store's database, but ${JSON.stringify(redactUrl(url))} is not a sqlite:// or postgres:// URL; give the service a durable run store with --runs.`,

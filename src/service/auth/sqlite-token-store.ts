@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { TaskFlowError } from '../../core/errors.ts';
-import { readMigrations } from '../../drivers/migration-files.ts';
-import { openSqliteFile, SQLITE_APPLICATION_ID } from '../../drivers/sqlite/sqlite-file.ts';
+import { migrateSqliteComponent } from '../../drivers/sqlite/sqlite-component-schema.ts';
+import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
 import {
   type CreatedToken,
   hashToken,
@@ -73,29 +73,18 @@ export function openSqliteTokenStore(path: string): TokenStore {
 }
 
 function prepare(db: Database.Database, path: string): void {
-  const applicationId = Number(db.pragma('application_id', { simple: true }));
-  if (applicationId !== SQLITE_APPLICATION_ID) {
-    throw new TaskFlowError(
-      'SCHEMA_MISMATCH',
-      `SQLite file ${path} is not a taskflow run store, so it cannot hold the service's tokens; pass the URL of the run store (--runs), which is created when the service first opens it.`,
-    );
-  }
-  const migrations = readMigrations(new URL('./migrations/sqlite/', import.meta.url));
-  db.transaction(() => {
-    db.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER PRIMARY KEY)`);
-    const row = db.prepare(`SELECT MAX(version) AS version FROM ${VERSION_TABLE}`).get() as {
-      version: number | null;
-    };
-    const version = row.version ?? 0;
-    if (version > migrations.length) {
-      throw new TaskFlowError(
+  migrateSqliteComponent(db, {
+    directory: new URL('./migrations/sqlite/', import.meta.url),
+    versionTable: VERSION_TABLE,
+    foreign: () =>
+      new TaskFlowError(
         'SCHEMA_MISMATCH',
-        `The service tokens in ${path} are at schema version ${version}, newer than the ${migrations.length} this version of the library knows; upgrade the library.`,
-      );
-    }
-    for (const migration of migrations.slice(version)) {
-      db.exec(migration.sql);
-      db.prepare(`INSERT INTO ${VERSION_TABLE} (version) VALUES (?)`).run(migration.version);
-    }
-  }).immediate();
+        `SQLite file ${path} is not a taskflow run store, so it cannot hold the service's tokens; pass the URL of the run store (--runs), which is created when the service first opens it.`,
+      ),
+    newer: (version, latest) =>
+      new TaskFlowError(
+        'SCHEMA_MISMATCH',
+        `The service tokens in ${path} are at schema version ${version}, newer than the ${latest} this version of the library knows; upgrade the library.`,
+      ),
+  });
 }
