@@ -92,7 +92,7 @@ function truncate(text: string, max: number): string {
 }
 
 /** Tells a person there are more items, and how to get them. */
-export function printNextHint(io: CliIo, next: string | undefined, noun: string): void {
+function printNextHint(io: CliIo, next: string | undefined, noun: string): void {
   if (next !== undefined)
     io.stderr(`More ${noun}: pass --after ${safeText(next)} to see the next page.\n`);
 }

@@ -10,8 +10,8 @@ export interface Cursor {
   readonly id: string;
 }
 
-export const DEFAULT_PAGE_LIMIT = 100;
-export const MAX_PAGE_LIMIT = 1000;
+const DEFAULT_PAGE_LIMIT = 100;
+const MAX_PAGE_LIMIT = 1000;
 
 /** The opaque `next`/`after` string of a cursor. */
 export function encodeCursor(cursor: Cursor): string {
@@ -30,7 +30,7 @@ export interface PagingRefusals {
 export interface ListingPaging {
   /** Parses an `after` string made by {@link encodeCursor}; undefined stays undefined. */
   readonly decodeCursor: (after: string | undefined) => Cursor | undefined;
-  /** `limit` when it is a whole number in 1..{@link MAX_PAGE_LIMIT}; the default when absent. */
+  /** `limit` when it is a whole number in 1..1000; 100 when absent. */
   readonly pageLimit: (limit: number | undefined) => number;
 }
 

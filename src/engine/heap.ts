@@ -50,8 +50,4 @@ export class Heap {
   values(): number[] {
     return [...this.#items];
   }
-
-  clear(): void {
-    this.#items.length = 0;
-  }
 }
