@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openJobBoard } from '../../src/index.ts';
+import { type LogBook, openJobBoard, openRunStore } from '../../src/index.ts';
 import { taskflow, tempDir } from './cli-harness.ts';
 import { noTerminal, taskflowInTerminal } from './terminal-harness.ts';
 
@@ -35,7 +35,62 @@ async function boardWithDeadJobs(count: number): Promise<string> {
   return url;
 }
 
+/** A run store holding `count` SUCCESS runs last updated forty days ago. */
+async function storeWithOldRuns(count: number): Promise<string> {
+  const url = newUrl('runs');
+  const store = await openRunStore(url);
+  const book: LogBook = { id: 'book', name: 'book', meta: {}, createdAt: 0, updatedAt: 0 };
+  const at = Date.now() - 40 * 86_400_000;
+  try {
+    for (let i = 0; i < count; i++) {
+      await store.ensureFlow(book, {
+        id: `old-${i}`,
+        logbookId: book.id,
+        name: 'held',
+        state: 'SUCCESS',
+        store: {},
+        meta: {},
+        createdAt: at,
+        updatedAt: at,
+      });
+    }
+  } finally {
+    await store.close();
+  }
+  return url;
+}
+
 describe('live displays', { skip: noTerminal }, () => {
+  test('runs prune shows its progress on a terminal, and only JSON with --json', async () => {
+    const url = await storeWithOldRuns(3);
+    const session = taskflowInTerminal([
+      'runs',
+      'prune',
+      '--older-than',
+      '30d',
+      '--batch',
+      '1',
+      '--runs',
+      url,
+    ]);
+    assert.equal(await session.exited, 0, session.output());
+    assert.match(session.output(), /Pruning runs: \d+ deleted, batch \d+/);
+    assert.match(session.output(), /Deleted 3 runs\.\r?\n/);
+    const again = await storeWithOldRuns(2);
+    const json = taskflowInTerminal([
+      'runs',
+      'prune',
+      '--older-than',
+      '30d',
+      '--runs',
+      again,
+      '--json',
+    ]);
+    assert.equal(await json.exited, 0, json.output());
+    assert.ok(!json.output().includes(ESC), 'no progress line among the JSON');
+    assert.deepEqual(JSON.parse(json.output()), { deleted: ['old-0', 'old-1'] });
+  });
+
   test('jobs prune shows its progress on a terminal, then the plain summary line', async () => {
     const url = await boardWithDeadJobs(5);
     const session = taskflowInTerminal([
