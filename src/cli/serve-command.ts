@@ -1,3 +1,4 @@
+import { openRunChangeFeed } from '../index.ts';
 import {
   isLoopback,
   openTokenStore,
@@ -86,7 +87,13 @@ export const serveCommand: Command = {
       url,
       io,
       async (runs) => {
-        const tokens = noAuth ? undefined : await openTokenStore(url);
+        const feed = await openRunChangeFeed(url);
+        const tokens = noAuth
+          ? undefined
+          : await openTokenStore(url).catch(async (error) => {
+              await feed.close();
+              throw error;
+            });
         try {
           await withJobBoard(
             stringOption(args, 'board'),
@@ -96,6 +103,7 @@ export const serveCommand: Command = {
                 runs,
                 board,
                 registry,
+                feed,
                 auth: tokens === undefined ? 'none' : { tokens },
                 port,
                 host,
@@ -106,6 +114,7 @@ export const serveCommand: Command = {
           );
         } finally {
           await tokens?.close();
+          await feed.close();
         }
       },
       { create: true },

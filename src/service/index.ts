@@ -9,6 +9,7 @@ export {
   type TokenScope,
   type TokenStore,
 } from './auth/token-store.ts';
+export { EventStreams, RECONNECT_HINT_MS } from './event-streams.ts';
 export type { FlowDescription } from './flow-catalog.ts';
 export { PROBLEM_MEDIA_TYPE, type ProblemDocument, ProblemError } from './problem.ts';
 export {

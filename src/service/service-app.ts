@@ -3,11 +3,14 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import type { RunChangeFeed } from '../persistence/change-feed/change-feed.ts';
 import { bearerAuth } from './auth/bearer-auth.ts';
 import type { TokenStore } from './auth/token-store.ts';
+import { EventStreams } from './event-streams.ts';
 import { FlowCatalog } from './flow-catalog.ts';
 import { problemOfLibraryError } from './library-errors.ts';
 import { ProblemError, problemResponse } from './problem.ts';
+import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerFlowRoutes } from './routes/flow-routes.ts';
 import { registerJobRoutes } from './routes/job-routes.ts';
 import { registerRunRoutes } from './routes/run-routes.ts';
@@ -28,6 +31,10 @@ export interface ServiceAppOptions extends ServiceDeps {
    * or `'none'` for no checks at all (`startService` allows that only on a loopback address).
    */
   readonly auth: { readonly tokens: Pick<TokenStore, 'verify'> } | 'none';
+  /** The run store's change feed, for the event streams (see `openRunChangeFeed`). */
+  readonly feed: RunChangeFeed;
+  /** The event streams' registry, to end them all at a shutdown. A new one by default. */
+  readonly streams?: EventStreams;
   /** Largest request body in bytes; a bigger one gets 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
   /** Receives errors that became a 500, for the server's log (never sent to the client). */
@@ -39,7 +46,7 @@ export interface ServiceAppOptions extends ServiceDeps {
  * {@link startService}. Every error is an `application/problem+json` document.
  *
  * @example
- * const app = createServiceApp({ runs, board, registry, auth: { tokens } });
+ * const app = createServiceApp({ runs, board, registry, feed, auth: { tokens } });
  * const response = await app.request('/v1/flows');
  */
 export function createServiceApp(options: ServiceAppOptions): ServiceApp {
@@ -76,6 +83,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   registerFlowRoutes(app, catalog);
   registerRunRoutes(app, { ...options, catalog });
   registerJobRoutes(app, options);
+  registerEventRoutes(app, { ...options, streams: options.streams ?? new EventStreams() });
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: {

@@ -7,6 +7,7 @@ import type { FlowRegistry } from '../engine/flow-registry.ts';
 import type { JobBoard } from '../jobs/ports.ts';
 import type { RunStore } from '../persistence/ports.ts';
 import { isLoopback } from './auth/bearer-auth.ts';
+import { EventStreams } from './event-streams.ts';
 import { createServiceApp, type ServiceAppOptions } from './service-app.ts';
 
 /** Options of {@link startService}. */
@@ -30,7 +31,8 @@ export interface RunningService {
   readonly url: string;
   readonly conductors: readonly Conductor[];
   /**
-   * Stops accepting connections, lets the requests in flight finish, and stops the conductors
+   * Stops accepting connections, lets the requests in flight finish, ends the event streams
+   * with a reconnect hint, and stops the conductors
    * (their engines suspend and their jobs go back to the board without an attempt counted).
    * Closes neither the run store nor the board, which the caller opened.
    */
@@ -42,7 +44,8 @@ export interface RunningService {
  *
  * @example
  * const tokens = await openTokenStore('sqlite://.taskflow/runs.db');
- * const service = await startService({ runs, board, registry, auth: { tokens }, port: 8080 });
+ * const feed = await openRunChangeFeed('sqlite://.taskflow/runs.db');
+ * const service = await startService({ runs, board, registry, feed, auth: { tokens }, port: 8080 });
  * console.log(`listening on ${service.url}`);
  * process.once('SIGTERM', () => void service.close());
  */
@@ -54,7 +57,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       `The service would listen on ${host} without authentication; bind it to a loopback address (127.0.0.1, ::1) or give it a token store.`,
     );
   }
-  const app = createServiceApp(options);
+  const streams = new EventStreams();
+  const app = createServiceApp({ ...options, streams });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -84,6 +88,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        streams.closeAll();
         await Promise.all(conductors.map((conductor) => conductor.stop()));
         await Promise.all(running);
         await closed;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registry } from '../../examples/service-flows.ts';
-import type { JobBoard, RunStore } from '../../src/index.ts';
+import type { JobBoard, RunChangeFeed, RunStore } from '../../src/index.ts';
 import { type RunningService, startService, type TokenStore } from '../../src/service/index.ts';
 import { ApiClient, assertProblem } from './api-client.ts';
 import { authCases } from './auth-cases.ts';
 import { badInputCases } from './bad-input-cases.ts';
+import { eventCases } from './event-cases.ts';
 
 /** A run store and a board for one suite, and how to close them. */
 export interface SuiteBackends {
@@ -13,6 +14,8 @@ export interface SuiteBackends {
   readonly board: JobBoard;
   /** Opens the token table in the run store's database (after the run store is open). */
   readonly openTokens: () => Promise<TokenStore>;
+  /** Opens the run store's change feed (after the run store is open). */
+  readonly openFeed: () => Promise<RunChangeFeed>;
 }
 
 /** Bearer tokens of each scope, made for one suite. */
@@ -44,6 +47,7 @@ export function apiSuite(
   describe(`service API on ${label}`, { skip }, () => {
     let backends: SuiteBackends;
     let tokenStore: TokenStore;
+    let feed: RunChangeFeed;
     let service: RunningService;
     let api: ApiClient;
     let tokens: SuiteTokens;
@@ -51,6 +55,7 @@ export function apiSuite(
     before(async () => {
       backends = await open();
       tokenStore = await backends.openTokens();
+      feed = await backends.openFeed();
       tokens = {
         read: (await tokenStore.create('read', 'suite reader')).token,
         operate: (await tokenStore.create('operate', 'suite operator')).token,
@@ -60,6 +65,7 @@ export function apiSuite(
         runs: backends.runs,
         board: backends.board,
         registry,
+        feed,
         auth: { tokens: tokenStore },
         port: 0,
         conductors: 1,
@@ -70,6 +76,7 @@ export function apiSuite(
     after(async () => {
       await service?.close();
       await tokenStore?.close();
+      await feed?.close();
       await backends?.board.close();
       await backends?.runs.close();
     });
@@ -77,6 +84,7 @@ export function apiSuite(
     const context = (): SuiteContext => ({ backends, service, api, tokens, tokenStore });
     authCases(context);
     badInputCases(context);
+    eventCases(context);
 
     /** Posts a run and waits until its job is finished. */
     async function runToEnd(flow: string, inputs: Record<string, unknown>) {

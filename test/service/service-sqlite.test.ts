@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createSqliteJobBoard, createSqliteRunStore } from '../../src/index.ts';
+import { createSqliteJobBoard, createSqliteRunStore, openRunChangeFeed } from '../../src/index.ts';
 import { openTokenStore } from '../../src/service/index.ts';
 import { testServers } from '../support/servers.ts';
 import { apiSuite } from './api-suite.ts';
@@ -12,5 +12,6 @@ apiSuite('SQLite', async () => {
     runs: createSqliteRunStore({ path }),
     board: createSqliteJobBoard({ path: join(servers.dir, 'jobs.db') }),
     openTokens: () => openTokenStore(`sqlite://${path}`),
+    openFeed: () => openRunChangeFeed(`sqlite://${path}`),
   };
 });
