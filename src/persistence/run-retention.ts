@@ -1,49 +1,30 @@
 import type { FlowState } from '../core/states.ts';
 import { FLOW_STATES } from '../core/states.ts';
+import {
+  checkPruneQuery,
+  type PruneRequest,
+  type PruneRules,
+  pruneInBatches,
+} from '../drivers/retention.ts';
 import { FENCED_LEASE_EXPIRY, type RunLeaseInfo, type RunPruneQuery } from './ports.ts';
 import { invalidArgument } from './refusals.ts';
 import { FINISHED_FLOW_STATES } from './run-paging.ts';
 import type { LeaseHolder, RunStoreDriver } from './run-store-driver.ts';
 import { StorageError } from './storage-error.ts';
 
-/** A checked prune query: the cutoff (epoch ms), the states and the batch size. */
-export interface PruneRequest {
-  readonly before: number;
-  readonly states: readonly FlowState[];
-  readonly limit: number;
-}
+const RUN_PRUNE_RULES: PruneRules<FlowState> = {
+  operation: 'pruneRuns',
+  defaultStates: FINISHED_FLOW_STATES,
+  refuseState: (state) =>
+    FLOW_STATES.includes(state)
+      ? undefined
+      : `Flow state ${JSON.stringify(state)} is unknown; use any of ${FLOW_STATES.join(', ')}.`,
+  invalidArgument,
+};
 
-export function checkRunPruneQuery(query: RunPruneQuery, now: number): PruneRequest {
-  if (typeof query !== 'object' || query === null) {
-    throw invalidArgument('pruneRuns needs a query object, e.g. { olderThanMs: 86_400_000 }.');
-  }
-  const { olderThanMs, before } = query;
-  if ((olderThanMs === undefined) === (before === undefined)) {
-    throw invalidArgument(
-      'pruneRuns needs exactly one of olderThanMs (a duration) or before (epoch milliseconds), e.g. { olderThanMs: 30 * 86_400_000 }.',
-    );
-  }
-  const value = (olderThanMs ?? before) as number;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw invalidArgument(
-      `pruneRuns ${olderThanMs === undefined ? 'before' : 'olderThanMs'} must be a whole number of milliseconds >= 0, got ${String(value)}.`,
-    );
-  }
-  const states = query.states ?? FINISHED_FLOW_STATES;
-  for (const state of states) {
-    if (!FLOW_STATES.includes(state)) {
-      throw invalidArgument(
-        `Flow state ${JSON.stringify(state)} is unknown; use any of ${FLOW_STATES.join(', ')}.`,
-      );
-    }
-  }
-  const limit = query.limit ?? 100;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
-    throw invalidArgument(
-      `pruneRuns limit must be a whole number from 1 to 1000, got ${String(limit)}.`,
-    );
-  }
-  return { before: olderThanMs === undefined ? value : now - value, states, limit };
+/** Checks a `pruneRuns` query and returns the cutoff (epoch ms), the states and the batch size. */
+export function checkRunPruneQuery(query: RunPruneQuery, now: number): PruneRequest<FlowState> {
+  return checkPruneQuery(query, now, RUN_PRUNE_RULES);
 }
 
 /**
@@ -53,31 +34,26 @@ export function checkRunPruneQuery(query: RunPruneQuery, now: number): PruneRequ
  */
 export async function pruneRuns(
   backend: RunStoreDriver,
-  request: PruneRequest,
+  request: PruneRequest<FlowState>,
   now: () => number,
 ): Promise<{ deleted: string[]; more: boolean }> {
-  const deleted: string[] = [];
-  if (request.states.length === 0) return { deleted, more: false };
-  let after: string | undefined;
-  for (;;) {
-    const page = await backend.listFlows({
-      states: request.states,
-      limit: 1000,
-      ...(after === undefined ? {} : { after }),
-    });
-    for (const flow of page.items) {
-      if (flow.updatedAt >= request.before) continue;
-      const outcome = await backend.deleteRun({
-        flowId: flow.id,
-        now: now(),
-        states: request.states,
-      });
-      if (outcome.kind === 'deleted') deleted.push(flow.id);
-      if (deleted.length === request.limit) return { deleted, more: true };
-    }
-    if (page.next === undefined) return { deleted, more: false };
-    after = page.next;
-  }
+  if (request.states.length === 0) return { deleted: [], more: false };
+  return pruneInBatches(
+    {
+      list: (after) =>
+        backend.listFlows({
+          states: request.states,
+          limit: 1000,
+          ...(after === undefined ? {} : { after }),
+        }),
+      eligible: (flow) => flow.updatedAt < request.before,
+      remove: async (flow) =>
+        (await backend.deleteRun({ flowId: flow.id, now: now(), states: request.states })).kind ===
+        'deleted',
+      idOf: (flow) => flow.id,
+    },
+    request.limit,
+  );
 }
 
 /** A delete refused because the run is leased, or carried by a job that has not finished it. */
