@@ -70,6 +70,9 @@ test('"taskflow conductor" runs posted jobs until SIGTERM, then stops cleanly wi
   assert.match(stdout, /^Conductor cli-conductor is running 2 job\(s\) at a time/m);
   assert.match(stdout, /completed job \S+ \(boot-1\): SUCCESS$/m);
   assert.match(stdout, /stopped$/m);
+  // Not a terminal: plain log lines, no status line and not one escape sequence.
+  assert.ok(!stdout.includes('\u001b'), stdout);
+  assert.doesNotMatch(stdout, /running \d+ · completed/);
   // It unregistered itself on the way out.
   const live = await taskflow(['jobs', 'conductors', '--board', board]);
   assert.equal(live.stdout, 'No live conductors.\n');
