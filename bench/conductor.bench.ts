@@ -4,9 +4,13 @@
  *
  *   node --import tsx bench/conductor.bench.ts                 # sqlite, postgres, redis
  *   node --import tsx bench/conductor.bench.ts redis sqlite    # some of them
+ *   node --import tsx bench/conductor.bench.ts --concurrency 1,16 --workloads throughput
  *
- * - "1000-jobs-3-noop-tasks-2-conductors(c=4)": 1,000 jobs posted, then two conductor processes
- *   (concurrency 4 each) started. `wall_ms` runs from the first `claimed` event to the last
+ * `--concurrency` lists each conductor's concurrency for the throughput workload (default 4);
+ * `--workloads` picks some of `throughput`, `latency` and `takeover` (default all).
+ *
+ * - "1000-jobs-3-noop-tasks-2-conductors(c=C)": 1,000 jobs posted, then two conductor processes
+ *   (concurrency C each) started. `wall_ms` runs from the first `claimed` event to the last
  *   `completed` event (the children's clocks, µs precision); `per_second` = jobs / that. The
  *   side-effect log must hold exactly 3,000 task executions, no job/task twice, and 1,000
  *   `completed` events, each job once; `checked` says whether it did.
@@ -28,9 +32,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { openJobBoard } from '../src/index.ts';
+import { type JobBoard, openJobBoard } from '../src/index.ts';
 import { checkExecutions, readExecutions } from '../test/support/conductors.ts';
 import { median } from './support.ts';
 
@@ -40,7 +45,15 @@ const REDIS_URL = process.env.TASKFLOW_BENCH_REDIS_URL ?? 'redis://127.0.0.1:637
 const CHILD = fileURLToPath(new URL('./conductor-child.ts', import.meta.url));
 const FLOW = { name: 'noop3', version: '1' };
 const JOBS = 1000;
-const CONCURRENCY = 4;
+const { values: flags, positionals: only } = parseArgs({
+  allowPositionals: true,
+  options: {
+    concurrency: { type: 'string', default: '4' },
+    workloads: { type: 'string', default: 'throughput,latency,takeover' },
+  },
+});
+const CONCURRENCIES = flags.concurrency.split(',').map(Number);
+const WORKLOADS = new Set(flags.workloads.split(','));
 const LATENCY_POSTS = 30;
 const TAKEOVERS = 3;
 const TAKEOVER_CONFIGS = [
@@ -191,115 +204,137 @@ function problems(conductors: readonly ChildConductor[]): string[] {
 function envFor(
   urls: Urls,
   effects: string,
+  concurrency: number,
   extra: Record<string, string>,
 ): Record<string, string> {
   return {
     BOARD_URL: urls.board,
     RUNS_URL: urls.runs,
     EFFECTS: effects,
-    CONCURRENCY: String(CONCURRENCY),
+    CONCURRENCY: String(concurrency),
     ...extra,
   };
 }
 
-/** Workload 1, then workload 3 on the same (by then idle) conductors. */
-async function throughputAndLatency(backend: Backend): Promise<void> {
-  const urls = backend.urls('throughput');
-  const effects = join(dir, `${backend.system.replace(/\W+/g, '-')}-throughput.log`);
+/**
+ * Workload 1 when `throughput` is on, then workload 3 on the same (by then idle) conductors
+ * when `latency` is on.
+ */
+async function throughputAndLatency(backend: Backend, concurrency: number): Promise<void> {
+  const urls = backend.urls(`throughput-c${concurrency}`);
+  const effects = join(dir, `${backend.system.replace(/\W+/g, '-')}-c${concurrency}.log`);
   writeFileSync(effects, '');
   const board = await openJobBoard(urls.board);
   const conductors: ChildConductor[] = [];
   try {
-    const jobs = [];
-    for (let i = 0; i < JOBS; i += 1) {
-      jobs.push(await board.post({ name: `j${i}`, flow: FLOW, store: { job: `j${i}` } }));
+    const jobs: string[] = [];
+    if (WORKLOADS.has('throughput')) {
+      for (let i = 0; i < JOBS; i += 1) {
+        jobs.push((await board.post({ name: `j${i}`, flow: FLOW, store: { job: `j${i}` } })).id);
+      }
     }
-    const env = envFor(urls, effects, {
+    const env = envFor(urls, effects, concurrency, {
       TTL_MS: '10000',
       RECHECK_MS: '60000',
       CLAIM_WAIT_MS: '60000',
     });
     conductors.push(...(await Promise.all(['a', 'b'].map((n) => startConductor(n, env)))));
-    await until(
-      `${JOBS} completions`,
-      180_000,
-      () => events(conductors, 'completed').length >= JOBS,
-    );
-    const claims = events(conductors, 'claimed');
-    const completions = events(conductors, 'completed');
-    const first = Math.min(...claims.map(([at]) => at));
-    const last = Math.max(...completions.map(([at]) => at));
-    const wall = last - first;
-    const firstClaims = conductors.map((c) =>
-      Math.min(...events([c], 'claimed').map(([at]) => at)),
-    );
-    const executions = readExecutions(effects);
-    const perTask = new Map<string, number>();
-    for (const e of executions)
-      perTask.set(`${e.job}/${e.task}`, (perTask.get(`${e.job}/${e.task}`) ?? 0) + 1);
-    const perJob = new Map<string, number>();
-    for (const [, job] of completions) perJob.set(job, (perJob.get(job) ?? 0) + 1);
-    let checked = 'ok';
-    try {
-      checkExecutions(executions, new Map());
-    } catch (error) {
-      checked = String(error).slice(0, 200);
-    }
-    let notComplete = 0;
-    for (const job of jobs) if ((await board.get(job.id))?.state !== 'COMPLETE') notComplete += 1;
-    const result = {
-      system: backend.system,
-      workload: `${JOBS}-jobs-3-noop-tasks-2-conductors(c=${CONCURRENCY})`,
-      n: JOBS,
-      wall_ms: round(wall),
-      per_item_us: round((wall * 1000) / JOBS),
-      per_second: Math.round(JOBS / (wall / 1000)),
-      executions: executions.length,
-      tasks_run_twice: [...perTask.values()].filter((count) => count > 1).length,
-      completions: completions.length,
-      jobs_completed_twice: [...perJob.values()].filter((count) => count > 1).length,
-      claims: claims.length,
-      not_complete_on_board: notComplete,
-      jobs_per_conductor: conductors.map((c) => events([c], 'completed').length).join('/'),
-      start_skew_ms: round(Math.max(...firstClaims) - Math.min(...firstClaims)),
-      checked,
-      problems: problems(conductors).slice(0, 3),
-    };
-
-    const latencies: number[] = [];
-    const posts: number[] = [];
-    for (let i = 0; i < LATENCY_POSTS; i += 1) {
-      await sleep(30);
-      const started = stamp();
-      const job = await board.post({ name: `idle-${i}`, flow: FLOW, store: { job: `idle-${i}` } });
-      posts.push(stamp() - started);
-      await until(`job idle-${i} claimed`, 30_000, () =>
-        events(conductors, 'claimed').some(([, id]) => id === job.id),
-      );
-      const claimed = events(conductors, 'claimed').find(([, id]) => id === job.id);
-      latencies.push((claimed?.[0] ?? Number.NaN) - started);
-      await until(`job idle-${i} completed`, 30_000, () =>
-        events(conductors, 'completed').some(([, id]) => id === job.id),
-      );
-    }
-    const rss = await stopAll(conductors);
-    print({ ...result, peak_rss_mb: rss });
-    const sorted = [...latencies].sort((a, b) => a - b);
-    print({
-      system: backend.system,
-      workload: 'post-to-claim-latency(idle,recheck=60s)',
-      n: LATENCY_POSTS,
-      wall_ms: round(median(latencies)),
-      per_item_us: round(median(latencies) * 1000),
-      p90_ms: round(sorted[Math.floor(0.9 * sorted.length)] ?? Number.NaN),
-      max_ms: round(sorted.at(-1) ?? Number.NaN),
-      post_ms: round(median(posts)),
-      peak_rss_mb: rss,
-    });
+    const result = jobs.length > 0 && (await throughput(backend, board, jobs, conductors, effects));
+    const rss = WORKLOADS.has('latency') ? undefined : await stopAll(conductors);
+    if (result)
+      print({ ...result, workload: `${result.workload}(c=${concurrency})`, peak_rss_mb: rss });
+    if (WORKLOADS.has('latency')) await latency(backend, board, conductors);
   } finally {
     for (const c of conductors) c.child.kill('SIGKILL');
     await board.close();
   }
+}
+
+/** Waits for every posted job to complete, and checks each ran once. */
+async function throughput(
+  backend: Backend,
+  board: JobBoard,
+  jobs: readonly string[],
+  conductors: readonly ChildConductor[],
+  effects: string,
+): Promise<Record<string, unknown> & { workload: string }> {
+  await until(`${JOBS} completions`, 180_000, () => events(conductors, 'completed').length >= JOBS);
+  const claims = events(conductors, 'claimed');
+  const completions = events(conductors, 'completed');
+  const first = Math.min(...claims.map(([at]) => at));
+  const last = Math.max(...completions.map(([at]) => at));
+  const wall = last - first;
+  const firstClaims = conductors.map((c) => Math.min(...events([c], 'claimed').map(([at]) => at)));
+  const executions = readExecutions(effects);
+  const perTask = new Map<string, number>();
+  for (const e of executions) {
+    perTask.set(`${e.job}/${e.task}`, (perTask.get(`${e.job}/${e.task}`) ?? 0) + 1);
+  }
+  const perJob = new Map<string, number>();
+  for (const [, job] of completions) perJob.set(job, (perJob.get(job) ?? 0) + 1);
+  let checked = 'ok';
+  try {
+    checkExecutions(executions, new Map());
+  } catch (error) {
+    checked = String(error).slice(0, 200);
+  }
+  let notComplete = 0;
+  for (const job of jobs) if ((await board.get(job))?.state !== 'COMPLETE') notComplete += 1;
+  return {
+    system: backend.system,
+    workload: `${JOBS}-jobs-3-noop-tasks-2-conductors`,
+    n: JOBS,
+    wall_ms: round(wall),
+    per_item_us: round((wall * 1000) / JOBS),
+    per_second: Math.round(JOBS / (wall / 1000)),
+    executions: executions.length,
+    tasks_run_twice: [...perTask.values()].filter((count) => count > 1).length,
+    completions: completions.length,
+    jobs_completed_twice: [...perJob.values()].filter((count) => count > 1).length,
+    claims: claims.length,
+    not_complete_on_board: notComplete,
+    jobs_per_conductor: conductors.map((c) => events([c], 'completed').length).join('/'),
+    start_skew_ms: round(Math.max(...firstClaims) - Math.min(...firstClaims)),
+    checked,
+    problems: problems(conductors).slice(0, 3),
+  };
+}
+
+/** Workload 3: one job at a time to idle conductors; stops them after. */
+async function latency(
+  backend: Backend,
+  board: JobBoard,
+  conductors: readonly ChildConductor[],
+): Promise<void> {
+  const latencies: number[] = [];
+  const posts: number[] = [];
+  for (let i = 0; i < LATENCY_POSTS; i += 1) {
+    await sleep(30);
+    const started = stamp();
+    const job = await board.post({ name: `idle-${i}`, flow: FLOW, store: { job: `idle-${i}` } });
+    posts.push(stamp() - started);
+    await until(`job idle-${i} claimed`, 30_000, () =>
+      events(conductors, 'claimed').some(([, id]) => id === job.id),
+    );
+    const claimed = events(conductors, 'claimed').find(([, id]) => id === job.id);
+    latencies.push((claimed?.[0] ?? Number.NaN) - started);
+    await until(`job idle-${i} completed`, 30_000, () =>
+      events(conductors, 'completed').some(([, id]) => id === job.id),
+    );
+  }
+  const rss = await stopAll(conductors);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  print({
+    system: backend.system,
+    workload: 'post-to-claim-latency(idle,recheck=60s)',
+    n: LATENCY_POSTS,
+    wall_ms: round(median(latencies)),
+    per_item_us: round(median(latencies) * 1000),
+    p90_ms: round(sorted[Math.floor(0.9 * sorted.length)] ?? Number.NaN),
+    max_ms: round(sorted.at(-1) ?? Number.NaN),
+    post_ms: round(median(posts)),
+    peak_rss_mb: rss,
+  });
 }
 
 /** Workload 2 for one lease TTL and recheck interval. */
@@ -308,7 +343,7 @@ async function takeover(backend: Backend, ttlMs: number, recheckMs: number): Pro
   const urls = backend.urls(workload);
   const effects = join(dir, `${backend.system.replace(/\W+/g, '-')}-${workload}.log`);
   writeFileSync(effects, '');
-  const env = envFor(urls, effects, {
+  const env = envFor(urls, effects, 1, {
     TTL_MS: String(ttlMs),
     RECHECK_MS: String(recheckMs),
     SLOW_MS: '60000',
@@ -413,15 +448,18 @@ const backends: Record<string, [Backend, string | false]> = {
       (!up.postgres && `PostgreSQL at ${POSTGRES_URL} is unreachable`),
   ],
 };
-const only = process.argv.slice(2);
 try {
   for (const [name, [backend, unavailable]] of Object.entries(backends)) {
     if (only.length > 0 && !only.includes(name)) continue;
     try {
       if (unavailable) throw new Error(unavailable);
-      await throughputAndLatency(backend);
-      for (const { ttlMs, recheckMs } of TAKEOVER_CONFIGS) {
-        await takeover(backend, ttlMs, recheckMs);
+      if (WORKLOADS.has('throughput') || WORKLOADS.has('latency')) {
+        for (const concurrency of CONCURRENCIES) await throughputAndLatency(backend, concurrency);
+      }
+      if (WORKLOADS.has('takeover')) {
+        for (const { ttlMs, recheckMs } of TAKEOVER_CONFIGS) {
+          await takeover(backend, ttlMs, recheckMs);
+        }
       }
     } catch (error) {
       print({

@@ -12,7 +12,6 @@ import {
   MAX_OUTCOME_OUTPUTS_BYTES,
 } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
-import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
 import type { RunJournal } from '../persistence/ports.ts';
 import { isStorageError } from '../persistence/storage-error.ts';
 import { ClaimLease } from './claim-lease.ts';
@@ -116,12 +115,14 @@ export class ClaimedJob {
     }
   }
 
+  /**
+   * Runs the job's flow under the claim. The engine reads the run only once it holds the run's
+   * lease: a run the previous owner finished (it died before consuming the job) is not run
+   * again, and its stored outcome becomes the job's (a SUCCESS returns its outputs, a REVERTED
+   * or FAILURE run rejects with its recorded failure).
+   */
   async #outcome(): Promise<Outcome> {
-    const existing = await this.#ctx.runs.loadRun(this.job.id);
-    // A reverted or failed run is final: the previous owner died before recording it.
-    const finished = existing && finishedOutcome(existing);
-    if (finished) return finished;
-    const engine = this.#buildEngine(existing?.flow);
+    const engine = this.#buildEngine();
     this.#engine = engine;
     if (this.#ctx.stopping() || this.#lease.lost !== undefined) engine.suspend();
     try {
@@ -135,17 +136,18 @@ export class ClaimedJob {
     }
   }
 
-  /** Rebuilds the job's flow; a run taken over keeps the factory and store it was created with. */
-  #buildEngine(existing: FlowDetail | undefined): Engine {
+  /**
+   * Builds the job's flow. The run was created from the job, so the job's flow and store are
+   * the run's; a run taken over continues with the store it has stored.
+   */
+  #buildEngine(): Engine {
     const { runs, registry, clock, ttlMs, name } = this.#ctx;
-    const factory = existing?.factory ?? this.job.flow;
-    const store = existing?.store ?? this.job.store;
     return continueRun({
       ...this.#ctx.engine,
       clock,
       registry,
-      factory,
-      inputs: store,
+      factory: this.job.flow,
+      inputs: this.job.store,
       persistence: {
         runs,
         flowId: this.job.id,
@@ -190,18 +192,6 @@ export class ClaimedJob {
       this.#ctx.emit({ type: 'lost', jobId: this.job.id, error });
     }
   }
-}
-
-function finishedOutcome(run: {
-  readonly flow: FlowDetail;
-  readonly atoms: readonly AtomDetail[];
-}): JobOutcome | undefined {
-  // A SUCCESS run goes through its engine, which returns its outputs without running anything.
-  const { state } = run.flow;
-  if (state !== 'REVERTED' && state !== 'FAILURE') return undefined;
-  const failed = run.atoms.find((atom) => atom.revertFailure ?? atom.failure);
-  const recorded = failed?.revertFailure ?? failed?.failure;
-  return { state, ...(recorded ? { failure: recorded } : {}) };
 }
 
 /** A SUCCESS outcome with the run's outputs inline, or a reference when they are too large. */

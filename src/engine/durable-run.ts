@@ -5,7 +5,7 @@ import type { JsonValue } from '../core/failure.ts';
 import type { FlowRef } from '../core/flow-ref.ts';
 import type { FlowState } from '../core/states.ts';
 import type { LeaseFence } from '../core/task.ts';
-import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
+import type { AtomDetail, FlowDetail, LogBook } from '../persistence/model.ts';
 import type { RunJournal } from '../persistence/ports.ts';
 import { applyDetail, toDetail } from './atom-detail-codec.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
@@ -14,6 +14,7 @@ import {
   type HeldLease,
   type LeaseKeeper,
   RunLeaseKeeper,
+  SentAt,
 } from './lease-keeper.ts';
 import { retryingUnavailable } from './unavailable-retry.ts';
 
@@ -74,6 +75,8 @@ export class PersistedRun {
   readonly #owner: string;
   readonly #ttlMs: number;
   #detail: FlowDetail | undefined;
+  /** The flow detail changed since it was last written: the next flush writes it. */
+  #flowStaged = false;
   #keeper: LeaseKeeper | undefined;
   #lost: unknown;
   /** Atom writes not yet sent: the engine flushes them before any atom's code runs. */
@@ -96,8 +99,9 @@ export class PersistedRun {
   }
 
   /**
-   * Creates the flow detail if it is new, takes the lease, then loads the run and applies its
-   * atom details to `records`. Returns the stored flow state and store.
+   * Creates the flow detail if it is new, takes the lease and loads the run under it, in one
+   * call of the run store, and applies its atom details to `records`. Returns the stored flow
+   * state and store.
    */
   async open(
     flowName: string,
@@ -105,34 +109,45 @@ export class PersistedRun {
     records: readonly AtomRecord[],
     onLost: (error: unknown) => void,
   ): Promise<{ state: FlowState; store: Record<string, unknown> }> {
-    await this.#ensureFlow(flowName, store);
     this.#lost = undefined;
     const lost = (error: unknown): void => {
       this.#lost ??= error;
       onLost(error);
     };
     const { claim } = this.#options;
-    const lease = { store: this.#runs, clock: this.#clock, flowId: this.flowId };
-    const owner = this.#owner;
+    const clock = this.#clock;
+    const ttlMs = this.#ttlMs;
+    const request = {
+      ...this.#newRun(flowName, store),
+      owner: this.#owner,
+      ttlMs,
+      ...(claim ? { fence: claim.token } : {}),
+    };
+    let sent = new SentAt(clock);
+    const opened = await this.#retrying(() => {
+      sent = new SentAt(clock);
+      return this.#runs.openRun(request);
+    });
+    const runs = this.#runs;
+    const { lease } = opened;
     this.#keeper = claim
-      ? await ClaimLeaseKeeper.acquire({ ...lease, owner, ttlMs: this.#ttlMs, claim })
-      : await RunLeaseKeeper.acquire({ ...lease, owner, ttlMs: this.#ttlMs, onLost: lost });
+      ? new ClaimLeaseKeeper({ store: runs, claim, lease, ttlMs })
+      : new RunLeaseKeeper({ store: runs, clock, ttlMs, lease, sent, onLost: lost });
+    this.#detail = opened.flow;
+    this.#flowStaged = false;
+    const byName = new Map(records.map((record) => [record.atom.name, record]));
+    this.#persisted.clear();
     try {
-      const loaded = await this.#retrying(() => this.#runs.loadRun(this.flowId));
-      if (!loaded) throw new TaskFlowError('RUN_NOT_FOUND', `Run "${this.flowId}" vanished.`);
-      this.#detail = loaded.flow;
-      const byName = new Map(records.map((record) => [record.atom.name, record]));
-      this.#persisted.clear();
-      for (const detail of loaded.atoms) {
+      for (const detail of opened.atoms) {
         this.#persisted.set(detail.name, detail);
         const record = byName.get(detail.name);
         if (record) applyDetail(record, detail, this.#options.allowVersionChange === true);
       }
-      return { state: loaded.flow.state, store: { ...loaded.flow.store } };
     } catch (error) {
       await this.close();
       throw error;
     }
+    return { state: opened.flow.state, store: { ...opened.flow.store } };
   }
 
   /** Gives the lease up (the run stays as written). */
@@ -166,42 +181,55 @@ export class PersistedRun {
     this.#staged.push({ record, detail: toDetail(record, this.#clock.now()) });
   }
 
-  /** Writes the queued atom states in one batch; undefined when nothing is queued. */
-  flush(): Promise<void> | undefined {
-    if (this.#staged.length === 0) return undefined;
+  /** Queues the flow's new state for the next {@link PersistedRun.flush}. */
+  stageFlow(state: FlowState): void {
+    this.#detail = { ...(this.#detail as FlowDetail), state, updatedAt: this.#clock.now() };
+    this.#flowStaged = true;
+  }
+
+  /**
+   * Writes the queued atom states, then the queued flow state, in one batch; with `release`,
+   * gives the lease up in the same write. Undefined when there is nothing to write.
+   */
+  flush(options: { readonly release?: boolean } = {}): Promise<void> | undefined {
+    const release = options.release === true;
+    if (this.#staged.length === 0 && !this.#flowStaged && !release) return undefined;
     const batch = this.#staged;
     this.#staged = [];
+    const flow = this.#flowStaged ? this.#detail : undefined;
+    this.#flowStaged = false;
     const details = batch.map((entry) => entry.detail);
+    const keeper = this.#requireKeeper();
+    const write = { ...(flow ? { flow } : {}), release };
     // A retried batch is safe to apply twice: every write in it repeats a state or a legal step.
     return this.#retrying(() =>
-      this.#runs.saveAtoms(this.flowId, details, this.#requireKeeper().lease),
+      this.#runs.saveAtoms(this.flowId, details, keeper.lease, write),
     ).then(
       () => {
         for (const detail of details) this.#persisted.set(detail.name, detail);
+        if (release && this.#keeper === keeper) {
+          this.#keeper = undefined;
+          keeper.released();
+        }
       },
       (error: unknown) => {
         // The writes are lost for good: put each record back to what the store holds, so the
         // engine never reports a state that a new process would not find.
         for (const { record } of batch) this.#restore(record);
+        if (flow) this.#flowStaged = true;
         throw error;
       },
     );
   }
 
-  saveFlow(state: FlowState): Promise<void> {
-    const detail: FlowDetail = {
-      ...(this.#detail as FlowDetail),
-      state,
-      updatedAt: this.#clock.now(),
-    };
-    this.#detail = detail;
-    return this.#retrying(() => this.#runs.saveFlow(detail, this.#requireKeeper().lease));
-  }
-
-  async #ensureFlow(flowName: string, store: Readonly<Record<string, unknown>>): Promise<void> {
+  /** The logbook and the flow detail this run is created with when it is new. */
+  #newRun(
+    flowName: string,
+    store: Readonly<Record<string, unknown>>,
+  ): { book: LogBook; flow: FlowDetail } {
     const now = this.#clock.now();
     const logbook = this.#options.logbook ?? { id: `logbook-${this.flowId}`, name: flowName };
-    const wanted: FlowDetail = {
+    const flow: FlowDetail = {
       id: this.flowId,
       logbookId: logbook.id,
       name: flowName,
@@ -219,7 +247,7 @@ export class PersistedRun {
       createdAt: now,
       updatedAt: now,
     };
-    await this.#retrying(() => this.#runs.ensureFlow(book, wanted));
+    return { book, flow };
   }
 
   #restore(record: AtomRecord): void {

@@ -92,7 +92,6 @@ export class Engine {
   readonly flow: Flow;
   #store: Readonly<Record<string, unknown>>;
   readonly #durable: PersistedRun | undefined;
-  #flowWrites: Promise<void> = Promise.resolve();
   readonly #bus: EventBus;
   readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
   #compiled: Compiled | undefined;
@@ -214,12 +213,14 @@ export class Engine {
       if (this.#state === 'REVERTED') {
         if (this.#durable) throw failureToThrow(this.#recordedFailures());
         this.#clearRecords();
-        await this.#setState('PENDING');
+        this.#setState('PENDING');
       }
-      await this.#setState('RUNNING');
+      this.#setState('RUNNING');
       const end = await runner.run();
       if (this.#durable?.lost !== undefined) throw this.#durable.lost;
-      await this.#setState(end.state);
+      this.#setState(end.state);
+      // The last atom states, the flow's end and the lease's release: one write.
+      await runner.finish({ release: true });
       if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
       return this.#result(end.state);
     } finally {
@@ -257,7 +258,7 @@ export class Engine {
   suspend(): void {
     if (!this.#runner || this.#state !== 'RUNNING') return;
     this.#runner.suspend();
-    this.#setState('SUSPENDING')?.catch(this.#context.reportError);
+    this.#setState('SUSPENDING');
   }
 
   /** Returns a finished, failed or suspended flow to PENDING so it can run again from the start. */
@@ -271,8 +272,8 @@ export class Engine {
     await this.#open(this.#context.reportError);
     try {
       this.#clearRecords();
-      await this.#context.checkpoint.flush();
-      if (this.#state !== 'PENDING') await this.#setState('PENDING');
+      if (this.#state !== 'PENDING') this.#setState('PENDING');
+      await this.#durable?.flush({ release: true });
     } finally {
       await this.#durable?.close();
     }
@@ -380,19 +381,21 @@ export class Engine {
     return compiled.graph.atoms.map((i) => compiled.records[i] as AtomRecord);
   }
 
-  #setState(to: FlowState): Promise<void> | undefined {
+  /** Moves the flow to `to`; a persisted run writes it with its next checkpoint flush. */
+  #setState(to: FlowState): void {
     const from = this.#state;
-    if (from === to) return undefined;
+    if (from === to) return;
     if (!isLegalFlowTransition(from, to)) {
       throw new StateError(`Flow "${this.flow.name}" cannot move from ${from} to ${to}.`);
     }
     this.#state = to;
-    if (this.#bus.active) this.#bus.emit({ type: 'flow', flow: this.flow.name, from, to });
-    const durable = this.#durable;
-    if (!durable) return undefined;
-    // Flow writes are chained so that they land in the order the states were taken.
-    this.#flowWrites = this.#flowWrites.catch(() => undefined).then(() => durable.saveFlow(to));
-    return this.#flowWrites;
+    if (this.#bus.active) {
+      // While running, in order with the atoms' events (after the write, when persisted).
+      const event = { type: 'flow', flow: this.flow.name, from, to } as const;
+      if (this.#runner) this.#runner.publish(event);
+      else this.#bus.emit(event);
+    }
+    this.#durable?.stageFlow(to);
   }
 }
 
@@ -410,7 +413,7 @@ function durableCheckpoint(durable: PersistedRun): Checkpoint {
   return {
     durable: true,
     stage: (record) => durable.stage(record),
-    flush: () => durable.flush(),
+    flush: (options) => durable.flush(options),
     unstorable,
     admit: () => durable.admit(),
     fence: () => durable.fence(),

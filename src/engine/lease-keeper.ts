@@ -31,6 +31,8 @@ export interface LeaseKeeper {
   admit(): true | Promise<boolean>;
   /** Stops heartbeats and gives the lease up. */
   release(): Promise<void>;
+  /** Stops heartbeats without asking the store: a write already gave the lease up. */
+  released(): void;
 }
 
 /**
@@ -94,40 +96,24 @@ export class RunLeaseKeeper implements LeaseKeeper {
   #released = false;
   readonly #onLost: (error: unknown) => void;
 
-  private constructor(
-    store: RunJournal,
-    clock: Clock,
-    ttlMs: number,
-    lease: Lease,
-    sent: SentAt,
-    onLost: (error: unknown) => void,
-  ) {
-    this.#store = store;
-    this.#clock = clock;
-    this.#ttlMs = ttlMs;
-    this.#lease = lease;
-    this.#sent = sent;
-    this.#onLost = onLost;
-    this.#heartbeat = setInterval(() => void this.#renew(), Math.max(10, Math.floor(ttlMs / 3)));
-    this.#heartbeat.unref();
-  }
-
-  /** Takes the run's lease (refused with `LEASE_HELD` while another live owner holds it). */
-  static async acquire(options: {
+  /** Keeps `lease`, granted to a request sent at `sent`. */
+  constructor(options: {
     readonly store: RunJournal;
     readonly clock: Clock;
-    readonly flowId: string;
-    readonly owner: string;
     readonly ttlMs: number;
+    readonly lease: Lease;
+    readonly sent: SentAt;
     readonly onLost: (error: unknown) => void;
-  }): Promise<RunLeaseKeeper> {
-    const { store, clock, ttlMs } = options;
-    let sent = new SentAt(clock);
-    const lease = await retryingUnavailable(clock, () => {
-      sent = new SentAt(clock);
-      return store.acquireLease(options.flowId, options.owner, ttlMs);
-    });
-    return new RunLeaseKeeper(store, clock, ttlMs, lease, sent, options.onLost);
+  }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#ttlMs = options.ttlMs;
+    this.#lease = options.lease;
+    this.#sent = options.sent;
+    this.#onLost = options.onLost;
+    const every = Math.max(10, Math.floor(options.ttlMs / 3));
+    this.#heartbeat = setInterval(() => void this.#renew(), every);
+    this.#heartbeat.unref();
   }
 
   get lease(): Lease {
@@ -144,10 +130,14 @@ export class RunLeaseKeeper implements LeaseKeeper {
   }
 
   async release(): Promise<void> {
+    this.released();
+    await this.#store.releaseLease(this.#lease).catch(() => undefined);
+  }
+
+  released(): void {
     this.#released = true;
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-    await this.#store.releaseLease(this.#lease).catch(() => undefined);
   }
 
   #renew(): Promise<boolean> {
@@ -190,27 +180,17 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
   readonly #claim: HeldLease;
   readonly #marginMs: number;
 
-  private constructor(store: RunJournal, claim: HeldLease, lease: Lease, marginMs: number) {
-    this.#store = store;
-    this.#claim = claim;
-    this.lease = lease;
-    this.#marginMs = marginMs;
-  }
-
-  /** Takes the run's lease with the claim's token; refused with `FENCED` for a superseded claim. */
-  static async acquire(options: {
+  /** Keeps `lease`, taken with the token of `claim`, for as long as the claim is held. */
+  constructor(options: {
     readonly store: RunJournal;
-    readonly clock: Clock;
-    readonly flowId: string;
-    readonly owner: string;
-    readonly ttlMs: number;
     readonly claim: HeldLease;
-  }): Promise<ClaimLeaseKeeper> {
-    const { store, clock, claim } = options;
-    const lease = await retryingUnavailable(clock, () =>
-      store.acquireLease(options.flowId, options.owner, options.ttlMs, { fence: claim.token }),
-    );
-    return new ClaimLeaseKeeper(store, claim, lease, safetyMarginMs(options.ttlMs));
+    readonly lease: Lease;
+    readonly ttlMs: number;
+  }) {
+    this.#store = options.store;
+    this.#claim = options.claim;
+    this.lease = options.lease;
+    this.#marginMs = safetyMarginMs(options.ttlMs);
   }
 
   fence(): LeaseFence {
@@ -225,4 +205,7 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
   async release(): Promise<void> {
     await this.#store.releaseLease(this.lease).catch(() => undefined);
   }
+
+  /** Nothing to stop: the claim's heartbeat belongs to the conductor. */
+  released(): void {}
 }

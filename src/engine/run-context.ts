@@ -55,8 +55,9 @@ export interface Checkpoint {
   /**
    * Persists what was staged, in one batch. The scheduler awaits it before any atom's code runs
    * and before it waits for running atoms, so a result is on disk before its dependents start.
+   * With `release`, the run's lease is given up in the same write (the run's last one).
    */
-  flush(): Promise<void> | undefined;
+  flush(options?: { readonly release?: boolean }): Promise<void> | undefined;
   /** Why a result cannot be persisted (as the error its task fails with), or undefined. */
   unstorable(atom: string, value: unknown): Error | undefined;
   /**

@@ -63,8 +63,8 @@ export class RunEvents {
   }
 
   /** Writes what was staged, then publishes the events that were waiting for it. */
-  flush(): Promise<void> | undefined {
-    const writing = this.#checkpoint.flush();
+  flush(options?: { readonly release?: boolean }): Promise<void> | undefined {
+    const writing = this.#checkpoint.flush(options);
     if (!writing) {
       this.release();
       return undefined;

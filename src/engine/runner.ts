@@ -7,6 +7,7 @@ import type { Task } from '../core/task.ts';
 import { LiveAtomContext, LiveRevertContext } from './atom-context.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 import { ignoredBy } from './deciders.ts';
+import type { EngineEvent } from './events.ts';
 import { type AtomExecutor, InProcessExecutor } from './in-process-executor.ts';
 import { resolveInputs } from './inputs.ts';
 import { enclosingRetry, type Resolution, resolveFailure } from './resolution.ts';
@@ -74,10 +75,25 @@ export class Runner {
     this.#suspending = true;
   }
 
+  /**
+   * Runs the atoms until the run ends or is suspended. The states of the last atoms to finish
+   * stay staged: {@link Runner.finish} writes them with the flow's end.
+   */
   async run(): Promise<RunEnd> {
     await this.#prepare();
     await this.#loop();
     return this.#end();
+  }
+
+  /** Publishes an event of the run itself (a flow state change) in order with the atoms' events. */
+  readonly publish = (event: EngineEvent): void => this.#events.publish(event);
+
+  /**
+   * Writes what the run left staged (with the flow state the engine staged), releasing the lease
+   * in the same write when asked, then publishes the events that waited for it.
+   */
+  async finish(options: { readonly release?: boolean }): Promise<void> {
+    await this.#events.flush(options);
   }
 
   // ---- preparing from the records (a fresh run, a continued one, or one loaded after a crash) ----
@@ -159,13 +175,14 @@ export class Runner {
         }
         continue;
       }
+      // Nothing runs or waits: the run is over, and what is staged goes with its end.
+      if (this.#inflight === 0 && this.#heldFailures.length === 0) return;
       // What finished is written before waiting on what still runs, so a crash while a long
       // atom runs never loses the results of atoms that already finished.
       const flushing = this.#events.flush();
       if (flushing) await flushing;
       if (this.#completions.length > 0) continue;
       if (this.#inflight === 0) {
-        if (this.#heldFailures.length === 0) return;
         await this.#endStep();
         continue;
       }

@@ -7,9 +7,12 @@ import {
   FENCED_LEASE_EXPIRY,
   type FlowQuery,
   type Lease,
+  type OpenedRun,
+  type OpenRunRequest,
   type RunLeaseInfo,
   type RunPruneQuery,
   type RunStore,
+  type RunWriteOptions,
 } from './ports.ts';
 import {
   fenced,
@@ -62,19 +65,34 @@ class GuardedRunStore implements RunStore {
 
   async ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail> {
     this.#open();
-    requireId(book.id, 'logbook id');
-    requireId(detail.id, 'flow detail id');
-    if (detail.logbookId !== book.id) {
-      throw invalidArgument(
-        `Flow detail "${detail.id}" names logbook "${detail.logbookId}" but was given logbook "${book.id}"; pass the logbook the detail belongs to.`,
-        detail.id,
-      );
-    }
-    requireName(detail.name, 'flow name', MAX_FLOW_NAME_LENGTH, detail.id);
-    checkFlowState(detail);
-    checkRecord(book, `logbook "${book.id}"`, detail.id);
-    checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
+    checkNewRun(book, detail);
     return this.#backend.ensureFlow(book, detail);
+  }
+
+  async openRun(request: OpenRunRequest): Promise<OpenedRun> {
+    this.#open();
+    const { book, flow, owner, ttlMs, fence } = request;
+    checkNewRun(book, flow);
+    requireId(owner, 'lease owner');
+    checkTtl(ttlMs);
+    if (fence !== undefined) checkFence(fence, flow.id);
+    const outcome = await this.#backend.openRun({
+      book,
+      detail: flow,
+      owner,
+      ttlMs,
+      now: this.#now(),
+      ...(fence === undefined ? {} : { fence }),
+    });
+    switch (outcome.kind) {
+      case 'granted':
+        return { lease: outcome.lease, flow: outcome.flow, atoms: outcome.atoms };
+      case 'fenced':
+        if (fence !== undefined) throw staleFence(flow.id, owner, fence, outcome.holder);
+        throw leaseHeld(flow.id, owner, outcome.holder);
+      case 'held':
+        throw leaseHeld(flow.id, owner, outcome.holder);
+    }
   }
 
   async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
@@ -85,16 +103,28 @@ class GuardedRunStore implements RunStore {
   async saveFlow(detail: FlowDetail, lease: Lease): Promise<void> {
     this.#open();
     checkLeaseFor(lease, detail.id);
-    checkFlowState(detail);
-    checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
+    checkFlowDetail(detail);
     const outcome = await this.#backend.writeFlow(detail, lease);
     this.#explain(outcome, lease, `save flow detail "${detail.id}"`, undefined);
   }
 
-  async saveAtoms(flowId: string, details: readonly AtomDetail[], lease: Lease): Promise<void> {
+  async saveAtoms(
+    flowId: string,
+    details: readonly AtomDetail[],
+    lease: Lease,
+    options: RunWriteOptions = {},
+  ): Promise<void> {
     this.#open();
     checkLeaseFor(lease, flowId);
-    if (details.length === 0) return;
+    const { flow, release } = options;
+    if (flow !== undefined) {
+      checkLeaseFor(lease, flow.id);
+      checkFlowDetail(flow);
+    }
+    if (details.length === 0 && flow === undefined) {
+      if (release) await this.#backend.releaseLease(lease);
+      return;
+    }
     const writes = details.map((detail) => {
       requireName(detail.name, 'atom name', MAX_ATOM_NAME_LENGTH, flowId);
       if (
@@ -109,7 +139,7 @@ class GuardedRunStore implements RunStore {
       checkRecord(detail, `atom "${detail.name}" of run "${flowId}"`, flowId);
       return { detail, rule: atomWriteRule(detail.kind, detail.state) };
     });
-    const outcome = await this.#backend.writeAtoms(flowId, writes, lease);
+    const outcome = await this.#backend.writeAtoms(flowId, writes, lease, options);
     const atom = outcome.kind === 'illegal' ? details[outcome.index] : undefined;
     this.#explain(outcome, lease, `save atoms of run "${flowId}"`, atom);
   }
@@ -279,6 +309,27 @@ function checkRecord(record: object, subject: string, flowId: string): void {
       );
     }
   }
+}
+
+/** A logbook and a new flow detail, as `ensureFlow` and `openRun` take them. */
+function checkNewRun(book: LogBook, detail: FlowDetail): void {
+  requireId(book.id, 'logbook id');
+  requireId(detail.id, 'flow detail id');
+  if (detail.logbookId !== book.id) {
+    throw invalidArgument(
+      `Flow detail "${detail.id}" names logbook "${detail.logbookId}" but was given logbook "${book.id}"; pass the logbook the detail belongs to.`,
+      detail.id,
+    );
+  }
+  requireName(detail.name, 'flow name', MAX_FLOW_NAME_LENGTH, detail.id);
+  checkFlowState(detail);
+  checkRecord(book, `logbook "${book.id}"`, detail.id);
+  checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
+}
+
+function checkFlowDetail(detail: FlowDetail): void {
+  checkFlowState(detail);
+  checkRecord(detail, `flow detail "${detail.id}"`, detail.id);
 }
 
 function checkFlowState(detail: FlowDetail): void {

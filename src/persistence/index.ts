@@ -17,6 +17,8 @@ export {
   FENCED_LEASE_EXPIRY,
   type FlowQuery,
   type Lease,
+  type OpenedRun,
+  type OpenRunRequest,
   type RunJournal,
   type RunLeaseInfo,
   type RunPruneQuery,
@@ -24,6 +26,7 @@ export {
   type RunReader,
   type RunStorage,
   type RunStore,
+  type RunWriteOptions,
 } from './ports.ts';
 export {
   openPostgresRunStore,
@@ -37,6 +40,7 @@ export type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
+  OpenOutcome,
   RunStoreBackend,
   RunStoreDriver,
   WriteOutcome,

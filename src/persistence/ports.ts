@@ -15,6 +15,34 @@ export interface Lease {
 }
 
 /**
+ * What {@link RunJournal.openRun} needs: the run to create when it is new, and who takes its
+ * lease (with `fence`, the token of the job claim that carries the run, as for
+ * {@link RunJournal.acquireLease}).
+ */
+export interface OpenRunRequest {
+  readonly book: LogBook;
+  readonly flow: FlowDetail;
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly fence?: number;
+}
+
+/** A run opened for writing: its lease, and the run as stored when the lease was granted. */
+export interface OpenedRun {
+  readonly lease: Lease;
+  readonly flow: FlowDetail;
+  readonly atoms: AtomDetail[];
+}
+
+/** What else a {@link RunJournal.saveAtoms} call writes, in the same transaction. */
+export interface RunWriteOptions {
+  /** The flow detail, written after the atoms (a state change that ends or starts the run). */
+  readonly flow?: FlowDetail;
+  /** Gives the lease up after the writes, as {@link RunJournal.releaseLease} does. */
+  readonly release?: boolean;
+}
+
+/**
  * What an engine needs to checkpoint a run and to continue it later. Every write is awaited
  * before the engine moves on, so what the backend acknowledged is what a new process resumes.
  * Writes carry the writer's lease; a write whose lease token is not the flow's current one is
@@ -25,12 +53,25 @@ export interface RunJournal {
   ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
   /** The flow detail and its atom details, or undefined when no run has that id. */
   loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined>;
+  /**
+   * Creates the run when it is new (as {@link RunJournal.ensureFlow}), takes its lease (as
+   * {@link RunJournal.acquireLease}, with the same refusals) and reads it under that lease (as
+   * {@link RunJournal.loadRun}), in one step: how an engine opens a run, in one round trip.
+   */
+  openRun(request: OpenRunRequest): Promise<OpenedRun>;
   saveFlow(detail: FlowDetail, lease: Lease): Promise<void>;
   /**
    * Writes atom details in order, all or none (one transaction): the engine batches the result
-   * of one atom with the intention of the next, so a step costs one commit.
+   * of one atom with the intention of the next, so a step costs one commit. With `options`,
+   * the flow detail is written after them and the lease released after that, in the same
+   * transaction, so a run's last step, its end and its release cost one commit too.
    */
-  saveAtoms(flowId: string, details: readonly AtomDetail[], lease: Lease): Promise<void>;
+  saveAtoms(
+    flowId: string,
+    details: readonly AtomDetail[],
+    lease: Lease,
+    options?: RunWriteOptions,
+  ): Promise<void>;
   /**
    * Takes the flow's lease for `owner`, with a token greater than any before. Refused with
    * `LEASE_HELD` while another owner's lease has not expired.

@@ -1,6 +1,6 @@
 import type { AtomState, FlowState } from '../core/states.ts';
 import type { AtomDetail, FlowDetail, LogBook } from './model.ts';
-import type { Lease, RunReader } from './ports.ts';
+import type { Lease, RunReader, RunWriteOptions } from './ports.ts';
 
 /**
  * Which stored states an atom write may replace. Computed once, by the guard, from the legal
@@ -41,6 +41,17 @@ export type LeaseOutcome =
   | { readonly kind: 'held'; readonly holder: LeaseHolder }
   | { readonly kind: 'fenced'; readonly holder: LeaseHolder };
 
+/** What became of an open request: the lease and the run read under it, or who holds it. */
+export type OpenOutcome =
+  | {
+      readonly kind: 'granted';
+      readonly lease: Lease;
+      readonly flow: FlowDetail;
+      readonly atoms: AtomDetail[];
+    }
+  | { readonly kind: 'held'; readonly holder: LeaseHolder }
+  | { readonly kind: 'fenced'; readonly holder: LeaseHolder };
+
 /** What became of a delete request. */
 export type DeleteOutcome =
   | { readonly kind: 'deleted' }
@@ -70,9 +81,30 @@ export type DeleteOutcome =
  */
 export interface RunStoreDriver extends RunReader {
   ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail>;
+  /**
+   * In one atomic step: `ensureFlow(book, detail)`, then `acquireLease` as below (the run
+   * exists by then, so there is no `no-run`), then, when granted, the run as `loadRun` reads it.
+   */
+  openRun(request: {
+    book: LogBook;
+    detail: FlowDetail;
+    owner: string;
+    ttlMs: number;
+    now: number;
+    fence?: number;
+  }): Promise<OpenOutcome>;
   writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome>;
-  /** Applies the writes in order in one transaction; on any refusal none of them lands. */
-  writeAtoms(flowId: string, writes: readonly AtomWrite[], lease: Lease): Promise<WriteOutcome>;
+  /**
+   * Applies the writes in order in one transaction, then `options.flow` as `writeFlow` would and
+   * then `options.release` as `releaseLease` would, in the same transaction; on any refusal
+   * none of it lands.
+   */
+  writeAtoms(
+    flowId: string,
+    writes: readonly AtomWrite[],
+    lease: Lease,
+    options?: RunWriteOptions,
+  ): Promise<WriteOutcome>;
   /**
    * Without `fence`: grants when the run is not carried by a job (its `expiresAt` is not
    * {@link FENCED_LEASE_EXPIRY}, whoever holds it) and nobody holds the lease or it expired at

@@ -142,6 +142,7 @@ describe('conductor', () => {
     const broken: RunJournal = {
       ...h.runs,
       ensureFlow: h.runs.ensureFlow.bind(h.runs),
+      openRun: h.runs.openRun.bind(h.runs),
       loadRun: h.runs.loadRun.bind(h.runs),
       saveFlow: h.runs.saveFlow.bind(h.runs),
       acquireLease: h.runs.acquireLease.bind(h.runs),

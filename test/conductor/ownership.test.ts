@@ -216,11 +216,12 @@ describe('one owner per job', () => {
     const pause = gate();
     let loadedByA = false;
     const heartbeats = new Set(['extend', 'renewLease']);
-    // A reads the (still empty) run and then stops before doing anything with what it read.
+    // A opens the (still empty) run under its lease and then stops before doing anything with
+    // what it read.
     const runsOfA = paused(runs, pause, {
       slow: heartbeats,
       pauseAfter: (method) => {
-        if (method !== 'loadRun' || loadedByA) return false;
+        if (method !== 'openRun' || loadedByA) return false;
         loadedByA = true;
         return true;
       },

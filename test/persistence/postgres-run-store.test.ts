@@ -55,6 +55,7 @@ describe('PostgreSQL run store', { skip }, () => {
     assert.deepEqual(rows, [
       { version: 1, name: 'initial' },
       { version: 2, name: 'save-atoms-function' },
+      { version: 3, name: 'open-and-save-run' },
     ]);
   });
 
@@ -67,14 +68,14 @@ describe('PostgreSQL run store', { skip }, () => {
       await store.ensureFlow(book, flowDetail('run-1'));
       await store.close();
       await client.query(
-        `INSERT INTO "${newer}".taskflow_schema_version (version, name, applied_at) VALUES (3, 'future', '2030-01-01')`,
+        `INSERT INTO "${newer}".taskflow_schema_version (version, name, applied_at) VALUES (4, 'future', '2030-01-01')`,
       );
       const before = await snapshot(client, newer);
       await assert.rejects(
         openPostgresRunStore({ url: POSTGRES_URL, schema: newer }),
         (error: unknown) =>
           isStorageError(error, 'SCHEMA_MISMATCH') &&
-          /version 3, newer than the 2 .*Upgrade the library/.test(error.message),
+          /version 4, newer than the 3 .*Upgrade the library/.test(error.message),
       );
       assert.equal(await snapshot(client, newer), before);
 

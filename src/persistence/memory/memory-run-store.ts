@@ -3,8 +3,14 @@ import type { AtomState, FlowState } from '../../core/states.ts';
 import { mapPage, pageInMemory } from '../../drivers/cursor-paging.ts';
 import { type GuardOptions, guardRunStore } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { RunStore } from '../ports.ts';
-import { FENCED_LEASE_EXPIRY, type FlowQuery, type Lease, type RunLeaseInfo } from '../ports.ts';
+import {
+  FENCED_LEASE_EXPIRY,
+  type FlowQuery,
+  type Lease,
+  type RunLeaseInfo,
+  type RunStore,
+  type RunWriteOptions,
+} from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit } from '../run-paging.ts';
 import { leaseInfo } from '../run-retention.ts';
@@ -13,6 +19,7 @@ import type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
+  OpenOutcome,
   RunStoreDriver,
   WriteOutcome,
 } from '../run-store-driver.ts';
@@ -44,6 +51,27 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
   readonly #flows = new Map<string, StoredFlow>();
 
   async ensureFlow(book: LogBook, detail: FlowDetail): Promise<FlowDetail> {
+    return decodeFlow(this.#ensure(book, detail).text, `of run "${detail.id}"`);
+  }
+
+  async openRun(request: {
+    book: LogBook;
+    detail: FlowDetail;
+    owner: string;
+    ttlMs: number;
+    now: number;
+    fence?: number;
+  }): Promise<OpenOutcome> {
+    this.#ensure(request.book, request.detail);
+    const outcome = this.#acquire({ ...request, flowId: request.detail.id });
+    if (outcome.kind === 'held' || outcome.kind === 'fenced') return outcome;
+    const run = this.#load(request.detail.id);
+    if (outcome.kind === 'no-run' || run === undefined)
+      throw new Error('unreachable: created above');
+    return { kind: 'granted', lease: outcome.lease, ...run };
+  }
+
+  #ensure(book: LogBook, detail: FlowDetail): StoredFlow {
     if (!this.#books.has(book.id)) {
       this.#books.set(book.id, {
         id: book.id,
@@ -52,21 +80,25 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
       });
     }
     const existing = this.#flows.get(detail.id);
-    if (existing !== undefined) return decodeFlow(existing.text, `of run "${detail.id}"`);
-    const text = encodeRecord(detail);
-    this.#flows.set(detail.id, {
+    if (existing !== undefined) return existing;
+    const flow: StoredFlow = {
       id: detail.id,
       createdAt: detail.createdAt,
       logbookId: detail.logbookId,
       state: detail.state,
-      text,
+      text: encodeRecord(detail),
       holder: { owner: undefined, token: 0, expiresAt: 0 },
       atoms: new Map(),
-    });
-    return decodeFlow(text, `of run "${detail.id}"`);
+    };
+    this.#flows.set(detail.id, flow);
+    return flow;
   }
 
   async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
+    return this.#load(flowId);
+  }
+
+  #load(flowId: string): { flow: FlowDetail; atoms: AtomDetail[] } | undefined {
     const flow = this.#flows.get(flowId);
     if (flow === undefined) return undefined;
     const atoms = [...flow.atoms.entries()].map(([name, atom]) =>
@@ -79,9 +111,7 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
     const flow = this.#flows.get(detail.id);
     const refusal = fenceCheck(flow, lease);
     if (refusal !== undefined || flow === undefined) return refusal ?? { kind: 'no-run' };
-    flow.logbookId = detail.logbookId;
-    flow.state = detail.state;
-    flow.text = encodeRecord(detail);
+    setFlow(flow, detail);
     return { kind: 'written' };
   }
 
@@ -89,6 +119,7 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
     flowId: string,
     writes: readonly AtomWrite[],
     lease: Lease,
+    options: RunWriteOptions = {},
   ): Promise<WriteOutcome> {
     const flow = this.#flows.get(flowId);
     const refusal = fenceCheck(flow, lease);
@@ -103,6 +134,8 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
     }
     for (const { detail } of writes)
       flow.atoms.set(detail.name, { state: detail.state, text: encodeRecord(detail) });
+    if (options.flow !== undefined) setFlow(flow, options.flow);
+    if (options.release) release(flow);
     return { kind: 'written' };
   }
 
@@ -113,6 +146,16 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
     now: number;
     fence?: number;
   }): Promise<LeaseOutcome> {
+    return this.#acquire(request);
+  }
+
+  #acquire(request: {
+    flowId: string;
+    owner: string;
+    ttlMs: number;
+    now: number;
+    fence?: number;
+  }): LeaseOutcome {
     const flow = this.#flows.get(request.flowId);
     if (flow === undefined) return { kind: 'no-run' };
     const { holder } = flow;
@@ -148,12 +191,7 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
   async releaseLease(lease: Lease): Promise<void> {
     const flow = this.#flows.get(lease.flowId);
     if (flow === undefined || fenceCheck(flow, lease) !== undefined) return;
-    const carried = flow.holder.expiresAt === FENCED_LEASE_EXPIRY;
-    flow.holder = {
-      owner: undefined,
-      token: flow.holder.token,
-      expiresAt: carried ? FENCED_LEASE_EXPIRY : 0,
-    };
+    release(flow);
   }
 
   async listLogbooks(query: {
@@ -219,6 +257,22 @@ export function createMemoryRunStore(options: GuardOptions = {}): RunStore {
 }
 
 type Refusal = Extract<WriteOutcome, { kind: 'no-run' | 'fenced' }>;
+
+function setFlow(flow: StoredFlow, detail: FlowDetail): void {
+  flow.logbookId = detail.logbookId;
+  flow.state = detail.state;
+  flow.text = encodeRecord(detail);
+}
+
+/** Clears the owner; a run carried by a job keeps the marker. */
+function release(flow: StoredFlow): void {
+  const carried = flow.holder.expiresAt === FENCED_LEASE_EXPIRY;
+  flow.holder = {
+    owner: undefined,
+    token: flow.holder.token,
+    expiresAt: carried ? FENCED_LEASE_EXPIRY : 0,
+  };
+}
 
 function fenceCheck(flow: StoredFlow | undefined, lease: Lease): Refusal | undefined {
   if (flow === undefined) return { kind: 'no-run' };

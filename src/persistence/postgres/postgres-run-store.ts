@@ -12,7 +12,7 @@ import {
 } from '../../drivers/postgres/postgres-pool.ts';
 import { type GuardOptions, guardRunStore } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, RunLeaseInfo, RunStore } from '../ports.ts';
+import type { FlowQuery, Lease, RunLeaseInfo, RunStore, RunWriteOptions } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import {
   decodeCursor,
@@ -27,6 +27,7 @@ import type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
+  OpenOutcome,
   RunStoreDriver,
   WriteOutcome,
 } from '../run-store-driver.ts';
@@ -47,6 +48,12 @@ interface HolderRow {
   readonly lease_owner: string | null;
   readonly lease_token: string;
   readonly lease_expires_at: number;
+}
+
+interface OpenRow extends HolderRow {
+  readonly granted: boolean;
+  readonly flow_record: string | null;
+  readonly atom_records: string[] | null;
 }
 
 /**
@@ -88,6 +95,44 @@ export class PostgresRunStoreDriver implements RunStoreDriver {
     return decodeFlow(rows[0]?.record, `of run "${detail.id}"`);
   }
 
+  /** One round trip: a function creates, leases and reads the run (migration 003). */
+  async openRun(request: {
+    book: LogBook;
+    detail: FlowDetail;
+    owner: string;
+    ttlMs: number;
+    now: number;
+    fence?: number;
+  }): Promise<OpenOutcome> {
+    const { book, detail } = request;
+    const [row] = await this.#query<OpenRow>(this.#sql.openRun, [
+      detail.id,
+      book.id,
+      detail.state,
+      detail.createdAt,
+      encodeRecord(detail),
+      book.createdAt,
+      encodeRecord(book),
+      request.owner,
+      request.ttlMs,
+      request.fence ?? null,
+    ]);
+    if (row === undefined)
+      throw new StorageError('STORAGE_CORRUPT', 'taskflow_open_run returned no row.');
+    if (!row.granted || row.flow_record === null) {
+      const holder = holderOf(row);
+      return request.fence === undefined ? { kind: 'held', holder } : { kind: 'fenced', holder };
+    }
+    return {
+      kind: 'granted',
+      lease: leaseOf(detail.id, row),
+      flow: decodeFlow(row.flow_record, `of run "${detail.id}"`),
+      atoms: (row.atom_records ?? []).map((text, index) =>
+        decodeAtom(text, `#${index + 1} of run "${detail.id}"`),
+      ),
+    };
+  }
+
   async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
     const [row] = await this.#query<{ record: string; atoms: string[] }>(this.#sql.loadRun, [
       flowId,
@@ -116,6 +161,7 @@ export class PostgresRunStoreDriver implements RunStoreDriver {
     flowId: string,
     writes: readonly AtomWrite[],
     lease: Lease,
+    options: RunWriteOptions = {},
   ): Promise<WriteOutcome> {
     const paramsOf = ({ detail, rule }: AtomWrite): Params => [
       flowId,
@@ -127,37 +173,50 @@ export class PostgresRunStoreDriver implements RunStoreDriver {
       rule.create,
       rule.from,
     ];
+    const { flow, release = false } = options;
     // One write needs no transaction: the statement is atomic and costs one round trip.
     const [only] = writes;
-    if (writes.length === 1 && only) {
+    if (writes.length === 1 && only && flow === undefined && !release) {
       if ((await this.#execute(this.#sql.upsertAtom, paramsOf(only))) === 1)
         return { kind: 'written' };
       return this.#atomRefusal(flowId, lease, writes, 0);
     }
     // A batch is one call of a function that applies each write with the same fence and rule
     // and raises on the first refusal: one round trip and one commit, all or none.
+    const atoms = [
+      flowId,
+      lease.token,
+      lease.owner,
+      writes.map((w) => w.detail.name),
+      writes.map((w) => w.detail.state),
+      writes.map((w) => encodeRecord(w.detail)),
+      writes.map((w) => w.rule.create),
+      writes.map((w) => w.rule.from.join(',')),
+    ];
+    const plain = flow === undefined && !release;
     try {
-      await this.#pool.query({
-        ...this.#sql.saveAtoms,
-        values: [
-          flowId,
-          lease.token,
-          lease.owner,
-          writes.map((w) => w.detail.name),
-          writes.map((w) => w.detail.state),
-          writes.map((w) => encodeRecord(w.detail)),
-          writes.map((w) => w.rule.create),
-          writes.map((w) => w.rule.from.join(',')),
-        ],
-      });
+      await this.#pool.query(
+        plain
+          ? { ...this.#sql.saveAtoms, values: atoms }
+          : {
+              ...this.#sql.saveRun,
+              values: [
+                ...atoms,
+                flow?.logbookId ?? null,
+                flow?.state ?? null,
+                flow === undefined ? null : encodeRecord(flow),
+                release,
+              ],
+            },
+      );
       return { kind: 'written' };
     } catch (error) {
-      const refused = /^taskflow atom write (\d+) refused$/.exec(
-        (error as { message?: string }).message ?? '',
-      );
-      if ((error as { code?: string }).code === 'TF001' && refused) {
+      const { code, message = '' } = error as { code?: string; message?: string };
+      const refused = /^taskflow atom write (\d+) refused$/.exec(message);
+      if (code === 'TF001' && refused) {
         return this.#atomRefusal(flowId, lease, writes, Number(refused[1]));
       }
+      if (code === 'TF002') return (await this.#refusal(flowId, lease)) ?? { kind: 'no-run' };
       throw toPostgresStorageError(error, this.#schema);
     }
   }
@@ -289,13 +348,7 @@ export class PostgresRunStoreDriver implements RunStoreDriver {
 
   async #holder(flowId: string): Promise<LeaseHolder | undefined> {
     const [row] = await this.#query<HolderRow>(this.#sql.selectHolder, [flowId]);
-    return row === undefined
-      ? undefined
-      : {
-          owner: row.lease_owner ?? undefined,
-          token: Number(row.lease_token),
-          expiresAt: row.lease_expires_at,
-        };
+    return row === undefined ? undefined : holderOf(row);
   }
 
   #table(name: string): string {
@@ -335,6 +388,14 @@ export async function openPostgresRunStore(options: PostgresRunStoreOptions): Pr
     (error) => toPostgresStorageError(error, schema),
   );
   return guardRunStore(new PostgresRunStoreDriver({ pool, ownsPool: owned, schema }), options);
+}
+
+function holderOf(row: HolderRow): LeaseHolder {
+  return {
+    owner: row.lease_owner ?? undefined,
+    token: Number(row.lease_token),
+    expiresAt: row.lease_expires_at,
+  };
 }
 
 function leaseOf(flowId: string, row: HolderRow): Lease {

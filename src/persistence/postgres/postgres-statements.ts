@@ -13,6 +13,10 @@ export interface PostgresStatements {
   readonly upsertAtom: NamedStatement;
   /** A batch of atom writes through the `taskflow_save_atoms` function (migration 002). */
   readonly saveAtoms: NamedStatement;
+  /** Creates, leases and reads a run through `taskflow_open_run` (migration 003). */
+  readonly openRun: NamedStatement;
+  /** Atoms, then the flow, then a release, through `taskflow_save_run` (migration 003). */
+  readonly saveRun: NamedStatement;
   /** A plain lease: only on a run no job carries, when nobody holds it or it expired. */
   readonly acquireLease: NamedStatement;
   /** A lease fenced by a job claim's token. */
@@ -84,6 +88,12 @@ export function postgresStatements(schema: string): PostgresStatements {
     ),
     saveAtoms: named(
       `SELECT ${s}.taskflow_save_atoms($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[])`,
+    ),
+    openRun: named(
+      `SELECT * FROM ${s}.taskflow_open_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${FENCED_LEASE_EXPIRY})`,
+    ),
+    saveRun: named(
+      `SELECT ${s}.taskflow_save_run($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[], $9, $10, $11, $12, ${FENCED_LEASE_EXPIRY})`,
     ),
     // Row locking makes these exclusive: a second UPDATE waits, then re-checks the WHERE
     // against the winner's row and matches nothing (or, fenced, only a bigger token wins).

@@ -4,7 +4,7 @@ import type { FlowState } from '../../core/states.ts';
 import { openSqliteFile } from '../../drivers/sqlite/sqlite-file.ts';
 import { type GuardOptions, guardRunStore } from '../guarded-run-store.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../model.ts';
-import type { FlowQuery, Lease, RunLeaseInfo, RunStore } from '../ports.ts';
+import type { FlowQuery, Lease, RunLeaseInfo, RunStore, RunWriteOptions } from '../ports.ts';
 import { decodeAtom, decodeFlow, decodeLogBook, encodeRecord } from '../record-codec.ts';
 import { decodeCursor, FINISHED_FLOW_STATES, pageLimit, recordPage } from '../run-paging.ts';
 import { leaseInfo } from '../run-retention.ts';
@@ -13,6 +13,7 @@ import type {
   DeleteOutcome,
   LeaseHolder,
   LeaseOutcome,
+  OpenOutcome,
   RunStoreDriver,
   WriteOutcome,
 } from '../run-store-driver.ts';
@@ -55,15 +56,15 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
   readonly #db: Database.Database;
   readonly #sql: SqliteStatements;
   readonly #writeBatch: Database.Transaction<
-    (flowId: string, writes: readonly AtomWrite[], lease: Lease) => void
+    (flowId: string, writes: readonly AtomWrite[], lease: Lease, options: RunWriteOptions) => void
   >;
 
   constructor(options: SqliteRunStoreOptions) {
     this.#db = openDatabase(options);
     this.#sql = sqliteStatements(this.#db);
     this.#writeBatch = this.#db.transaction(
-      (flowId: string, writes: readonly AtomWrite[], lease: Lease) =>
-        this.#applyBatch(flowId, writes, lease),
+      (flowId: string, writes: readonly AtomWrite[], lease: Lease, options: RunWriteOptions) =>
+        this.#applyBatch(flowId, writes, lease, options),
     );
   }
 
@@ -71,12 +72,7 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
     return this.#run(() =>
       this.#db
         .transaction(() => {
-          this.#sql.insertBook.run({
-            id: book.id,
-            createdAt: book.createdAt,
-            record: encodeRecord(book),
-          });
-          this.#sql.insertFlow.run(flowParams(detail));
+          this.#ensure(book, detail);
           const row = this.#sql.selectFlow.get({ id: detail.id }) as FlowRow;
           return decodeFlow(row.record, `of run "${detail.id}"`);
         })
@@ -84,42 +80,77 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
     );
   }
 
-  async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
+  async openRun(request: {
+    book: LogBook;
+    detail: FlowDetail;
+    owner: string;
+    ttlMs: number;
+    now: number;
+    fence?: number;
+  }): Promise<OpenOutcome> {
+    const flowId = request.detail.id;
     return this.#run(() =>
-      // One read transaction, so the flow and its atoms come from the same snapshot.
-      this.#db.transaction(() => {
-        const row = this.#sql.selectFlow.get({ id: flowId }) as FlowRow | undefined;
-        if (row === undefined) return undefined;
-        const atoms = this.#sql.selectAtoms.all({ flowId }) as { name: string; record: string }[];
-        return {
-          flow: decodeFlow(row.record, `of run "${flowId}"`),
-          atoms: atoms.map((atom) => decodeAtom(atom.record, `"${atom.name}" of run "${flowId}"`)),
-        };
-      })(),
+      this.#db
+        .transaction((): OpenOutcome => {
+          this.#ensure(request.book, request.detail);
+          const outcome = this.#acquire({ ...request, flowId });
+          if (outcome.kind === 'held' || outcome.kind === 'fenced') return outcome;
+          const run = this.#load(flowId);
+          if (outcome.kind === 'no-run' || run === undefined) {
+            throw new Error(`Run "${flowId}" was created in this transaction but is not there.`);
+          }
+          return { kind: 'granted', lease: outcome.lease, ...run };
+        })
+        .immediate(),
     );
   }
 
-  async writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome> {
-    return this.#run(() => {
-      const { changes } = this.#sql.updateFlow.run({
-        ...flowParams(detail),
-        token: lease.token,
-        owner: lease.owner,
-      });
-      return changes === 1
-        ? { kind: 'written' }
-        : (this.#refusal(detail.id, lease) ?? { kind: 'no-run' });
+  #ensure(book: LogBook, detail: FlowDetail): void {
+    this.#sql.insertBook.run({
+      id: book.id,
+      createdAt: book.createdAt,
+      record: encodeRecord(book),
     });
+    this.#sql.insertFlow.run(flowParams(detail));
+  }
+
+  async loadRun(flowId: string): Promise<{ flow: FlowDetail; atoms: AtomDetail[] } | undefined> {
+    // One read transaction, so the flow and its atoms come from the same snapshot.
+    return this.#run(() => this.#db.transaction(() => this.#load(flowId))());
+  }
+
+  #load(flowId: string): { flow: FlowDetail; atoms: AtomDetail[] } | undefined {
+    const row = this.#sql.selectFlow.get({ id: flowId }) as FlowRow | undefined;
+    if (row === undefined) return undefined;
+    const atoms = this.#sql.selectAtoms.all({ flowId }) as { name: string; record: string }[];
+    return {
+      flow: decodeFlow(row.record, `of run "${flowId}"`),
+      atoms: atoms.map((atom) => decodeAtom(atom.record, `"${atom.name}" of run "${flowId}"`)),
+    };
+  }
+
+  async writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome> {
+    return this.#run(() =>
+      this.#updateFlow(detail, lease)
+        ? { kind: 'written' }
+        : (this.#refusal(detail.id, lease) ?? { kind: 'no-run' }),
+    );
+  }
+
+  #updateFlow(detail: FlowDetail, lease: Lease): boolean {
+    const params = { ...flowParams(detail), token: lease.token, owner: lease.owner };
+    return this.#sql.updateFlow.run(params).changes === 1;
   }
 
   async writeAtoms(
     flowId: string,
     writes: readonly AtomWrite[],
     lease: Lease,
+    options: RunWriteOptions = {},
   ): Promise<WriteOutcome> {
     return this.#run(() => {
       try {
-        this.#writeBatch.immediate(flowId, writes, lease);
+        this.#writeBatch.immediate(flowId, writes, lease, options);
         return { kind: 'written' };
       } catch (error) {
         if (!(error instanceof BatchRefused)) throw error;
@@ -128,8 +159,16 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
     });
   }
 
-  /** Applies a batch of atom writes; throws {@link BatchRefused} to roll the whole batch back. */
-  #applyBatch(flowId: string, writes: readonly AtomWrite[], lease: Lease): void {
+  /**
+   * Applies a batch of atom writes, then the flow detail and the release of `options`; throws
+   * {@link BatchRefused} to roll the whole batch back.
+   */
+  #applyBatch(
+    flowId: string,
+    writes: readonly AtomWrite[],
+    lease: Lease,
+    options: RunWriteOptions,
+  ): void {
     // The batch runs in an IMMEDIATE transaction: the fence checked here holds until commit.
     const refusal = this.#refusal(flowId, lease);
     if (refusal !== undefined) throw new BatchRefused(refusal);
@@ -148,6 +187,9 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
         | undefined;
       throw new BatchRefused({ kind: 'illegal', from: atom?.state, index });
     }
+    // The fence was checked above and holds until commit, so these cannot be refused.
+    if (options.flow !== undefined) this.#updateFlow(options.flow, lease);
+    if (options.release) this.#release(lease);
   }
 
   async acquireLease(request: {
@@ -157,24 +199,32 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
     now: number;
     fence?: number;
   }): Promise<LeaseOutcome> {
+    return this.#run(() => this.#acquire(request));
+  }
+
+  #acquire(request: {
+    flowId: string;
+    owner: string;
+    ttlMs: number;
+    now: number;
+    fence?: number;
+  }): LeaseOutcome {
     const { fence } = request;
-    return this.#run(() => {
-      const row = (
-        fence === undefined
-          ? this.#sql.acquireLease.get({
-              id: request.flowId,
-              owner: request.owner,
-              now: request.now,
-              expiresAt: request.now + request.ttlMs,
-            })
-          : this.#sql.acquireFencedLease.get({ id: request.flowId, owner: request.owner, fence })
-      ) as HolderRow | undefined;
-      if (row !== undefined) return { kind: 'granted', lease: leaseOf(request.flowId, row) };
-      // Read after the refused statement: the holder that made it refuse, or a later one.
-      const holder = this.#holder(request.flowId);
-      if (holder === undefined) return { kind: 'no-run' };
-      return { kind: fence === undefined ? 'held' : 'fenced', holder };
-    });
+    const row = (
+      fence === undefined
+        ? this.#sql.acquireLease.get({
+            id: request.flowId,
+            owner: request.owner,
+            now: request.now,
+            expiresAt: request.now + request.ttlMs,
+          })
+        : this.#sql.acquireFencedLease.get({ id: request.flowId, owner: request.owner, fence })
+    ) as HolderRow | undefined;
+    if (row !== undefined) return { kind: 'granted', lease: leaseOf(request.flowId, row) };
+    // Read after the refused statement: the holder that made it refuse, or a later one.
+    const holder = this.#holder(request.flowId);
+    if (holder === undefined) return { kind: 'no-run' };
+    return { kind: fence === undefined ? 'held' : 'fenced', holder };
   }
 
   async renewLease(request: { lease: Lease; ttlMs: number; now: number }): Promise<LeaseOutcome> {
@@ -193,9 +243,11 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
   }
 
   async releaseLease(lease: Lease): Promise<void> {
-    this.#run(() =>
-      this.#sql.releaseLease.run({ id: lease.flowId, owner: lease.owner, token: lease.token }),
-    );
+    this.#run(() => this.#release(lease));
+  }
+
+  #release(lease: Lease): void {
+    this.#sql.releaseLease.run({ id: lease.flowId, owner: lease.owner, token: lease.token });
   }
 
   async listLogbooks(query: {
