@@ -533,6 +533,98 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         await rejects(store.acquireLease('run-1', 'engine-a', 10_000), 'LEASE_HELD');
       }));
 
+    it('opens a run in one step: creates it when new, takes the lease, reads it under the lease', () =>
+      withStore(async (store, clock) => {
+        const detail = flowDetail('run-1', { store: { amount: 5 } });
+        const sentAt = Date.now();
+        const first = await store.openRun({
+          book: BOOK,
+          flow: detail,
+          owner: 'engine-a',
+          ttlMs: 10_000,
+        });
+        assert.deepEqual(first.flow, detail);
+        assert.deepEqual(first.atoms, []);
+        assert.equal(first.lease.owner, 'engine-a');
+        assertExpiry(first.lease, 10_000, clock, sentAt);
+        assert.deepEqual((await store.listLogbooks({})).items, [BOOK]);
+        await store.saveAtoms('run-1', [atomDetail('a')], first.lease);
+        // Held: refused like acquireLease, and nothing changes.
+        const other = { book: BOOK, flow: flowDetail('run-1', { name: 'other' }), ttlMs: 10_000 };
+        await rejects(store.openRun({ ...other, owner: 'engine-b' }), 'LEASE_HELD');
+        await store.releaseLease(first.lease);
+        // An existing run is read as stored, never replaced by the detail passed in.
+        const second = await store.openRun({ ...other, owner: 'engine-b' });
+        assert.ok(second.lease.token > first.lease.token);
+        assert.deepEqual(second.flow, detail);
+        assert.deepEqual(second.atoms, [atomDetail('a')]);
+        await rejects(store.saveAtoms('run-1', [atomDetail('a')], first.lease), 'FENCED');
+        // Fenced by a job claim: a bigger fence wins over the plain lease, a stale one is refused.
+        const claimed = await store.openRun({ ...other, owner: 'conductor-c', fence: 7 });
+        assert.deepEqual(claimed.lease, {
+          flowId: 'run-1',
+          owner: 'conductor-c',
+          token: 7,
+          expiresAt: FENCED_LEASE_EXPIRY,
+        });
+        await rejects(store.openRun({ ...other, owner: 'conductor-d', fence: 6 }), 'FENCED');
+        await rejects(store.openRun({ ...other, owner: 'engine-e' }), 'LEASE_HELD');
+        const fresh = await store.openRun({
+          book: BOOK,
+          flow: flowDetail('run-2'),
+          owner: 'conductor-c',
+          ttlMs: 10_000,
+          fence: 3,
+        });
+        assert.equal(fresh.lease.token, 3);
+        assert.deepEqual(fresh.atoms, []);
+      }));
+
+    it('writes atoms, the flow detail and the release as one write, and none of it when refused', () =>
+      withStore(async (store) => {
+        const lease = await leased(store);
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'RUNNING' })], lease, {
+          flow: flowDetail('run-1', { state: 'RUNNING' }),
+        });
+        assert.equal((await store.loadRun('run-1'))?.flow.state, 'RUNNING');
+        const before = await store.loadRun('run-1');
+        // The second write of the batch is illegal (a new atom cannot start as SUCCESS): neither
+        // the atoms nor the flow land, and the lease is kept.
+        await rejects(
+          store.saveAtoms(
+            'run-1',
+            [atomDetail('a', { state: 'SUCCESS' }), atomDetail('b', { state: 'SUCCESS' })],
+            lease,
+            { flow: flowDetail('run-1', { state: 'SUCCESS' }), release: true },
+          ),
+          'ILLEGAL_TRANSITION',
+        );
+        assert.deepEqual(await store.loadRun('run-1'), before);
+        assert.equal((await store.readLease('run-1'))?.owner, 'engine-a');
+        await store.saveAtoms('run-1', [atomDetail('a', { state: 'SUCCESS' })], lease, {
+          flow: flowDetail('run-1', { state: 'SUCCESS' }),
+          release: true,
+        });
+        const after = await store.loadRun('run-1');
+        assert.equal(after?.flow.state, 'SUCCESS');
+        assert.equal(after?.atoms[0]?.state, 'SUCCESS');
+        assert.equal((await store.readLease('run-1'))?.owner, null);
+        await rejects(
+          store.saveAtoms('run-1', [], lease, { flow: flowDetail('run-1', { state: 'RUNNING' }) }),
+          'FENCED',
+        );
+        // A flow write alone, fenced like saveFlow; a carried run keeps its marker on release.
+        const claimed = await store.acquireLease('run-1', 'conductor-b', 10_000, { fence: 9 });
+        await store.saveAtoms('run-1', [], claimed, {
+          flow: flowDetail('run-1', { state: 'REVERTED' }),
+          release: true,
+        });
+        assert.equal((await store.loadRun('run-1'))?.flow.state, 'REVERTED');
+        const carried = await store.readLease('run-1');
+        assert.equal(carried?.owner, null);
+        assert.equal(carried?.carriedByJob, true);
+      }));
+
     it('refuses illegal atom transitions and changes nothing', () =>
       withStore(async (store) => {
         const lease = await leased(store);
