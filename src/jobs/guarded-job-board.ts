@@ -170,7 +170,10 @@ class GuardedJobBoard implements JobBoard {
         if (claimed !== undefined) return claimed;
         const left = waitMs - (performance.now() - started);
         if (left <= 0) return undefined;
-        const reason = await wake.next(Math.min(left, this.#recheckMs), options.signal);
+        // A claim that expires before the next recheck is taken over when it expires.
+        const expiry = await this.#backend.untilLeaseExpiry({ now: this.#now() });
+        const sleep = Math.min(left, this.#recheckMs, (expiry ?? Number.POSITIVE_INFINITY) + 1);
+        const reason = await wake.next(sleep, options.signal);
         if (reason === 'aborted' || this.#closed) return undefined;
       }
     } finally {

@@ -63,6 +63,12 @@ export interface JobBoardBackend {
    * attempt count goes up by one): highest priority, then oldest `createdAt`, then smallest id.
    */
   claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined>;
+  /**
+   * Milliseconds from now (the backend's clock, as for `claim`) until the earliest lease of a
+   * CLAIMED job expires, 0 when one already has; undefined when no job is claimed. A claimer
+   * with nothing to claim sleeps until then, so a dead owner's job is taken over at expiry.
+   */
+  untilLeaseExpiry(request: { now: number }): Promise<number | undefined>;
   extend(request: { claim: JobClaim; ttlMs: number; now: number }): Promise<ClaimWriteOutcome>;
   consume(request: {
     claim: JobClaim;

@@ -52,6 +52,15 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
     return this.#state.jobs.get(jobId);
   }
 
+  async untilLeaseExpiry(request: { now: number }): Promise<number | undefined> {
+    let earliest: number | undefined;
+    for (const job of this.#state.jobs.values()) {
+      if (job.state !== 'CLAIMED' || job.leaseExpiresAt == null) continue;
+      if (earliest === undefined || job.leaseExpiresAt < earliest) earliest = job.leaseExpiresAt;
+    }
+    return earliest === undefined ? undefined : Math.max(0, earliest - request.now);
+  }
+
   async claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined> {
     let best: Job | undefined;
     for (const job of this.#state.jobs.values()) {

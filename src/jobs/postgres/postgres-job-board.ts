@@ -111,6 +111,12 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     return row === undefined ? undefined : jobFromRow(row);
   }
 
+  /** Timed with the server's clock; `request.now` is not used. */
+  async untilLeaseExpiry(_request: { now: number }): Promise<number | undefined> {
+    const [row] = await this.#query<{ ms: string | null }>(this.#sql.untilLeaseExpiry, []);
+    return row?.ms == null ? undefined : Number(row.ms);
+  }
+
   async extend(request: {
     claim: JobClaim;
     ttlMs: number;

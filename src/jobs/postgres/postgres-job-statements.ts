@@ -6,6 +6,7 @@ const STATEMENTS = [
   'selectJob',
   'selectByKey',
   'claim',
+  'untilLeaseExpiry',
   'extend',
   'consume',
   'abandon',
@@ -73,6 +74,9 @@ export function postgresJobStatements(schema: string): PostgresJobStatements {
       'claimed',
       'updated_at',
     ).replace('$CHANNEL', '$3'),
+    untilLeaseExpiry: `WITH ${CLOCK}
+      SELECT greatest(0, min(lease_expires_at) - (SELECT now_ms FROM clock)) AS ms
+        FROM ${jobs} WHERE state = 'CLAIMED'`,
     extend: `WITH ${CLOCK}
       UPDATE ${jobs} AS j SET lease_expires_at = clock.now_ms + $4::bigint, updated_at = clock.now_ms
       FROM clock WHERE ${HELD} RETURNING j.*`,

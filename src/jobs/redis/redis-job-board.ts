@@ -82,6 +82,12 @@ export class RedisJobBoardBackend implements JobBoardBackend {
     return reply.length === 0 ? undefined : jobFromHash(fieldsOf(reply));
   }
 
+  /** Timed with the server's clock; `request.now` is not used. */
+  async untilLeaseExpiry(_request: { now: number }): Promise<number | undefined> {
+    const ms = (await this.#run(REDIS_JOB_SCRIPTS.untilLeaseExpiry, [])) as unknown as number;
+    return ms < 0 ? undefined : ms;
+  }
+
   async extend(request: {
     claim: JobClaim;
     ttlMs: number;

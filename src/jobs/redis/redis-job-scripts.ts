@@ -202,6 +202,13 @@ redis.call('HSET', p .. ':conductors', ARGV[2], '{"name":' .. ARGV[4] .. ',"last
 return ms(now)
 `;
 
+/** ARGV: prefix. Milliseconds until the earliest lease expires (by the server's clock), or -1. */
+const UNTIL_LEASE_EXPIRY = `
+local first = redis.call('ZRANGE', p .. ':leases', 0, 0, 'WITHSCORES')
+if #first == 0 then return -1 end
+return math.max(0, tonumber(first[2]) - servertime())
+`;
+
 /** ARGV: prefix. The server's time and every conductor, for the caller to drop the expired. */
 const CONDUCTORS = `
 return {ms(servertime()), redis.call('HGETALL', p .. ':conductors')}
@@ -221,6 +228,7 @@ function script(body: string): RedisScript {
 export const REDIS_JOB_SCRIPTS: {
   readonly post: RedisScript;
   readonly claim: RedisScript;
+  readonly untilLeaseExpiry: RedisScript;
   readonly extend: RedisScript;
   readonly consume: RedisScript;
   readonly abandon: RedisScript;
@@ -232,6 +240,7 @@ export const REDIS_JOB_SCRIPTS: {
 } = {
   post: script(POST),
   claim: script(CLAIM),
+  untilLeaseExpiry: script(UNTIL_LEASE_EXPIRY),
   extend: script(EXTEND),
   consume: script(CONSUME),
   abandon: script(ABANDON),

@@ -88,6 +88,11 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
     return this.#read(() => this.#job(jobId));
   }
 
+  async untilLeaseExpiry(request: { now: number }): Promise<number | undefined> {
+    const row = this.#read(() => this.#sql.earliestLease.get()) as { at: number | null };
+    return row.at === null ? undefined : Math.max(0, row.at - request.now);
+  }
+
   async claim(request: { owner: string; ttlMs: number; now: number }): Promise<Job | undefined> {
     return this.#write(() => {
       const row = this.#sql.claim.get({

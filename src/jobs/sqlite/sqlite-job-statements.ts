@@ -47,6 +47,7 @@ const SQL = {
   // Keeps the log short; pollers only ever need the last few moments of it.
   pruneEvents:
     'DELETE FROM taskflow_job_events WHERE seq <= (SELECT max(seq) FROM taskflow_job_events) - 10000',
+  earliestLease: "SELECT min(lease_expires_at) AS at FROM taskflow_jobs WHERE state = 'CLAIMED'",
   lastEvent: 'SELECT coalesce(max(seq), 0) AS seq FROM taskflow_job_events',
   eventsAfter:
     'SELECT seq, type, job_id, job_name, state, at FROM taskflow_job_events WHERE seq > :seq ORDER BY seq LIMIT 1000',
