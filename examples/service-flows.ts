@@ -7,8 +7,8 @@
  *   the approval and what follows it (IGNORE) and the run still succeeds.
  * - `flaky-charge`: a charge that fails on its first two attempts; a `Times` retry runs it
  *   again with backoff, and the third attempt succeeds.
- * - `slow-report`: a task that takes `steps` steps of `stepMs` milliseconds and reports its
- *   progress after each.
+ * - `slow-report`: gathers data in `steps` steps of `stepMs` milliseconds, reporting its
+ *   progress after each, then publishes a report.
  */
 import { FlowRegistry, graphFlow, linearFlow, TaskFlowError, Times, task } from '../src/index.ts';
 
@@ -62,18 +62,24 @@ const charge = task({
   },
 });
 
-const report = task({
-  name: 'build-report',
+const gather = task({
+  name: 'gather-data',
   optional: { steps: 5, stepMs: 200 },
-  provides: 'report',
+  provides: 'data',
   execute: async ({ steps, stepMs }: { steps: number; stepMs: number }, { progress, signal }) => {
     for (let step = 1; step <= steps; step++) {
       await new Promise((resolve) => setTimeout(resolve, stepMs));
       signal.throwIfAborted();
       progress(step / steps, { step });
     }
-    return `report of ${steps} steps`;
+    return `data of ${steps} steps`;
   },
+});
+const publish = task({
+  name: 'publish-report',
+  requires: ['data'],
+  provides: 'report',
+  execute: ({ data }: { data: string }) => `report on ${data}`,
 });
 
 /** The example service's flows. */
@@ -108,5 +114,5 @@ export const registry = new FlowRegistry()
   .register({
     name: 'slow-report',
     version: '1',
-    build: () => linearFlow('slow-report', [report]),
+    build: () => linearFlow('slow-report', [gather, publish]),
   });

@@ -23,6 +23,8 @@ export interface StartServiceOptions extends ServiceAppOptions {
   /** Options of each in-process conductor. */
   readonly conductor?: Omit<ConductorOptions, 'board' | 'runs' | 'registry' | 'name' | 'onEvent'>;
   readonly onConductorEvent?: (conductor: string, event: ConductorEvent) => void;
+  /** How long `close()` lets responses in flight finish before cutting them. Default 10 s. */
+  readonly shutdownGraceMs?: number;
 }
 
 /** A service that listens; {@link RunningService.close} stops it. */
@@ -91,7 +93,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         streams.closeAll();
         await Promise.all(conductors.map((conductor) => conductor.stop()));
         await Promise.all(running);
+        // Responses still in flight get a grace period; connections left after it are cut.
+        const grace = setTimeout(
+          () => server.closeAllConnections(),
+          options.shutdownGraceMs ?? 10_000,
+        );
         await closed;
+        clearTimeout(grace);
       })();
       return closing;
     },

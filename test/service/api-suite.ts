@@ -180,7 +180,7 @@ export function apiSuite(
     it('reports progress on a slow flow', async () => {
       const run = await runToEnd('slow-report', { steps: 2, stepMs: 1 });
       assert.equal(run.atoms[0].progress, 1);
-      assert.equal(run.atoms[0].result, 'report of 2 steps');
+      assert.equal(run.atoms[1].result, 'report on data of 2 steps');
     });
 
     it('refuses a run that lacks an input, naming it, and stores nothing', async () => {
