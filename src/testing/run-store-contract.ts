@@ -625,6 +625,37 @@ export function runRunStoreContract(options: RunStoreContractOptions): void {
         assert.equal(carried?.carriedByJob, true);
       }));
 
+    it('writes many runs at once, and a refused write changes only its own run', () =>
+      withStore(async (store) => {
+        const ids = Array.from({ length: 20 }, (_, i) => `run-${i}`);
+        const leases = await Promise.all(ids.map((id) => leased(store, id)));
+        // run-7's lease is superseded before its write; run-3's write is an illegal transition.
+        await store.acquireLease('run-7', 'conductor-x', 10_000, { fence: 99 });
+        const results = await Promise.allSettled(
+          ids.map((id, i) =>
+            store.saveAtoms(
+              id,
+              [atomDetail('a'), atomDetail('b', { state: i === 3 ? 'SUCCESS' : 'PENDING' })],
+              leases[i] as Lease,
+              { flow: flowDetail(id, { state: 'RUNNING' }) },
+            ),
+          ),
+        );
+        for (const [i, result] of results.entries()) {
+          const run = await store.loadRun(`run-${i}`);
+          if (i === 3 || i === 7) {
+            assert.equal(result.status, 'rejected');
+            const code = i === 3 ? 'ILLEGAL_TRANSITION' : 'FENCED';
+            assert.ok(isStorageError((result as PromiseRejectedResult).reason, code), `run-${i}`);
+            assert.deepEqual(run, { flow: flowDetail(`run-${i}`), atoms: [] });
+          } else {
+            assert.equal(result.status, 'fulfilled', `run-${i}`);
+            assert.equal(run?.flow.state, 'RUNNING');
+            assert.deepEqual(run?.atoms, [atomDetail('a'), atomDetail('b')]);
+          }
+        }
+      }));
+
     it('refuses illegal atom transitions and changes nothing', () =>
       withStore(async (store) => {
         const lease = await leased(store);
