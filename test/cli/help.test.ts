@@ -53,7 +53,7 @@ describe('taskflow help', { concurrency: true }, () => {
     assert.equal(unknown.code, 2);
     assert.match(
       unknown.stderr,
-      /Unknown command "flows"; the commands are runs, jobs, conductor and help\. Run "taskflow help"/,
+      /Unknown command "flows"; the commands are runs, jobs, conductor, serve, tokens and help\. Run "taskflow help"/,
     );
     const none = await taskflow([]);
     assert.equal(none.code, 2);
