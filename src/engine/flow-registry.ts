@@ -37,7 +37,12 @@ export class FlowRegistry {
     return this;
   }
 
-  /** Every registered factory, in registration order: what a service lists as its flows. */
+  /**
+   * Every registered factory, in registration order: what a service lists as its flows.
+   *
+   * @example
+   * registry.factories().map((f) => `${f.name}@${f.version}`); // ['provision@2']
+   */
   factories(): readonly FlowFactory[] {
     return [...this.#factories.values()];
   }

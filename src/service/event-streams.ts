@@ -12,6 +12,11 @@ const BATCH = 500;
 /**
  * The Server-Sent Event streams a service has open, so that a shutdown can end them all with a
  * reconnect hint instead of cutting them.
+ *
+ * @example
+ * const streams = new EventStreams();
+ * const app = createServiceApp({ runs, board, registry, feed, auth, streams });
+ * process.once('SIGTERM', () => streams.closeAll());
  */
 export class EventStreams {
   readonly #stopping = new AbortController();

@@ -55,7 +55,12 @@ export function requestIdOf(c: Context): string {
   return (c.get('requestId' as never) as string | undefined) ?? 'unknown';
 }
 
-/** Renders a {@link ProblemError} as an `application/problem+json` response. */
+/**
+ * Renders a {@link ProblemError} as an `application/problem+json` response.
+ *
+ * @example
+ * app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', 'Not found', 'No such route.')));
+ */
 export function problemResponse(c: Context, problem: ProblemError): Response {
   const body: ProblemDocument = {
     type: `${PROBLEM_BASE}${problem.kind}`,

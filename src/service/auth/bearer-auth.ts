@@ -5,7 +5,12 @@ import { scopeAllows, type TokenScope, type TokenStore } from './token-store.ts'
 /** Routes anyone may call: liveness, readiness and the API's description. */
 const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/v1/openapi.json']);
 
-/** What a request needs: reading needs `read`, anything that changes state `operate`. */
+/**
+ * What a request needs: reading needs `read`, anything that changes state `operate`.
+ *
+ * @example
+ * scopeFor('POST'); // 'operate'
+ */
 export function scopeFor(method: string): TokenScope {
   return method === 'GET' || method === 'HEAD' ? 'read' : 'operate';
 }
@@ -52,7 +57,12 @@ export function bearerAuth(tokens: Pick<TokenStore, 'verify'>): MiddlewareHandle
   };
 }
 
-/** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+/**
+ * True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost.
+ *
+ * @example
+ * isLoopback('127.0.0.1'); // true; isLoopback('0.0.0.0') is false
+ */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
