@@ -59,33 +59,48 @@ export function parseStoreJson(text: string | undefined): JobStore {
 type RegistryLike = Pick<FlowRegistry, 'ref' | 'build'>;
 
 /**
- * Imports a module that exports a FlowRegistry as `registry` or as its default export. It is
- * recognised by shape, not by class, since the module may load another copy of the library.
+ * Imports a module that exports a FlowRegistry as `registry` or as its default export, or a
+ * function (sync or async) returning one. It is recognised by shape, not by class, since the
+ * module may load another copy of the library. `option` names the option in messages.
  */
-export async function loadRegistry(path: string): Promise<RegistryLike> {
+export async function loadRegistry(path: string, option = '--registry'): Promise<RegistryLike> {
   let module: Record<string, unknown>;
   try {
-    module = await importModule(path);
+    module = await importModule(path, option);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(
-      `--registry ${JSON.stringify(path)} could not be imported (${(error as Error).message}); pass the path of a module that exports a FlowRegistry as "registry".`,
+      `${option} ${JSON.stringify(path)} could not be imported (${(error as Error).message}); pass the path of a module that exports a FlowRegistry as "registry".`,
     );
   }
-  const registry = [module.registry, module.default].find(isRegistry);
-  if (registry === undefined) {
+  for (const exported of [module.registry, module.default]) {
+    const registry =
+      typeof exported === 'function'
+        ? await built(exported as () => unknown, path, option)
+        : exported;
+    if (isRegistry(registry)) return registry;
+  }
+  throw new UsageError(
+    `${option} ${JSON.stringify(path)} exports no FlowRegistry; export one as "registry" (export const registry = new FlowRegistry().register(...)), or a function returning one.`,
+  );
+}
+
+/** What a registry-making function exported by the module returns. */
+async function built(make: () => unknown, path: string, option: string): Promise<unknown> {
+  try {
+    return await make();
+  } catch (error) {
     throw new UsageError(
-      `--registry ${JSON.stringify(path)} exports no FlowRegistry; export one as "registry" (export const registry = new FlowRegistry().register(...)).`,
+      `${option} ${JSON.stringify(path)} exports a function that failed to make the FlowRegistry (${(error as Error).message}); fix it, or export the registry itself.`,
     );
   }
-  return registry;
 }
 
 /**
  * Imports a module by path. Node 20 cannot import TypeScript by itself: a `.ts` module is then
  * loaded through tsx when it is installed, and otherwise refused with what to do.
  */
-async function importModule(path: string): Promise<Record<string, unknown>> {
+async function importModule(path: string, option: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(path)).href;
   try {
     return (await import(url)) as Record<string, unknown>;
@@ -96,7 +111,7 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
       | undefined;
     if (!tsx) {
       throw new UsageError(
-        `--registry ${JSON.stringify(path)} is TypeScript, which this Node.js cannot import by itself; compile it to JavaScript and pass the .js file, or install tsx (npm install --save-dev tsx) so that taskflow loads it through tsx.`,
+        `${option} ${JSON.stringify(path)} is TypeScript, which this Node.js cannot import by itself; compile it to JavaScript and pass the .js file, or install tsx (npm install --save-dev tsx) so that taskflow loads it through tsx.`,
       );
     }
     tsx.register();

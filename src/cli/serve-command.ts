@@ -81,7 +81,7 @@ export const serveCommand: Command = {
         `--no-auth is refused with --host ${host}: anyone who can reach that address could run and trash jobs. Bind to 127.0.0.1 or create tokens with "taskflow tokens create".`,
       );
     }
-    const registry = serviceRegistry(await loadRegistry(module), module);
+    const registry = serviceRegistry(await loadRegistry(module, '--flows'), module);
     const url = chosenRunsUrl(runsUrl(args), io, true);
     await withRunStore(
       url,
