@@ -55,7 +55,8 @@ export class ConductorTally {
   }
 
   /**
-   * The status line, safe for a terminal, e.g.
+   * The status line at `snapshot.now`, safe for a terminal (completions older than the rate's
+   * minute are forgotten), e.g.
    * `running 2 · completed 15 · abandoned 0 · lost 0 · 12/min · held: boot-1 24s, boot-2 27s`.
    */
   line(snapshot: ConductorSnapshot): string {
