@@ -122,9 +122,9 @@ export class ClaimedJob {
    * or FAILURE run rejects with its recorded failure).
    */
   async #outcome(): Promise<Outcome> {
+    if (this.#ctx.stopping() || this.#lease.lost !== undefined) return 'suspended';
     const engine = this.#buildEngine();
     this.#engine = engine;
-    if (this.#ctx.stopping() || this.#lease.lost !== undefined) engine.suspend();
     try {
       const result = await engine.run();
       return result.state === 'SUCCESS' ? successOutcome(this.job.id, result.outputs) : 'suspended';

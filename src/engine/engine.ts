@@ -92,6 +92,8 @@ export class Engine {
   readonly flow: Flow;
   #store: Readonly<Record<string, unknown>>;
   readonly #durable: PersistedRun | undefined;
+  /** suspend() came while run() was opening the run: it goes SUSPENDING as soon as it runs. */
+  #suspendAsked = false;
   readonly #bus: EventBus;
   readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
   #compiled: Compiled | undefined;
@@ -216,6 +218,7 @@ export class Engine {
         this.#setState('PENDING');
       }
       this.#setState('RUNNING');
+      if (this.#suspendAsked) this.#setState('SUSPENDING');
       const end = await runner.run();
       if (this.#durable?.lost !== undefined) throw this.#durable.lost;
       this.#setState(end.state);
@@ -227,6 +230,7 @@ export class Engine {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       this.#runner = undefined;
+      this.#suspendAsked = false;
       await this.#durable?.close();
       this.#statistics.runMs += performance.now() - started;
     }
@@ -254,11 +258,15 @@ export class Engine {
     ];
   }
 
-  /** Stops starting new atoms; those running finish and the run resolves SUSPENDED. */
+  /**
+   * Stops starting new atoms; those running finish and the run resolves SUSPENDED. Called while
+   * `run()` is still opening the run, it starts no atom at all.
+   */
   suspend(): void {
-    if (!this.#runner || this.#state !== 'RUNNING') return;
+    if (!this.#runner || this.#state === 'SUSPENDING') return;
     this.#runner.suspend();
-    this.#setState('SUSPENDING');
+    if (this.#state === 'RUNNING') this.#setState('SUSPENDING');
+    else this.#suspendAsked = true;
   }
 
   /** Returns a finished, failed or suspended flow to PENDING so it can run again from the start. */

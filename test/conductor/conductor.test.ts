@@ -168,6 +168,46 @@ describe('conductor', () => {
     assert.equal(events.filter((event) => event.type === 'abandoned').length, 3);
   });
 
+  test('a stop while the run of a claimed job is being opened hands the job back without running a task', async () => {
+    const h = harness();
+    let opening: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => {
+      opening = resolve;
+    });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: RunJournal = {
+      ...h.runs,
+      ensureFlow: h.runs.ensureFlow.bind(h.runs),
+      openRun: async (request) => {
+        opening();
+        await held;
+        return h.runs.openRun(request);
+      },
+      loadRun: h.runs.loadRun.bind(h.runs),
+      saveFlow: h.runs.saveFlow.bind(h.runs),
+      saveAtoms: h.runs.saveAtoms.bind(h.runs),
+      acquireLease: h.runs.acquireLease.bind(h.runs),
+      renewLease: h.runs.renewLease.bind(h.runs),
+      releaseLease: h.runs.releaseLease.bind(h.runs),
+    };
+    const job = await h.board.post(spec('s'));
+    const conductor = new Conductor({ board: h.board, runs: slow, registry: h.registry });
+    const running = conductor.run();
+    await opened;
+    const stopping = conductor.stop();
+    release();
+    await stopping;
+    await running;
+    assert.deepEqual(h.log, [], 'no task ran');
+    const after = await h.board.get(job.id);
+    assert.equal(after?.state, 'UNCLAIMED');
+    assert.equal(after?.attempts, 0, 'a stop is not a failed attempt');
+    assert.equal((await h.runs.loadRun(job.id))?.flow.state, 'SUSPENDED');
+  });
+
   test('a graceful stop suspends running engines and gives the jobs back; another conductor resumes them', async () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
