@@ -9,7 +9,7 @@ import {
 } from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
 import { ConductorStatusLine } from './conductor-status.ts';
-import { loadRegistry } from './flow-argument.ts';
+import { flowsModule, flowsOptions, loadRegistry } from './flow-argument.ts';
 import { openLiveLine } from './live-line.ts';
 import { formatTime, safeText } from './output.ts';
 
@@ -26,11 +26,7 @@ export const conductorCommand: Command = {
   summary: 'claim and run jobs with the flows of a registry module, until SIGTERM or SIGINT',
   positionals: [],
   options: {
-    registry: {
-      type: 'string',
-      value: 'MODULE',
-      description: 'required: a module exporting the FlowRegistry (as "registry" or default)',
-    },
+    ...flowsOptions('required: a module exporting the FlowRegistry (as "registry" or default)'),
     ...RUNS_OPTIONS,
     board: BOARD_OPTION,
     concurrency: {
@@ -49,10 +45,10 @@ export const conductorCommand: Command = {
     },
   },
   async run(args, io) {
-    const module = stringOption(args, 'registry');
+    const module = flowsModule(args);
     if (module === undefined) {
       throw new UsageError(
-        '"taskflow conductor" needs --registry MODULE, the module that exports the FlowRegistry of the jobs\' flows; see "taskflow conductor --help".',
+        '"taskflow conductor" needs --flows MODULE, the module that exports the FlowRegistry of the jobs\' flows; see "taskflow conductor --help".',
       );
     }
     const concurrency = integerOption(args, 'concurrency') ?? 1;

@@ -1,10 +1,26 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type FlowRef, type FlowRegistry, findJsonProblem, type JobStore } from '../index.ts';
-import { UsageError } from './command.ts';
+import { type CommandArgs, type OptionSpec, stringOption, UsageError } from './command.ts';
 
 /**
- * The flow a job runs, from `--flow NAME@VERSION`. With a `--registry` module, NAME must be
+ * `--flows MODULE`, the module exporting the FlowRegistry, described for one command;
+ * `--registry` is read as its deprecated spelling for one more release.
+ */
+export function flowsOptions(description: string): Record<'flows' | 'registry', OptionSpec> {
+  return {
+    flows: { type: 'string', value: 'MODULE', description },
+    registry: { type: 'string', value: 'MODULE', description: 'deprecated spelling of --flows' },
+  };
+}
+
+/** The `--flows` module, under either spelling. */
+export function flowsModule(args: CommandArgs): string | undefined {
+  return stringOption(args, 'flows') ?? stringOption(args, 'registry');
+}
+
+/**
+ * The flow a job runs, from `--flow NAME@VERSION`. With a `--flows` module, NAME must be
  * registered there, and without `@VERSION` the version is the registered one.
  */
 export async function parseFlowArgument(
@@ -26,7 +42,7 @@ export async function parseFlowArgument(
   }
   if (version !== '') return { name, version };
   throw new UsageError(
-    `--flow "${name}" names no version; write --flow ${name}@VERSION, or pass --registry MODULE to take the version registered there.`,
+    `--flow "${name}" names no version; write --flow ${name}@VERSION, or pass --flows MODULE to take the version registered there.`,
   );
 }
 
@@ -63,7 +79,7 @@ type RegistryLike = Pick<FlowRegistry, 'ref' | 'build'>;
  * function (sync or async) returning one. It is recognised by shape, not by class, since the
  * module may load another copy of the library. `option` names the option in messages.
  */
-export async function loadRegistry(path: string, option = '--registry'): Promise<RegistryLike> {
+export async function loadRegistry(path: string, option = '--flows'): Promise<RegistryLike> {
   let module: Record<string, unknown>;
   try {
     module = await importModule(path, option);

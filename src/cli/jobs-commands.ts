@@ -19,7 +19,7 @@ import {
   stringsOption,
   UsageError,
 } from './command.ts';
-import { parseFlowArgument, parseStoreJson } from './flow-argument.ts';
+import { flowsModule, flowsOptions, parseFlowArgument, parseStoreJson } from './flow-argument.ts';
 import {
   formatTime,
   printFields,
@@ -139,14 +139,11 @@ const post: Command = {
     flow: {
       type: 'string',
       value: 'FACTORY[@VERSION]',
-      description: 'the flow factory to run (required); the version may come from --registry',
+      description: 'the flow factory to run (required); the version may come from --flows',
     },
-    registry: {
-      type: 'string',
-      value: 'MODULE',
-      description:
-        'a module exporting a FlowRegistry as "registry", to check FACTORY and read its version',
-    },
+    ...flowsOptions(
+      'a module exporting a FlowRegistry as "registry", to check FACTORY and read its version',
+    ),
     'store-json': {
       type: 'string',
       value: 'JSON',
@@ -164,7 +161,7 @@ const post: Command = {
     const name = required(args.values.name, '--name NAME');
     const flow = await parseFlowArgument(
       required(args.values.flow, '--flow FACTORY@VERSION'),
-      stringOption(args, 'registry'),
+      flowsModule(args),
     );
     const store = parseStoreJson(stringOption(args, 'store-json'));
     const priority = integerOption(args, 'priority');

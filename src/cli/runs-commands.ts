@@ -16,11 +16,10 @@ import {
   pageQuery,
   pagingOptions,
   positional,
-  stringOption,
   stringsOption,
   UsageError,
 } from './command.ts';
-import { loadRegistry } from './flow-argument.ts';
+import { flowsModule, flowsOptions, loadRegistry } from './flow-argument.ts';
 import {
   formatTime,
   printFields,
@@ -194,20 +193,17 @@ const resume: Command = {
   positionals: ['ID'],
   options: {
     ...RUNS_OPTIONS,
-    registry: {
-      type: 'string',
-      value: 'MODULE',
-      description:
-        'required: a module exporting the FlowRegistry (as "registry" or default) the run was started with',
-    },
+    ...flowsOptions(
+      'required: a module exporting the FlowRegistry (as "registry" or default) the run was started with',
+    ),
     json: JSON_OPTION,
   },
   async run(args, io) {
     const id = positional(args, 0);
-    const module = stringOption(args, 'registry');
+    const module = flowsModule(args);
     if (module === undefined) {
       throw new UsageError(
-        '"taskflow runs resume" needs --registry MODULE, the module that exports the run\'s FlowRegistry; see "taskflow runs resume --help".',
+        '"taskflow runs resume" needs --flows MODULE, the module that exports the run\'s FlowRegistry; see "taskflow runs resume --help".',
       );
     }
     const registry = (await loadRegistry(module)) as FlowRegistry;

@@ -15,7 +15,7 @@ import {
   withRunStore,
 } from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
-import { loadRegistry } from './flow-argument.ts';
+import { flowsModule, flowsOptions, loadRegistry } from './flow-argument.ts';
 import { safeText } from './output.ts';
 
 const DEFAULT_PORT = 8080;
@@ -32,11 +32,7 @@ export const serveCommand: Command = {
   summary: 'serve the HTTP API and run conductors, with the flows of a registry module',
   positionals: [],
   options: {
-    flows: {
-      type: 'string',
-      value: 'MODULE',
-      description: 'required: a module exporting the FlowRegistry (as "registry" or default)',
-    },
+    ...flowsOptions('required: a module exporting the FlowRegistry (as "registry" or default)'),
     ...RUNS_OPTIONS,
     board: BOARD_OPTION,
     port: {
@@ -60,7 +56,7 @@ export const serveCommand: Command = {
     },
   },
   async run(args, io) {
-    const module = stringOption(args, 'flows');
+    const module = flowsModule(args);
     if (module === undefined) {
       throw new UsageError(
         '"taskflow serve" needs --flows MODULE, the module that exports the FlowRegistry of the flows it serves; e.g. taskflow serve --flows examples/service-flows.ts.',
@@ -81,7 +77,7 @@ export const serveCommand: Command = {
         `--no-auth is refused with --host ${host}: anyone who can reach that address could run and trash jobs. Bind to 127.0.0.1 or create tokens with "taskflow tokens create".`,
       );
     }
-    const registry = serviceRegistry(await loadRegistry(module, '--flows'), module);
+    const registry = serviceRegistry(await loadRegistry(module), module);
     const url = chosenRunsUrl(runsUrl(args), io, true);
     await withRunStore(
       url,

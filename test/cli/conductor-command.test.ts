@@ -22,7 +22,7 @@ test('"taskflow conductor" runs posted jobs until SIGTERM, then stops cleanly wi
       TSX,
       MAIN,
       'conductor',
-      '--registry',
+      '--flows',
       registryModule,
       '--store',
       store,
@@ -83,7 +83,7 @@ test('"taskflow conductor" runs posted jobs until SIGTERM, then stops cleanly wi
 test('"taskflow conductor" without --registry exits 2, and --help shows its options', async () => {
   const missing = await taskflow(['conductor', '--board', 'memory://']);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /needs --registry MODULE/);
+  assert.match(missing.stderr, /needs --flows MODULE/);
   const help = await taskflow(['conductor', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: taskflow conductor \[OPTIONS\]$/m);

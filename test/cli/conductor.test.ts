@@ -23,7 +23,7 @@ test('a job posted with the CLI is run by a conductor, and the CLI shows its out
       'boot-1',
       '--flow',
       'provision',
-      '--registry',
+      '--flows',
       registryModule,
       '--json',
     ],

@@ -124,9 +124,9 @@ describe('taskflow jobs', { concurrency: true }, () => {
     assert.equal((JSON.parse(listed.stdout) as { items: Job[] }).items.length, 2);
   });
 
-  test('post takes the version from a --registry module when --flow names none', async () => {
+  test('post takes the version from a --flows module when --flow names none', async () => {
     const board = `sqlite://${join(dir.path, 'registry.db')}`;
-    const base = ['jobs', 'post', '--board', board, '--name', 'n', '--registry', registryModule];
+    const base = ['jobs', 'post', '--board', board, '--name', 'n', '--flows', registryModule];
     const posted = await taskflow([...base, '--flow', 'doomed', '--json']);
     assert.equal(posted.code, 0, posted.stderr);
     assert.deepEqual((JSON.parse(posted.stdout) as Job).flow, { name: 'doomed', version: '1' });
@@ -136,6 +136,11 @@ describe('taskflow jobs', { concurrency: true }, () => {
       unknown.stderr,
       /No flow factory named "nope" is registered \(registered: "provision", "doomed", "stuck"\)/,
     );
+    // --registry, the deprecated spelling of --flows, is still read.
+    const old = ['jobs', 'post', '--board', board, '--name', 'n', '--registry', registryModule];
+    const again = await taskflow([...old, '--flow', 'doomed', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual((JSON.parse(again.stdout) as Job).flow, { name: 'doomed', version: '1' });
   });
 
   test('trash deletes an unclaimed job and refuses one a conductor holds', async () => {
@@ -169,7 +174,7 @@ describe('taskflow jobs', { concurrency: true }, () => {
       [post, /needs --flow FACTORY@VERSION/],
       [
         [...post, '--flow', 'provision'],
-        /--flow "provision" names no version; write --flow provision@VERSION, or pass --registry MODULE/,
+        /--flow "provision" names no version; write --flow provision@VERSION, or pass --flows MODULE/,
       ],
       [[...post, '--flow', 'provision@'], /--flow "provision@" is malformed/],
       [[...post, '--flow', 'a@1', '--store-json', '{size: 1}'], /--store-json is not valid JSON/],
@@ -184,8 +189,8 @@ describe('taskflow jobs', { concurrency: true }, () => {
         /priority 2000000; use a whole number from -1000000 to 1000000/,
       ],
       [
-        [...post, '--flow', 'a@1', '--registry', '/no/such/module.ts'],
-        /--registry "\/no\/such\/module.ts" could not be imported/,
+        [...post, '--flow', 'a@1', '--flows', '/no/such/module.ts'],
+        /--flows "\/no\/such\/module.ts" could not be imported/,
       ],
       [['jobs', 'list', '--board', url, '--state', 'DONE'], /Job state filter "DONE" is unknown/],
       [['jobs', 'list', '--board', 'ftp://x'], /unsupported scheme "ftp:".*redis:\/\//],

@@ -234,7 +234,7 @@ describe('taskflow operator commands', { concurrency: true }, () => {
       'runs',
       'resume',
       'run-s',
-      '--registry',
+      '--flows',
       registryModule,
       '--store',
       url,
@@ -249,7 +249,7 @@ describe('taskflow operator commands', { concurrency: true }, () => {
       'runs',
       'resume',
       'run-held',
-      '--registry',
+      '--flows',
       registryModule,
       '--store',
       url,
@@ -265,12 +265,12 @@ describe('taskflow operator commands', { concurrency: true }, () => {
 
     const noRegistry = await taskflow(['runs', 'resume', 'run-s', '--store', url]);
     assert.equal(noRegistry.code, 2);
-    assert.match(noRegistry.stderr, /needs --registry MODULE/);
+    assert.match(noRegistry.stderr, /needs --flows MODULE/);
     const missing = await taskflow([
       'runs',
       'resume',
       'nope',
-      '--registry',
+      '--flows',
       registryModule,
       '--store',
       url,

@@ -123,7 +123,7 @@ describe('live displays', { skip: noTerminal }, () => {
     const release = join(dir.path, 'release-conductor');
     const session = taskflowInTerminal([
       'conductor',
-      '--registry',
+      '--flows',
       heldRegistry,
       '--runs',
       newUrl('runs'),
