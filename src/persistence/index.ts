@@ -41,6 +41,7 @@ export type {
   LeaseHolder,
   LeaseOutcome,
   OpenOutcome,
+  OpenRequest,
   RunStoreBackend,
   RunStoreDriver,
   WriteOutcome,

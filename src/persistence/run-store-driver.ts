@@ -41,6 +41,16 @@ export type LeaseOutcome =
   | { readonly kind: 'held'; readonly holder: LeaseHolder }
   | { readonly kind: 'fenced'; readonly holder: LeaseHolder };
 
+/** What {@link RunStoreDriver.openRun} is asked: the run to create if new, who leases it, when. */
+export interface OpenRequest {
+  readonly book: LogBook;
+  readonly detail: FlowDetail;
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly now: number;
+  readonly fence?: number;
+}
+
 /** What became of an open request: the lease and the run read under it, or who holds it. */
 export type OpenOutcome =
   | {
@@ -85,14 +95,7 @@ export interface RunStoreDriver extends RunReader {
    * In one atomic step: `ensureFlow(book, detail)`, then `acquireLease` as below (the run
    * exists by then, so there is no `no-run`), then, when granted, the run as `loadRun` reads it.
    */
-  openRun(request: {
-    book: LogBook;
-    detail: FlowDetail;
-    owner: string;
-    ttlMs: number;
-    now: number;
-    fence?: number;
-  }): Promise<OpenOutcome>;
+  openRun(request: OpenRequest): Promise<OpenOutcome>;
   writeFlow(detail: FlowDetail, lease: Lease): Promise<WriteOutcome>;
   /**
    * Applies the writes in order in one transaction, then `options.flow` as `writeFlow` would and

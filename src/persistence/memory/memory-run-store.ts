@@ -20,6 +20,7 @@ import type {
   LeaseHolder,
   LeaseOutcome,
   OpenOutcome,
+  OpenRequest,
   RunStoreDriver,
   WriteOutcome,
 } from '../run-store-driver.ts';
@@ -54,14 +55,7 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
     return decodeFlow(this.#ensure(book, detail).text, `of run "${detail.id}"`);
   }
 
-  async openRun(request: {
-    book: LogBook;
-    detail: FlowDetail;
-    owner: string;
-    ttlMs: number;
-    now: number;
-    fence?: number;
-  }): Promise<OpenOutcome> {
+  async openRun(request: OpenRequest): Promise<OpenOutcome> {
     this.#ensure(request.book, request.detail);
     const outcome = this.#acquire({ ...request, flowId: request.detail.id });
     if (outcome.kind === 'held' || outcome.kind === 'fenced') return outcome;

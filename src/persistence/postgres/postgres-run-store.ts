@@ -28,6 +28,7 @@ import type {
   LeaseHolder,
   LeaseOutcome,
   OpenOutcome,
+  OpenRequest,
   RunStoreDriver,
   WriteOutcome,
 } from '../run-store-driver.ts';
@@ -96,14 +97,7 @@ export class PostgresRunStoreDriver implements RunStoreDriver {
   }
 
   /** One round trip: a function creates, leases and reads the run (migration 003). */
-  async openRun(request: {
-    book: LogBook;
-    detail: FlowDetail;
-    owner: string;
-    ttlMs: number;
-    now: number;
-    fence?: number;
-  }): Promise<OpenOutcome> {
+  async openRun(request: OpenRequest): Promise<OpenOutcome> {
     const { book, detail } = request;
     const [row] = await this.#query<OpenRow>(this.#sql.openRun, [
       detail.id,

@@ -14,6 +14,7 @@ import type {
   LeaseHolder,
   LeaseOutcome,
   OpenOutcome,
+  OpenRequest,
   RunStoreDriver,
   WriteOutcome,
 } from '../run-store-driver.ts';
@@ -80,14 +81,7 @@ export class SqliteRunStoreDriver implements RunStoreDriver {
     );
   }
 
-  async openRun(request: {
-    book: LogBook;
-    detail: FlowDetail;
-    owner: string;
-    ttlMs: number;
-    now: number;
-    fence?: number;
-  }): Promise<OpenOutcome> {
+  async openRun(request: OpenRequest): Promise<OpenOutcome> {
     const flowId = request.detail.id;
     return this.#run(() =>
       this.#db
