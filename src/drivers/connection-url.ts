@@ -72,3 +72,77 @@ function parseUrl(text: string): URL | undefined {
     return undefined;
   }
 }
+
+/** Makes the error a refused URL is thrown as, in the opener's own error family. */
+export type UrlRefusal = (message: string, cause?: unknown) => Error;
+
+/** The scheme of a URL in lower case (`sqlite`, `postgres`, ...), or undefined when it has none. */
+export function urlScheme(url: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+}
+
+/**
+ * The file path (percent-decoded) and query parameters of a `sqlite://` URL:
+ * `sqlite:///abs/path.db` or `sqlite://relative/path.db`. A URL that does not start with
+ * `sqlite://` or names no file is refused.
+ *
+ * @example
+ * sqliteUrl('sqlite://jobs.db?pollMs=25', refuse); // { path: 'jobs.db', params: pollMs=25 }
+ */
+export function sqliteUrl(
+  url: string,
+  refuse: UrlRefusal,
+): { readonly path: string; readonly params: URLSearchParams } {
+  const [rest = '', query = ''] = url.slice('sqlite://'.length).split('?', 2);
+  const path = decodeURIComponent(rest);
+  if (!url.toLowerCase().startsWith('sqlite://') || path === '') {
+    throw refuse(
+      `SQLite URL ${JSON.stringify(redactUrl(url))} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
+    );
+  }
+  return { path, params: new URLSearchParams(query) };
+}
+
+/** The URL parameter `name` as whole milliseconds, as `{ [name]: ms }`, or `{}` when absent. */
+export function millisecondsParameter(
+  params: URLSearchParams,
+  name: string,
+  refuse: UrlRefusal,
+): { readonly [name: string]: number } {
+  const value = params.get(name);
+  if (value === null) return {};
+  if (!/^\d+$/.test(value)) {
+    throw refuse(`SQLite URL parameter ${name}=${value} is not a whole number of milliseconds.`);
+  }
+  return { [name]: Number(value) };
+}
+
+/**
+ * A server URL (`postgres://`, `redis://`) without the parameter `name` that taskflow reads
+ * itself (`schema`, `prefix`), and that parameter's value; every other parameter stays for the
+ * driver. A URL the WHATWG parser cannot read is refused with `example` as the way to write it.
+ *
+ * @example
+ * serverUrl('postgres://db/app?schema=tf', 'schema', 'postgres://...', 'PostgreSQL URL', refuse);
+ * // { url: 'postgres://db/app', value: 'tf' }
+ */
+export function serverUrl(
+  url: string,
+  name: string,
+  example: string,
+  what: string,
+  refuse: UrlRefusal,
+): { readonly url: string; readonly value?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw refuse(
+      `${what} ${JSON.stringify(redactUrl(url))} cannot be parsed; write ${example}.`,
+      error,
+    );
+  }
+  const value = parsed.searchParams.get(name);
+  parsed.searchParams.delete(name);
+  return { url: parsed.toString(), ...(value === null ? {} : { value }) };
+}

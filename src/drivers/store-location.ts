@@ -1,3 +1,5 @@
+import { serverUrl, sqliteUrl, urlScheme } from './connection-url.ts';
+
 /** Where a `sqlite://` or `postgres://` store URL points, for components sharing its database. */
 export type StoreLocation =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -12,19 +14,18 @@ export type StoreLocation =
  * storeLocation('postgres://app@db/app?schema=tf'); // { kind: 'postgres', url: 'postgres://app@db/app', schema: 'tf' }
  */
 export function storeLocation(url: string): StoreLocation | undefined {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'sqlite') {
-    const path = decodeURIComponent(url.slice('sqlite://'.length).split('?', 1)[0] ?? '');
-    return path === '' ? undefined : { kind: 'sqlite', path };
-  }
-  if (scheme !== 'postgres' && scheme !== 'postgresql') return undefined;
-  let parsed: URL;
+  const scheme = urlScheme(url);
+  const refuse = (message: string): Error => new Error(message);
   try {
-    parsed = new URL(url);
+    if (scheme === 'sqlite') return { kind: 'sqlite', path: sqliteUrl(url, refuse).path };
+    if (scheme !== 'postgres' && scheme !== 'postgresql') return undefined;
+    const server = serverUrl(url, 'schema', '', '', refuse);
+    return {
+      kind: 'postgres',
+      url: server.url,
+      ...(server.value === undefined ? {} : { schema: server.value }),
+    };
   } catch {
     return undefined;
   }
-  const schema = parsed.searchParams.get('schema');
-  parsed.searchParams.delete('schema');
-  return { kind: 'postgres', url: parsed.toString(), ...(schema === null ? {} : { schema }) };
 }

@@ -1,4 +1,11 @@
-import { redactUrl } from '../drivers/connection-url.ts';
+import {
+  millisecondsParameter,
+  redactUrl,
+  serverUrl,
+  sqliteUrl,
+  type UrlRefusal,
+  urlScheme,
+} from '../drivers/connection-url.ts';
 import { missingSqliteFile } from '../drivers/sqlite/sqlite-file.ts';
 import type { JobBoardOptions } from './guarded-job-board.ts';
 import { JobBoardError } from './job-board-error.ts';
@@ -51,7 +58,7 @@ export async function openJobBoard(
   options: OpenJobBoardOptions = {},
 ): Promise<JobBoard> {
   const { create = true, connectTimeoutMs, ...rest } = options;
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
   switch (scheme) {
     case 'memory':
       return createMemoryJobBoard(rest);
@@ -63,24 +70,22 @@ export async function openJobBoard(
     }
     case 'postgres':
     case 'postgresql': {
-      const parsed = parse(url, 'postgres://user:password@host:5432/database');
-      const schema = parsed.searchParams.get('schema');
-      parsed.searchParams.delete('schema');
+      const example = 'postgres://user:password@host:5432/database';
+      const server = serverUrl(url, 'schema', example, 'Jobboard URL', refuse);
       return openPostgresJobBoard({
         ...rest,
         ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
-        url: parsed.toString(),
-        ...(schema === null ? {} : { schema }),
+        url: server.url,
+        ...(server.value === undefined ? {} : { schema: server.value }),
       });
     }
     case 'redis':
     case 'rediss': {
-      const parsed = parse(url, 'redis://host:6379/0');
-      const prefix = parsed.searchParams.get('prefix') ?? options.prefix;
-      parsed.searchParams.delete('prefix');
+      const server = serverUrl(url, 'prefix', 'redis://host:6379/0', 'Jobboard URL', refuse);
+      const prefix = server.value ?? options.prefix;
       return openRedisJobBoard({
         ...rest,
-        url: parsed.toString(),
+        url: server.url,
         ...(prefix === undefined ? {} : { prefix }),
       });
     }
@@ -92,38 +97,14 @@ export async function openJobBoard(
   }
 }
 
-function sqliteOptions(url: string): { path: string; busyTimeoutMs?: number; pollMs?: number } {
-  const [rest = '', query = ''] = url.slice('sqlite://'.length).split('?', 2);
-  const path = decodeURIComponent(rest);
-  if (path === '') {
-    throw new JobBoardError(
-      'INVALID_ARGUMENT',
-      `SQLite URL ${JSON.stringify(redactUrl(url))} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
-    );
-  }
-  const params = new URLSearchParams(query);
-  const number = (name: string): { [key: string]: number } => {
-    const value = params.get(name);
-    if (value === null) return {};
-    if (!/^\d+$/.test(value)) {
-      throw new JobBoardError(
-        'INVALID_ARGUMENT',
-        `SQLite URL parameter ${name}=${value} is not a whole number of milliseconds.`,
-      );
-    }
-    return { [name]: Number(value) };
-  };
-  return { path, ...number('busyTimeoutMs'), ...number('pollMs') };
-}
+const refuse: UrlRefusal = (message, cause) =>
+  new JobBoardError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
 
-function parse(url: string, example: string): URL {
-  try {
-    return new URL(url);
-  } catch (error) {
-    throw new JobBoardError(
-      'INVALID_ARGUMENT',
-      `Jobboard URL ${JSON.stringify(redactUrl(url))} cannot be parsed; write ${example}.`,
-      { cause: error },
-    );
-  }
+function sqliteOptions(url: string): { path: string; busyTimeoutMs?: number; pollMs?: number } {
+  const { path, params } = sqliteUrl(url, refuse);
+  return {
+    path,
+    ...millisecondsParameter(params, 'busyTimeoutMs', refuse),
+    ...millisecondsParameter(params, 'pollMs', refuse),
+  };
 }

@@ -1,4 +1,11 @@
-import { redactUrl } from '../drivers/connection-url.ts';
+import {
+  millisecondsParameter,
+  redactUrl,
+  serverUrl,
+  sqliteUrl,
+  type UrlRefusal,
+  urlScheme,
+} from '../drivers/connection-url.ts';
 import { missingSqliteFile } from '../drivers/sqlite/sqlite-file.ts';
 import type { GuardOptions } from './guarded-run-store.ts';
 import { createMemoryRunStore } from './memory/memory-run-store.ts';
@@ -46,7 +53,7 @@ export async function openRunStore(
   options: OpenRunStoreOptions = {},
 ): Promise<RunStore> {
   const { create = true, connectTimeoutMs, ...guard } = options;
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
   switch (scheme) {
     case 'memory':
       return createMemoryRunStore(guard);
@@ -71,53 +78,30 @@ export async function openRunStore(
   }
 }
 
+const refuse: UrlRefusal = (message, cause) =>
+  new StorageError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
+
 function sqliteOptions(url: string): {
   path: string;
   durability?: 'process-kill' | 'power-loss';
   busyTimeoutMs?: number;
 } {
-  const [rest = '', query = ''] = url.slice('sqlite://'.length).split('?', 2);
-  const path = decodeURIComponent(rest);
-  if (!url.toLowerCase().startsWith('sqlite://') || path === '') {
-    throw new StorageError(
-      'INVALID_ARGUMENT',
-      `SQLite URL ${JSON.stringify(redactUrl(url))} names no file; write sqlite:///absolute/path.db or sqlite://relative/path.db.`,
-    );
-  }
-  const params = new URLSearchParams(query);
+  const { path, params } = sqliteUrl(url, refuse);
   const durability = params.get('durability');
-  const busy = params.get('busyTimeoutMs');
   if (durability !== null && durability !== 'process-kill' && durability !== 'power-loss') {
-    throw new StorageError(
-      'INVALID_ARGUMENT',
+    throw refuse(
       `SQLite URL parameter durability=${durability} is unknown; use process-kill (the default) or power-loss.`,
-    );
-  }
-  if (busy !== null && !/^\d+$/.test(busy)) {
-    throw new StorageError(
-      'INVALID_ARGUMENT',
-      `SQLite URL parameter busyTimeoutMs=${busy} is not a whole number of milliseconds.`,
     );
   }
   return {
     path,
     ...(durability === null ? {} : { durability }),
-    ...(busy === null ? {} : { busyTimeoutMs: Number(busy) }),
+    ...millisecondsParameter(params, 'busyTimeoutMs', refuse),
   };
 }
 
 function postgresOptions(url: string): { url: string; schema?: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
-    throw new StorageError(
-      'INVALID_ARGUMENT',
-      `PostgreSQL URL ${JSON.stringify(redactUrl(url))} cannot be parsed; write postgres://user:password@host:5432/database.`,
-      { cause: error },
-    );
-  }
-  const schema = parsed.searchParams.get('schema');
-  parsed.searchParams.delete('schema');
-  return { url: parsed.toString(), ...(schema === null ? {} : { schema }) };
+  const example = 'postgres://user:password@host:5432/database';
+  const { url: plain, value } = serverUrl(url, 'schema', example, 'PostgreSQL URL', refuse);
+  return { url: plain, ...(value === undefined ? {} : { schema: value }) };
 }

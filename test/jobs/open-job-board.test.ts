@@ -51,6 +51,8 @@ describe('openJobBoard', () => {
     );
     await rejectsWith(openJobBoard('no-scheme-at-all'), 'INVALID_ARGUMENT', /no scheme/);
     await rejectsWith(openJobBoard('sqlite://'), 'INVALID_ARGUMENT', /names no file/);
+    // Without the two slashes the rest is not a path; the jobboard once opened "o.db" for it.
+    await rejectsWith(openJobBoard('sqlite:foo.db'), 'INVALID_ARGUMENT', /names no file/);
     await rejectsWith(
       openJobBoard(`sqlite://${join(dir, 'x.db')}?pollMs=soon`),
       'INVALID_ARGUMENT',
