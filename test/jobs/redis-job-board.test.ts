@@ -49,6 +49,25 @@ describe('Redis jobboard', { skip }, () => {
     }
   });
 
+  it('deletes dead conductors from its conductors hash when it lists them', async () => {
+    const prefix = prefixes.next();
+    const board = await openRedisJobBoard({ url: REDIS_URL, prefix });
+    const redis = new Redis(REDIS_URL);
+    try {
+      await board.heartbeatConductor({ name: 'dead', ttlMs: 50 });
+      await board.heartbeatConductor({ name: 'alive', ttlMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      assert.deepEqual(
+        (await board.listConductors()).map((conductor) => conductor.name),
+        ['alive'],
+      );
+      assert.deepEqual(await redis.hkeys(`${prefix}:conductors`), ['alive']);
+    } finally {
+      redis.disconnect();
+      await board.close();
+    }
+  });
+
   it('keeps boards with different prefixes apart', async () => {
     const [a, b] = await Promise.all([
       openRedisJobBoard({ url: REDIS_URL, prefix: prefixes.next() }),

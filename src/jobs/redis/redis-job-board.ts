@@ -205,11 +205,10 @@ export class RedisJobBoardBackend implements JobBoardBackend {
 
   /** Filtered here, by the server's time the script read, so Lua never re-encodes meta. */
   async listConductors(_now: number): Promise<ConductorInfo[]> {
-    const [now, flat] = await this.#run(REDIS_JOB_SCRIPTS.conductors, []);
-    const live = Object.values(fieldsOf(flat))
+    const live = await this.#run(REDIS_JOB_SCRIPTS.conductors, []);
+    return Object.values(fieldsOf(live))
       .map((text) => JSON.parse(text) as ConductorInfo)
-      .filter((conductor) => conductor.expiresAt > Number(now));
-    return live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async subscribe(listener: (event: JobEvent) => void): Promise<() => void> {

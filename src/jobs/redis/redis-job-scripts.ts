@@ -209,9 +209,23 @@ if #first == 0 then return -1 end
 return math.max(0, tonumber(first[2]) - servertime())
 `;
 
-/** ARGV: prefix. The server's time and every conductor, for the caller to drop the expired. */
+/**
+ * ARGV: prefix. The live conductors as a flat name, info list; the expired ones (dead without
+ * unregistering) are deleted from the hash on the way, so it does not grow with every crash.
+ */
 const CONDUCTORS = `
-return {ms(servertime()), redis.call('HGETALL', p .. ':conductors')}
+local now = servertime()
+local all = redis.call('HGETALL', p .. ':conductors')
+local live = {}
+for i = 1, #all, 2 do
+  if tonumber(cjson.decode(all[i + 1]).expiresAt) > now then
+    live[#live + 1] = all[i]
+    live[#live + 1] = all[i + 1]
+  else
+    redis.call('HDEL', p .. ':conductors', all[i])
+  end
+end
+return live
 `;
 
 /** A script and its SHA1, for EVALSHA with a fallback to EVAL after a server restart. */
