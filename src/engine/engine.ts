@@ -221,9 +221,16 @@ export class Engine {
       if (this.#suspendAsked) this.#setState('SUSPENDING');
       const end = await runner.run();
       if (this.#durable?.lost !== undefined) throw this.#durable.lost;
+      const before = this.#state;
       this.#setState(end.state);
-      // The last atom states, the flow's end and the lease's release: one write.
-      await runner.finish({ release: true });
+      try {
+        // The last atom states, the flow's end and the lease's release: one write.
+        await runner.finish({ release: true });
+      } catch (error) {
+        // The end is not stored: the engine must not report a state a new process would not find.
+        this.#state = before;
+        throw error;
+      }
       if (end.state === 'REVERTED' || end.state === 'FAILURE') throw failureToThrow(end.failures);
       return this.#result(end.state);
     } finally {

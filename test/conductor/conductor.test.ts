@@ -208,6 +208,36 @@ describe('conductor', () => {
     assert.equal((await h.runs.loadRun(job.id))?.flow.state, 'SUSPENDED');
   });
 
+  test('a job is completed only once the end of its run is stored: a failed last write gives it back', async () => {
+    const h = harness({ failing: true });
+    let failed = 0;
+    const flaky: RunJournal = {
+      ...h.runs,
+      ensureFlow: h.runs.ensureFlow.bind(h.runs),
+      openRun: h.runs.openRun.bind(h.runs),
+      loadRun: h.runs.loadRun.bind(h.runs),
+      saveFlow: h.runs.saveFlow.bind(h.runs),
+      acquireLease: h.runs.acquireLease.bind(h.runs),
+      renewLease: h.runs.renewLease.bind(h.runs),
+      releaseLease: h.runs.releaseLease.bind(h.runs),
+      saveAtoms: (flowId, details, lease, options) => {
+        if (options?.flow?.state === 'REVERTED' && failed++ === 0) {
+          return Promise.reject(new StorageError('STORAGE_CORRUPT', 'the last write is lost'));
+        }
+        return h.runs.saveAtoms(flowId, details, lease, options);
+      },
+    };
+    const job = await h.board.post(spec('z'));
+    const done = await withConductor(
+      { board: h.board, runs: flaky, registry: h.registry, maxAttempts: 3 },
+      () => h.board.wait(job.id, { timeoutMs: 5_000 }),
+    );
+    assert.equal(failed, 2, 'the end was written again by the next attempt');
+    assert.equal(done.outcome?.state, 'REVERTED');
+    assert.equal(done.attempts, 1, 'the lost write counted as one failed attempt');
+    assert.equal((await h.runs.loadRun(job.id))?.flow.state, 'REVERTED', 'board and store agree');
+  });
+
   test('a graceful stop suspends running engines and gives the jobs back; another conductor resumes them', async () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
