@@ -95,7 +95,18 @@ export async function openPostgresChangeFeed(options: {
     },
     async wait({ timeoutMs, signal }) {
       await listener.listening();
-      await Promise.race([listener.next(), pause(Math.min(timeoutMs, FALLBACK_POLL_MS), signal)]);
+      // The pause is ended as soon as either wins, so a notification leaves no timer or abort
+      // listener behind (a busy stream waits many times a second).
+      const woken = new AbortController();
+      const stop = (): void => woken.abort();
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        const pausing = pause(Math.min(timeoutMs, FALLBACK_POLL_MS), woken.signal);
+        await Promise.race([listener.next(), pausing]);
+      } finally {
+        signal?.removeEventListener('abort', stop);
+        woken.abort();
+      }
     },
     async close() {
       await listener.close();
