@@ -64,6 +64,22 @@ function harness(options: { failing?: boolean; gate?: Promise<void> } = {}): Har
   };
 }
 
+/** The journal of `runs` with some of its methods replaced; the others call the store. */
+function journalWith(runs: RunJournal, overrides: Partial<RunJournal>): RunJournal {
+  return {
+    ensureFlow: (book, detail) => runs.ensureFlow(book, detail),
+    openRun: (request) => runs.openRun(request),
+    loadRun: (flowId) => runs.loadRun(flowId),
+    saveFlow: (detail, lease) => runs.saveFlow(detail, lease),
+    saveAtoms: (flowId, details, lease, options) => runs.saveAtoms(flowId, details, lease, options),
+    acquireLease: (flowId, owner, ttlMs, options) =>
+      runs.acquireLease(flowId, owner, ttlMs, options),
+    renewLease: (lease, ttlMs) => runs.renewLease(lease, ttlMs),
+    releaseLease: (lease) => runs.releaseLease(lease),
+    ...overrides,
+  };
+}
+
 const spec = (item: string) => ({
   name: `order-${item}`,
   flow: { name: 'order', version: '1' },
@@ -139,17 +155,9 @@ describe('conductor', () => {
 
   test('an infrastructure error abandons the job for another attempt, and dead-letters it after maxAttempts', async () => {
     const h = harness();
-    const broken: RunJournal = {
-      ...h.runs,
-      ensureFlow: h.runs.ensureFlow.bind(h.runs),
-      openRun: h.runs.openRun.bind(h.runs),
-      loadRun: h.runs.loadRun.bind(h.runs),
-      saveFlow: h.runs.saveFlow.bind(h.runs),
-      acquireLease: h.runs.acquireLease.bind(h.runs),
-      renewLease: h.runs.renewLease.bind(h.runs),
-      releaseLease: h.runs.releaseLease.bind(h.runs),
+    const broken = journalWith(h.runs, {
       saveAtoms: () => Promise.reject(new StorageError('STORAGE_CORRUPT', 'disk says no')),
-    };
+    });
     const job = await h.board.post(spec('y'));
     const events: ConductorEvent[] = [];
     const done = await withConductor(
@@ -178,21 +186,14 @@ describe('conductor', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const slow: RunJournal = {
-      ...h.runs,
-      ensureFlow: h.runs.ensureFlow.bind(h.runs),
+    const slow = journalWith(h.runs, {
       openRun: async (request) => {
         opening();
         await held;
         return h.runs.openRun(request);
       },
-      loadRun: h.runs.loadRun.bind(h.runs),
-      saveFlow: h.runs.saveFlow.bind(h.runs),
-      saveAtoms: h.runs.saveAtoms.bind(h.runs),
-      acquireLease: h.runs.acquireLease.bind(h.runs),
-      renewLease: h.runs.renewLease.bind(h.runs),
       releaseLease: h.runs.releaseLease.bind(h.runs),
-    };
+    });
     const job = await h.board.post(spec('s'));
     const conductor = new Conductor({ board: h.board, runs: slow, registry: h.registry });
     const running = conductor.run();
@@ -211,22 +212,14 @@ describe('conductor', () => {
   test('a job is completed only once the end of its run is stored: a failed last write gives it back', async () => {
     const h = harness({ failing: true });
     let failed = 0;
-    const flaky: RunJournal = {
-      ...h.runs,
-      ensureFlow: h.runs.ensureFlow.bind(h.runs),
-      openRun: h.runs.openRun.bind(h.runs),
-      loadRun: h.runs.loadRun.bind(h.runs),
-      saveFlow: h.runs.saveFlow.bind(h.runs),
-      acquireLease: h.runs.acquireLease.bind(h.runs),
-      renewLease: h.runs.renewLease.bind(h.runs),
-      releaseLease: h.runs.releaseLease.bind(h.runs),
+    const flaky = journalWith(h.runs, {
       saveAtoms: (flowId, details, lease, options) => {
         if (options?.flow?.state === 'REVERTED' && failed++ === 0) {
           return Promise.reject(new StorageError('STORAGE_CORRUPT', 'the last write is lost'));
         }
         return h.runs.saveAtoms(flowId, details, lease, options);
       },
-    };
+    });
     const job = await h.board.post(spec('z'));
     const done = await withConductor(
       { board: h.board, runs: flaky, registry: h.registry, maxAttempts: 3 },

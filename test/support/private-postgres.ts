@@ -33,10 +33,19 @@ export class PrivatePostgres {
     if (!bin) throw new Error('PostgreSQL server binaries are not installed');
     const dir = mkdtempSync(join(tmpdir(), 'taskflow-pg-'));
     chownSync(dir, uidOf('postgres'), gidOf('postgres'));
-    const server = new PrivatePostgres(bin, dir, 40_000 + Math.floor(Math.random() * 20_000));
-    server.#as(['initdb', '-D', server.#data, '-A', 'trust', '-U', 'postgres']);
-    server.start();
-    return server;
+    // A random port can be taken (it lies in the kernel's range for outgoing connections):
+    // another one is tried when the server cannot listen.
+    for (let attempt = 1; ; attempt++) {
+      const server = new PrivatePostgres(bin, dir, 40_000 + Math.floor(Math.random() * 20_000));
+      if (attempt === 1)
+        server.#as(['initdb', '-D', server.#data, '-A', 'trust', '-U', 'postgres']);
+      try {
+        server.start();
+        return server;
+      } catch (error) {
+        if (attempt === 5) throw error;
+      }
+    }
   }
 
   get #data(): string {

@@ -61,7 +61,7 @@ export class MemoryRunStoreDriver implements RunStoreDriver {
     if (outcome.kind === 'held' || outcome.kind === 'fenced') return outcome;
     const run = this.#load(request.detail.id);
     if (outcome.kind === 'no-run' || run === undefined)
-      throw new Error('unreachable: created above');
+      throw new Error(`Run "${request.detail.id}" was created in this call but is not there.`);
     return { kind: 'granted', lease: outcome.lease, ...run };
   }
 
