@@ -36,6 +36,9 @@ import type {
 } from './ports.ts';
 import { WakeUp } from './wake-up.ts';
 
+/** How many renewals a claim that came back late gets to come back in time. */
+const LATE_CLAIM_RENEWALS = 3;
+
 /** Options of {@link guardJobBoard}, accepted by every `open...JobBoard` function too. */
 export interface JobBoardOptions {
   /**
@@ -150,12 +153,15 @@ class GuardedJobBoard implements JobBoard {
       );
     }
     const attempt = async (): Promise<ClaimedJob | undefined> => {
+      const sent = performance.now();
       const job = await this.#backend.claim({
         owner: options.owner,
         ttlMs: options.ttlMs,
         now: this.#now(),
       });
-      return job === undefined ? undefined : { job, claim: claimOf(job) };
+      if (job === undefined) return undefined;
+      if (performance.now() - sent < options.ttlMs) return { job, claim: claimOf(job) };
+      return this.#confirmLateClaim(claimOf(job), options.ttlMs);
     };
     if (waitMs === 0 || options.signal?.aborted) return attempt();
     const started = performance.now();
@@ -179,6 +185,24 @@ class GuardedJobBoard implements JobBoard {
     } finally {
       wake.close();
     }
+  }
+
+  /**
+   * A claim whose reply took a whole TTL may have expired before it arrived (the server can
+   * stall after granting it), so another claimer may already hold the job. It is renewed,
+   * and returned only when a renewal comes back within the TTL it asked for; a fenced or
+   * repeatedly late renewal means no claim.
+   */
+  async #confirmLateClaim(claim: JobClaim, ttlMs: number): Promise<ClaimedJob | undefined> {
+    let current = claim;
+    for (let renewals = 0; renewals < LATE_CLAIM_RENEWALS; renewals += 1) {
+      const sent = performance.now();
+      const outcome = await this.#backend.extend({ claim: current, ttlMs, now: this.#now() });
+      if (outcome.kind !== 'written') return undefined;
+      current = claimOf(outcome.job);
+      if (performance.now() - sent < ttlMs) return { job: outcome.job, claim: current };
+    }
+    return undefined;
   }
 
   async extend(claim: JobClaim, ttlMs: number): Promise<JobClaim> {

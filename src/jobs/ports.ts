@@ -74,6 +74,8 @@ export interface JobClaimer {
    * priority, oldest first, for `owner`; the job's token goes up by one. Among any number of
    * concurrent claimers, exactly one gets a given job. Undefined when there is none (after
    * `waitMs`). A claim the backend granted is returned even if the signal aborted meanwhile.
+   * A reply that took longer than `ttlMs` may carry a lease that expired on the way, so it is
+   * renewed first, and is no claim if another claimer took the job over meanwhile.
    */
   claim(options: ClaimOptions): Promise<ClaimedJob | undefined>;
   /** Renews the lease (a heartbeat) to now + `ttlMs`. `FENCED` when the claim is not current. */
