@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../core/failure.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 import type { Page } from '../core/page.ts';
 import type { ClaimWriteOutcome, JobBoardBackend } from './job-board-backend.ts';
 import { JobBoardError } from './job-board-error.ts';
-import { claimFenced, jobClaimed, jobNotFound, waitTimeout } from './job-refusals.ts';
+import {
+  claimFenced,
+  jobClaimed,
+  jobNotFound,
+  requestRefused,
+  waitTimeout,
+} from './job-refusals.ts';
 import { checkPruneQuery, jobNotDead, pruneJobs } from './job-retention.ts';
 import {
   checkClaim,
@@ -24,6 +31,7 @@ import {
   type JobEvent,
   type JobOutcome,
   type JobSpec,
+  type JobState,
 } from './model.ts';
 import type {
   AbandonOptions,
@@ -105,6 +113,7 @@ class GuardedJobBoard implements JobBoard {
       attempts: 0,
       outcome: null,
       deadLetterReason: null,
+      request: null,
     };
     const outcome = await this.#backend.post(job);
     if (outcome.kind === 'existing') refuseConflict(job, outcome.job);
@@ -168,7 +177,8 @@ class GuardedJobBoard implements JobBoard {
     const wake = await WakeUp.open(
       this.#subscribeRaw,
       (event) =>
-        event.type === 'posted' || (event.type === 'abandoned' && event.state === 'UNCLAIMED'),
+        event.type === 'posted' ||
+        ((event.type === 'abandoned' || event.type === 'requested') && event.state === 'UNCLAIMED'),
     );
     try {
       for (;;) {
@@ -291,6 +301,25 @@ class GuardedJobBoard implements JobBoard {
     }
   }
 
+  async request(
+    jobId: string,
+    request: OperatorRequest,
+    states: readonly JobState[],
+  ): Promise<Job> {
+    this.#open();
+    requireText(jobId, 'job id');
+    checkJson(request as unknown as JsonValue, 'request', `job "${jobId}"`, jobId);
+    const outcome = await this.#backend.request({ jobId, request, states, now: this.#now() });
+    switch (outcome.kind) {
+      case 'requested':
+        return outcome.job;
+      case 'no-job':
+        throw jobNotFound(jobId, `ask "${request.action}" of the job`);
+      case 'refused':
+        throw requestRefused(outcome.job, request, states);
+    }
+  }
+
   async subscribe(
     listener: (event: JobEvent) => void,
     options: SubscribeOptions = {},
@@ -356,6 +385,7 @@ function claimOf(job: Job): JobClaim {
     owner: job.owner ?? '',
     token: job.token,
     expiresAt: job.leaseExpiresAt ?? 0,
+    ...(job.request === null ? {} : { request: job.request }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../core/failure.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 import type { Page } from '../core/page.ts';
-import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome } from './model.ts';
+import type { ConductorInfo, Job, JobClaim, JobEvent, JobOutcome, JobState } from './model.ts';
 import type { JobQuery } from './ports.ts';
 
 /** What became of a write by a claim holder. Refusals carry the job as stored, to explain them. */
@@ -34,6 +35,21 @@ export type RedriveOutcome =
   | { readonly kind: 'redriven'; readonly job: Job }
   | { readonly kind: 'no-job' }
   | { readonly kind: 'not-dead'; readonly job: Job };
+
+/** What became of an operator's request: refused when another is pending or the state differs. */
+export type RequestOutcome =
+  | { readonly kind: 'requested'; readonly job: Job }
+  | { readonly kind: 'no-job' }
+  | { readonly kind: 'refused'; readonly job: Job };
+
+/** An operator's request for a job's run, as the guard hands it to the backend. */
+export interface RequestWrite {
+  readonly jobId: string;
+  readonly request: OperatorRequest;
+  /** The job states the request may be set in; a COMPLETE job is reopened by it. */
+  readonly states: readonly JobState[];
+  readonly now: number;
+}
 
 /**
  * What a storage technology implements. Each write is atomic: the state, token and lease
@@ -93,6 +109,13 @@ export interface JobBoardBackend {
    * reason; the token is kept so older claims stay fenced); any other state is `not-dead`.
    */
   redrive(request: { jobId: string; now: number }): Promise<RedriveOutcome>;
+  /**
+   * Sets the job's pending operator request, only while none is pending and the job's state is
+   * one of `states`, in one atomic step. A COMPLETE job is reopened by it: UNCLAIMED, attempts
+   * 0, no outcome, the token kept. Publishes `requested` with the state after. `consume` clears
+   * the request.
+   */
+  request(write: RequestWrite): Promise<RequestOutcome>;
   /**
    * Deletes the job, as `trash` does, only while its state is one of `states` (finished ones,
    * checked by the guard) and it was last updated before `before`, in one atomic step; reports

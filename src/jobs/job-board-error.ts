@@ -15,6 +15,8 @@ import { isErrorOf, TaskFlowError } from '../core/errors.ts';
  * - `INVALID_ARGUMENT`: a bad URL, spec, claim, query, cursor or option was passed in.
  * - `IDEMPOTENCY_CONFLICT`: a post reused an idempotency key with a different spec; the message
  *   names the differing fields, `jobId` the job already posted with that key. Nothing changed.
+ * - `REQUEST_REFUSED`: an operator's request was not set, because another one is pending on the
+ *   job or the job's state does not allow it; the message says which. Nothing changed.
  */
 export const JOB_BOARD_ERROR_CODES = [
   'FENCED',
@@ -28,6 +30,7 @@ export const JOB_BOARD_ERROR_CODES = [
   'BOARD_CLOSED',
   'INVALID_ARGUMENT',
   'IDEMPOTENCY_CONFLICT',
+  'REQUEST_REFUSED',
 ] as const;
 /** One of {@link JOB_BOARD_ERROR_CODES}. */
 export type JobBoardErrorCode = (typeof JOB_BOARD_ERROR_CODES)[number];

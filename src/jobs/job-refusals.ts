@@ -1,5 +1,6 @@
+import type { OperatorRequest } from '../core/operator-request.ts';
 import { JobBoardError } from './job-board-error.ts';
-import type { Job, JobClaim } from './model.ts';
+import type { Job, JobClaim, JobState } from './model.ts';
 
 // The one place where refusals reported by backends become errors people can act on.
 
@@ -44,4 +45,21 @@ export function waitTimeout(job: Job, timeoutMs: number): JobBoardError {
 
 export function invalidJobArgument(message: string, jobId?: string): JobBoardError {
   return new JobBoardError('INVALID_ARGUMENT', message, jobId === undefined ? {} : { jobId });
+}
+
+export function requestRefused(
+  job: Job,
+  request: OperatorRequest,
+  states: readonly JobState[],
+): JobBoardError {
+  const pending = job.request;
+  const why =
+    pending !== null
+      ? `"${pending.action}" asked by "${pending.by}" at ${new Date(pending.at).toISOString()} is still pending; wait until the run has applied it, then ask again`
+      : `the job is ${job.state}, and "${request.action}" needs it ${states.join(' or ')}`;
+  return new JobBoardError(
+    'REQUEST_REFUSED',
+    `Cannot ask "${request.action}" of job "${job.id}": ${why}. Nothing was changed.`,
+    { jobId: job.id },
+  );
 }

@@ -30,6 +30,7 @@ export interface JobRow {
   readonly attempts: number | string;
   readonly outcome: string | null;
   readonly dead_letter_reason: string | null;
+  readonly request: string | null;
 }
 
 /** Named parameters for inserting `job`, keyed like the columns (camelCase). */
@@ -69,6 +70,8 @@ export function jobFromRow(row: JobRow): Job {
     outcome:
       row.outcome === null ? null : (parseJson(row.outcome, row.id, 'outcome') as JobOutcome),
     deadLetterReason: row.dead_letter_reason,
+    request:
+      row.request === null ? null : (parseJson(row.request, row.id, 'request') as Job['request']),
   };
 }
 

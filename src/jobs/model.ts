@@ -1,5 +1,6 @@
 import type { FailureJson, JsonValue } from '../core/failure.ts';
 import type { FlowRef } from '../core/flow-ref.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 
 /**
  * Persisted spellings of a job's state. UNCLAIMED waits for a conductor; CLAIMED is held under
@@ -10,8 +11,11 @@ export const JOB_STATES = ['UNCLAIMED', 'CLAIMED', 'COMPLETE', 'DEAD_LETTER'] as
 /** Where a job is in its life on the board. */
 export type JobState = (typeof JOB_STATES)[number];
 
-/** How the flow of a COMPLETE job ended. */
-export const JOB_OUTCOME_STATES = ['SUCCESS', 'REVERTED', 'FAILURE'] as const;
+/**
+ * How the flow of a COMPLETE job ended. SUSPENDED is an operator's suspend: the run waits,
+ * its job complete, until the operator resumes (or cancels) it, which reopens the job.
+ */
+export const JOB_OUTCOME_STATES = ['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED'] as const;
 /** How the flow of a COMPLETE job ended. */
 export type JobOutcomeState = (typeof JOB_OUTCOME_STATES)[number];
 
@@ -68,6 +72,12 @@ export interface Job {
   readonly outcome: JobOutcome | null;
   /** Why the job went to DEAD_LETTER. */
   readonly deadLetterReason: string | null;
+  /**
+   * An operator's request for the job's run, waiting for the engine that applies it (the
+   * owner hears of it at its next heartbeat, or at once through a `requested` event); cleared
+   * when the job completes.
+   */
+  readonly request: OperatorRequest | null;
 }
 
 /** What a poster gives; everything else is filled in by the board. */
@@ -94,6 +104,8 @@ export interface JobClaim {
   readonly token: number;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
+  /** The operator's request pending on the job when the claim was granted or last renewed. */
+  readonly request?: OperatorRequest;
 }
 
 /** What a successful claim returns: the job as claimed, and the claim to write with. */
@@ -113,7 +125,14 @@ export interface ConductorInfo {
 }
 
 /** What board subscribers are told about. */
-export const JOB_EVENT_TYPES = ['posted', 'claimed', 'completed', 'abandoned', 'trashed'] as const;
+export const JOB_EVENT_TYPES = [
+  'posted',
+  'claimed',
+  'completed',
+  'abandoned',
+  'trashed',
+  'requested',
+] as const;
 /** One kind of board event. */
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 

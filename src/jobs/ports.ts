@@ -1,4 +1,5 @@
 import type { JsonValue } from '../core/failure.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 import type { Page } from '../core/page.ts';
 import type {
   ClaimedJob,
@@ -119,6 +120,14 @@ export interface JobReader {
    * claim holds it; `JOB_NOT_FOUND` when there is no such job.
    */
   trash(jobId: string): Promise<void>;
+  /**
+   * Leaves an operator's request on the job for the engine that runs it, while the job is in
+   * one of `states` and no other request is pending; a COMPLETE job is reopened (UNCLAIMED) so a
+   * conductor applies it. Its owner hears of it through a `requested` event and at its next
+   * heartbeat (`JobClaim.request`). `REQUEST_REFUSED` otherwise; `JOB_NOT_FOUND` when there is
+   * no such job. Use the conductor's `requestRunAction`, which checks the run's state first.
+   */
+  request(jobId: string, request: OperatorRequest, states: readonly JobState[]): Promise<Job>;
 }
 
 /** Which finished jobs {@link JobRetention.prune} deletes. Give `olderThanMs` or `before`. */

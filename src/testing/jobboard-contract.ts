@@ -147,6 +147,7 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
           attempts: 0,
           outcome: null,
           deadLetterReason: null,
+          request: null,
         },
       );
       assert.deepEqual(await board.get(job.id), job);
@@ -422,6 +423,59 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       await board.consume(again.claim, { state: 'SUCCESS' });
       await rejectsWith(board.redrive(job.id), 'INVALID_ARGUMENT', /COMPLETE/);
       await rejectsWith(board.redrive('missing'), 'JOB_NOT_FOUND');
+    });
+
+    it('leaves one operator request at a time on a job, for its owner to see, and reopens a complete job with it', async () => {
+      const [a, b] = await open(2);
+      assert.ok(a && b);
+      const seen: JobEvent[] = [];
+      const stop = new AbortController();
+      await b.subscribe((event) => seen.push(event), { signal: stop.signal });
+      const job = await a.post(jobSpec('steered'));
+      const held = await claimOne(a, 'a');
+      assert.equal(held.claim.request, undefined, 'no request yet');
+      const suspend = { id: 'r1', action: 'suspend', by: 'alice', at: T0 } as const;
+      const requested = await b.request(job.id, suspend, ['UNCLAIMED', 'CLAIMED']);
+      assert.deepEqual([requested.state, requested.request], ['CLAIMED', suspend]);
+      await eventually(() => seen.some((e) => e.type === 'requested'));
+      assert.deepEqual(
+        seen.filter((e) => e.type === 'requested').map((e) => [e.jobId, e.state]),
+        [[job.id, 'CLAIMED']],
+      );
+      const renewed = await a.extend(held.claim, 10_000);
+      assert.deepEqual(renewed.request, suspend, 'the owner sees it at its heartbeat');
+      await rejectsWith(
+        b.request(job.id, { ...suspend, id: 'r2', action: 'cancel' }, ['CLAIMED']),
+        'REQUEST_REFUSED',
+        /"suspend" asked by "alice" .* is still pending/,
+      );
+      const done = await a.consume(renewed, { state: 'SUSPENDED' });
+      assert.deepEqual(
+        [done.state, done.outcome, done.request],
+        ['COMPLETE', { state: 'SUSPENDED' }, null],
+      );
+      const resume = { id: 'r3', action: 'resume', by: 'bob', at: T0 } as const;
+      await rejectsWith(
+        b.request(job.id, resume, ['UNCLAIMED', 'CLAIMED']),
+        'REQUEST_REFUSED',
+        /job is COMPLETE, and "resume" needs it UNCLAIMED or CLAIMED/,
+      );
+      const woken = a.claim({ owner: 'c', ttlMs: 10_000, waitMs: 5_000 });
+      const reopened = await b.request(job.id, resume, ['COMPLETE']);
+      assert.deepEqual(
+        [reopened.state, reopened.outcome, reopened.attempts, reopened.request],
+        ['UNCLAIMED', null, 0, resume],
+      );
+      const again = await woken;
+      assert.equal(again?.job.id, job.id, 'a waiting claimer wakes for the reopened job');
+      assert.deepEqual(
+        again?.claim.request,
+        resume,
+        'the next owner sees the request at its claim',
+      );
+      assert.equal(again?.claim.token, held.claim.token + 1, 'older claims stay fenced');
+      await rejectsWith(b.request('missing', resume, ['COMPLETE']), 'JOB_NOT_FOUND');
+      stop.abort();
     });
 
     it('prunes finished jobs by age and state in batches, never an unfinished one', async () => {

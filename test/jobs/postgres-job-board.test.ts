@@ -68,9 +68,12 @@ describe('PostgreSQL jobboard', { skip }, () => {
       const { rows } = await client.query(
         `SELECT version, name FROM "${schema}".taskflow_jobboard_schema_version`,
       );
-      assert.deepEqual(rows, [{ version: 1, name: 'initial' }]);
+      assert.deepEqual(rows, [
+        { version: 1, name: 'initial' },
+        { version: 2, name: 'operator-request' },
+      ]);
       await client.query(
-        `INSERT INTO "${schema}".taskflow_jobboard_schema_version (version, name) VALUES (2, 'future')`,
+        `INSERT INTO "${schema}".taskflow_jobboard_schema_version (version, name) VALUES (3, 'future')`,
       );
     } finally {
       await client.end();
@@ -78,7 +81,7 @@ describe('PostgreSQL jobboard', { skip }, () => {
     await rejectsWith(
       openPostgresJobBoard({ url: POSTGRES_URL, schema }),
       'SCHEMA_MISMATCH',
-      /version 2, newer than the 1/,
+      /version 3, newer than the 2/,
     );
   });
 

@@ -72,11 +72,11 @@ describe('SQLite jobboard', () => {
     const newer = newFile();
     await createSqliteJobBoard({ path: newer }).close();
     const raw = new Database(newer);
-    raw.prepare("INSERT INTO taskflow_jobboard_schema_version VALUES (2, 'future', 'x')").run();
+    raw.prepare("INSERT INTO taskflow_jobboard_schema_version VALUES (3, 'future', 'x')").run();
     raw.close();
     assert.throws(
       () => createSqliteJobBoard({ path: newer }),
-      (error: unknown) => /version 2, newer than the 1/.test(String(error)),
+      (error: unknown) => /version 3, newer than the 2/.test(String(error)),
     );
   });
 

@@ -7,6 +7,8 @@ import type {
   JobBoardBackend,
   PostOutcome,
   RedriveOutcome,
+  RequestOutcome,
+  RequestWrite,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { decodeJobCursor } from '../job-paging.ts';
@@ -106,6 +108,7 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
       state: 'COMPLETE',
       leaseExpiresAt: null,
       outcome: structuredClone(request.outcome),
+      request: null,
       updatedAt: request.now,
     }));
     if (result.kind === 'written') this.#emit('completed', result.job, request.now);
@@ -176,6 +179,22 @@ export class MemoryJobBoardBackend implements JobBoardBackend {
     this.#state.jobs.set(job.id, redriven);
     this.#emit('abandoned', redriven, request.now);
     return { kind: 'redriven', job: redriven };
+  }
+
+  async request(write: RequestWrite): Promise<RequestOutcome> {
+    const job = this.#state.jobs.get(write.jobId);
+    if (job === undefined) return { kind: 'no-job' };
+    if (job.request !== null || !write.states.includes(job.state)) return { kind: 'refused', job };
+    const reopen = job.state === 'COMPLETE';
+    const requested: Job = {
+      ...job,
+      request: structuredClone(write.request),
+      updatedAt: write.now,
+      ...(reopen ? { state: 'UNCLAIMED', attempts: 0, outcome: null } : {}),
+    };
+    this.#state.jobs.set(job.id, requested);
+    this.#emit('requested', requested, write.now);
+    return { kind: 'requested', job: requested };
   }
 
   async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {

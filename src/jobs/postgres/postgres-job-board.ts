@@ -16,6 +16,8 @@ import type {
   JobBoardBackend,
   PostOutcome,
   RedriveOutcome,
+  RequestOutcome,
+  RequestWrite,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { JobBoardError } from '../job-board-error.ts';
@@ -173,6 +175,19 @@ export class PostgresJobBoardBackend implements JobBoardBackend {
     if (row !== undefined) return { kind: 'redriven', job: jobFromRow(row) };
     const job = await this.get(request.jobId);
     return job === undefined ? { kind: 'no-job' } : { kind: 'not-dead', job };
+  }
+
+  async request(write: RequestWrite): Promise<RequestOutcome> {
+    const params = [
+      write.jobId,
+      JSON.stringify(write.request),
+      [...write.states],
+      this.#sql.channel,
+    ];
+    const [row] = await this.#query<JobRow>(this.#sql.request, params);
+    if (row !== undefined) return { kind: 'requested', job: jobFromRow(row) };
+    const job = await this.get(write.jobId);
+    return job === undefined ? { kind: 'no-job' } : { kind: 'refused', job };
   }
 
   async list(query: JobQuery & { readonly limit: number }): Promise<Page<Job>> {

@@ -12,6 +12,7 @@ const STATEMENTS = [
   'abandon',
   'trash',
   'redrive',
+  'request',
   'deleteFinished',
   'upsertConductor',
   'deleteConductor',
@@ -83,7 +84,7 @@ export function postgresJobStatements(schema: string): PostgresJobStatements {
     consume: notifying(
       `WITH ${CLOCK}
        UPDATE ${jobs} AS j SET state = 'COMPLETE', lease_expires_at = NULL, outcome = $4,
-         updated_at = clock.now_ms
+         request = NULL, updated_at = clock.now_ms
        FROM clock WHERE ${HELD} RETURNING j.*`,
       'completed',
       'updated_at',
@@ -122,6 +123,17 @@ export function postgresJobStatements(schema: string): PostgresJobStatements {
       'abandoned',
       'updated_at',
     ).replace('$CHANNEL', '$2'),
+    // A COMPLETE job is reopened by the request; the caller lists the states it may be set in.
+    request: notifying(
+      `WITH ${CLOCK}
+       UPDATE ${jobs} AS j SET request = $2, updated_at = clock.now_ms,
+         attempts = CASE WHEN j.state = 'COMPLETE' THEN 0 ELSE j.attempts END,
+         outcome = CASE WHEN j.state = 'COMPLETE' THEN NULL ELSE j.outcome END,
+         state = CASE WHEN j.state = 'COMPLETE' THEN 'UNCLAIMED' ELSE j.state END
+       FROM clock WHERE j.id = $1 AND j.request IS NULL AND j.state = ANY($3::text[]) RETURNING j.*`,
+      'requested',
+      'updated_at',
+    ).replace('$CHANNEL', '$4'),
     upsertConductor: `WITH ${CLOCK}
       INSERT INTO ${conductors} (name, last_seen_at, expires_at, meta)
         SELECT $1, clock.now_ms, clock.now_ms + $2::bigint, $3 FROM clock

@@ -8,6 +8,8 @@ import type {
   JobBoardBackend,
   PostOutcome,
   RedriveOutcome,
+  RequestOutcome,
+  RequestWrite,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { JobBoardError } from '../job-board-error.ts';
@@ -127,6 +129,22 @@ export class RedisJobBoardBackend implements JobBoardBackend {
         return { kind: 'trashed' };
       case 'claimed':
         return { kind: 'claimed', job: jobFromHash(fieldsOf(reply[1])) };
+      default:
+        return { kind: 'no-job' };
+    }
+  }
+
+  async request(write: RequestWrite): Promise<RequestOutcome> {
+    const reply = await this.#run(REDIS_JOB_SCRIPTS.request, [
+      write.jobId,
+      JSON.stringify(write.request),
+      `,${write.states.join(',')},`,
+    ]);
+    switch (reply[0]) {
+      case 'requested':
+        return { kind: 'requested', job: jobFromHash(fieldsOf(reply[1])) };
+      case 'refused':
+        return { kind: 'refused', job: jobFromHash(fieldsOf(reply[1])) };
       default:
         return { kind: 'no-job' };
     }

@@ -1,3 +1,4 @@
+import type { OperatorRequest } from '../../core/operator-request.ts';
 import { JobBoardError } from '../job-board-error.ts';
 import { JOB_STATES, type Job, type JobOutcome } from '../model.ts';
 
@@ -59,6 +60,7 @@ export function jobFromHash(fields: Record<string, string>): Job {
     attempts: Number(fields.attempts),
     outcome: parse<JobOutcome>(fields.outcome, 'outcome') ?? null,
     deadLetterReason: fields.reason === '' || fields.reason === undefined ? null : fields.reason,
+    request: parse<OperatorRequest>(fields.request, 'request') ?? null,
   };
 }
 

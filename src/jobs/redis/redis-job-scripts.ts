@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
  *
  * Keys, under the board's prefix `P`:
  * - `P:job:<id>` hash: spec (immutable JSON, never re-encoded by Lua), name, key, state, owner,
- *   lease, token, attempts, updated, outcome (JSON), reason, score (-priority), rank;
+ *   lease, token, attempts, updated, outcome (JSON), reason, request (JSON), score (-priority),
+ *   rank;
  * - `P:ready` sorted set of claimable jobs: score -priority, member rank = 15-digit createdAt
  *   ":" id, so ties order oldest first, then by id;
  * - `P:leases` sorted set of claimed job ids by lease expiry;
@@ -116,7 +117,8 @@ local k = jobkey(ARGV[2])
 local refused = held(k, ARGV[3], ARGV[4])
 if refused then return refused end
 local now = servertime()
-redis.call('HSET', k, 'state', 'COMPLETE', 'lease', '', 'outcome', ARGV[5], 'updated', ms(now))
+redis.call('HSET', k, 'state', 'COMPLETE', 'lease', '', 'outcome', ARGV[5], 'request', '',
+  'updated', ms(now))
 redis.call('ZREM', p .. ':leases', ARGV[2])
 redis.call('ZREM', p .. ':ready', redis.call('HGET', k, 'rank'))
 publish('completed', ARGV[2], redis.call('HGET', k, 'name'), 'COMPLETE', now)
@@ -194,6 +196,29 @@ publish('abandoned', ARGV[2], h[4], 'UNCLAIMED', now)
 return {'redriven', redis.call('HGETALL', k)}
 `;
 
+/**
+ * ARGV: prefix, id, request as JSON, the states it may be set in as ",A,B,". A COMPLETE job is
+ * reopened: UNCLAIMED, in the ready set again.
+ */
+const REQUEST = `
+local k = jobkey(ARGV[2])
+if redis.call('EXISTS', k) == 0 then return {'no-job'} end
+local h = redis.call('HMGET', k, 'state', 'request', 'score', 'rank', 'name')
+if (h[2] and h[2] ~= '') or not string.find(ARGV[4], ',' .. h[1] .. ',', 1, true) then
+  return {'refused', redis.call('HGETALL', k)}
+end
+local now = servertime()
+local state = h[1]
+if state == 'COMPLETE' then
+  state = 'UNCLAIMED'
+  redis.call('HSET', k, 'state', state, 'attempts', 0, 'outcome', '')
+  redis.call('ZADD', p .. ':ready', h[3], h[4])
+end
+redis.call('HSET', k, 'request', ARGV[3], 'updated', ms(now))
+publish('requested', ARGV[2], h[5], state, now)
+return {'requested', redis.call('HGETALL', k)}
+`;
+
 /** ARGV: prefix, name, ttlMs, name as JSON, meta as JSON. Stored as the ConductorInfo JSON. */
 const HEARTBEAT = `
 local now = servertime()
@@ -248,6 +273,7 @@ export const REDIS_JOB_SCRIPTS: {
   readonly abandon: RedisScript;
   readonly trash: RedisScript;
   readonly redrive: RedisScript;
+  readonly request: RedisScript;
   readonly deleteFinished: RedisScript;
   readonly heartbeat: RedisScript;
   readonly conductors: RedisScript;
@@ -260,6 +286,7 @@ export const REDIS_JOB_SCRIPTS: {
   abandon: script(ABANDON),
   trash: script(TRASH),
   redrive: script(REDRIVE),
+  request: script(REQUEST),
   deleteFinished: script(DELETE_FINISHED),
   heartbeat: script(HEARTBEAT),
   conductors: script(CONDUCTORS),

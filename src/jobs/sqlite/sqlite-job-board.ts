@@ -9,6 +9,8 @@ import type {
   JobBoardBackend,
   PostOutcome,
   RedriveOutcome,
+  RequestOutcome,
+  RequestWrite,
   TrashOutcome,
 } from '../job-board-backend.ts';
 import { decodeJobCursor } from '../job-paging.ts';
@@ -197,6 +199,24 @@ export class SqliteJobBoardBackend implements JobBoardBackend {
       }
       const job = this.#job(request.jobId);
       return job === undefined ? { kind: 'no-job' } : { kind: 'not-dead', job };
+    });
+  }
+
+  async request(write: RequestWrite): Promise<RequestOutcome> {
+    return this.#write(() => {
+      const row = this.#sql.request.get({
+        id: write.jobId,
+        request: JSON.stringify(write.request),
+        states: `,${write.states.join(',')},`,
+        now: write.now,
+      }) as JobRow | undefined;
+      if (row !== undefined) {
+        const job = jobFromRow(row);
+        this.#event('requested', job, write.now);
+        return { kind: 'requested', job };
+      }
+      const job = this.#job(write.jobId);
+      return job === undefined ? { kind: 'no-job' } : { kind: 'refused', job };
     });
   }
 

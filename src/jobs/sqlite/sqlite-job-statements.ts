@@ -26,7 +26,7 @@ const SQL = {
          ) ORDER BY priority DESC, created_at, id LIMIT 1)
        RETURNING *`,
   extend: `UPDATE taskflow_jobs SET lease_expires_at = :expiresAt, updated_at = :now WHERE ${HELD} RETURNING *`,
-  consume: `UPDATE taskflow_jobs SET state = 'COMPLETE', lease_expires_at = NULL, outcome = :outcome, updated_at = :now
+  consume: `UPDATE taskflow_jobs SET state = 'COMPLETE', lease_expires_at = NULL, outcome = :outcome, request = NULL, updated_at = :now
        WHERE ${HELD} RETURNING *`,
   abandon: `UPDATE taskflow_jobs
        SET attempts = attempts + :increment, lease_expires_at = NULL, updated_at = :now,
@@ -42,6 +42,13 @@ const SQL = {
        SET state = 'UNCLAIMED', attempts = 0, lease_expires_at = NULL, dead_letter_reason = NULL,
            updated_at = :now
        WHERE id = :id AND state = 'DEAD_LETTER' RETURNING *`,
+  // A COMPLETE job is reopened by the request; the caller lists the states it may be set in.
+  request: `UPDATE taskflow_jobs
+       SET request = :request, updated_at = :now,
+           attempts = CASE WHEN state = 'COMPLETE' THEN 0 ELSE attempts END,
+           outcome = CASE WHEN state = 'COMPLETE' THEN NULL ELSE outcome END,
+           state = CASE WHEN state = 'COMPLETE' THEN 'UNCLAIMED' ELSE state END
+       WHERE id = :id AND request IS NULL AND instr(:states, ',' || state || ',') > 0 RETURNING *`,
   insertEvent: `INSERT INTO taskflow_job_events (type, job_id, job_name, state, at)
        VALUES (:type, :jobId, :jobName, :state, :at)`,
   // Keeps the log short; pollers only ever need the last few moments of it.
