@@ -9,6 +9,7 @@ export {
 export { type Clock, systemClock } from './core/clock.ts';
 export {
   isRetryable,
+  RunCancelledError,
   StateError,
   TaskFlowError,
   type TaskFlowErrorOptions,
@@ -25,6 +26,13 @@ export {
 } from './core/failure.ts';
 export type { FlowRef } from './core/flow-ref.ts';
 export { findJsonProblem, type JsonProblem } from './core/json-safety.ts';
+export {
+  type AppliedRequest,
+  ATOM_ACTIONS,
+  OPERATOR_ACTIONS,
+  type OperatorAction,
+  type OperatorRequest,
+} from './core/operator-request.ts';
 export type { Page } from './core/page.ts';
 export {
   AlwaysRevert,
@@ -69,7 +77,7 @@ export {
 } from './core/task.ts';
 export { redactUrl } from './drivers/connection-url.ts';
 export type { AtomSnapshot } from './engine/atom-record.ts';
-export type { PersistenceOptions } from './engine/durable-run.ts';
+export { auditList, type PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
 export { type FlowFactory, FlowRegistry } from './engine/flow-registry.ts';
@@ -83,6 +91,11 @@ export {
   loggingListener,
   printingListener,
 } from './engine/listeners.ts';
+export {
+  ACTION_FLOW_STATES,
+  actsWhileRunning,
+  operatorRequest,
+} from './engine/operator-actions.ts';
 export type { RevertOrder, RevertScope } from './engine/run-context.ts';
 export {
   continueRun,

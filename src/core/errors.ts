@@ -84,6 +84,16 @@ export class StateError extends TaskFlowError {
   }
 }
 
+/** An operator cancelled the run; a cancelled run is reverted with it, or ends FAILURE with it. */
+export class RunCancelledError extends TaskFlowError {
+  readonly by: string;
+
+  constructor(by: string, reason: string | undefined) {
+    super('CANCELLED', `The run was cancelled by "${by}"${reason ? `: ${reason}` : ''}.`);
+    this.by = by;
+  }
+}
+
 /** A task ran longer than its `timeoutMs`. */
 export class TaskTimeoutError extends TaskFlowError {
   readonly timeoutMs: number;

@@ -54,8 +54,10 @@ export interface OperatorRequest {
   readonly reason?: string;
 }
 
-/** An applied request, as the run's audit list keeps it. */
+/** A request as the run's audit list keeps it, once the engine has applied or refused it. */
 export interface AppliedRequest extends OperatorRequest {
-  /** Epoch ms when the engine applied it. */
+  /** Epoch ms when the engine applied (or refused) it. */
   readonly appliedAt: number;
+  /** Why it did not apply (the run had moved on meanwhile); absent when it did. */
+  readonly refused?: string;
 }

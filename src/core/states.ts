@@ -42,7 +42,8 @@ const ATOM_TRANSITIONS: Readonly<Record<AtomState, readonly AtomState[]>> = {
   FAILURE: ['REVERTING'],
   REVERTING: ['REVERTED', 'REVERT_FAILURE'],
   REVERTED: ['PENDING'],
-  REVERT_FAILURE: [],
+  // Only an operator moves an atom out of REVERT_FAILURE: retry-revert, skip-revert, resolve.
+  REVERT_FAILURE: ['REVERTING', 'REVERTED'],
   IGNORE: ['PENDING'],
   RETRYING: ['RUNNING'],
 };

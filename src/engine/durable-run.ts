@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { TaskFlowError } from '../core/errors.ts';
 import type { JsonValue } from '../core/failure.ts';
 import type { FlowRef } from '../core/flow-ref.ts';
+import type { AppliedRequest } from '../core/operator-request.ts';
 import type { FlowState } from '../core/states.ts';
 import type { LeaseFence } from '../core/task.ts';
 import type { AtomDetail, FlowDetail, LogBook } from '../persistence/model.ts';
@@ -49,6 +50,12 @@ export interface PersistenceOptions {
   readonly claim?: HeldLease;
 }
 
+/** The operator requests a run has applied or refused, oldest first (`meta.actions`). */
+export function auditList(flow: Pick<FlowDetail, 'meta'>): readonly AppliedRequest[] {
+  const actions = flow.meta.actions;
+  return Array.isArray(actions) ? (actions as unknown as AppliedRequest[]) : [];
+}
+
 /** The run store of persistence options, under either spelling. */
 export function runsOf(options: Pick<PersistenceOptions, 'runs' | 'store'>): RunJournal {
   const runs = options.runs ?? options.store;
@@ -83,6 +90,8 @@ export class PersistedRun {
   #staged: { readonly record: AtomRecord; readonly detail: AtomDetail }[] = [];
   /** What the store holds for each atom, to put a record back when a write is lost for good. */
   readonly #persisted = new Map<string, AtomDetail>();
+  /** Operator requests recorded before the run was opened, for its audit list. */
+  #unrecorded: AppliedRequest[] = [];
 
   constructor(options: PersistenceOptions, runId: string, clock: Clock) {
     this.flowId = options.flowId ?? runId;
@@ -135,6 +144,7 @@ export class PersistedRun {
       : new RunLeaseKeeper({ store: runs, clock, ttlMs, lease, sent, onLost: lost });
     this.#detail = opened.flow;
     this.#flowStaged = false;
+    for (const entry of this.#unrecorded.splice(0)) this.recordAction(entry);
     const byName = new Map(records.map((record) => [record.atom.name, record]));
     this.#persisted.clear();
     try {
@@ -184,6 +194,24 @@ export class PersistedRun {
   /** Queues the flow's new state for the next {@link PersistedRun.flush}. */
   stageFlow(state: FlowState): void {
     this.#detail = { ...(this.#detail as FlowDetail), state, updatedAt: this.#clock.now() };
+    this.#flowStaged = true;
+  }
+
+  /**
+   * Adds an operator's request to the run's audit list (`meta.actions` of the flow detail),
+   * written with the next flush; a request already listed (by id: applied again after a crash)
+   * is not listed twice.
+   */
+  recordAction(entry: AppliedRequest): void {
+    const detail = this.#detail;
+    if (detail === undefined) {
+      this.#unrecorded.push(entry);
+      return;
+    }
+    const listed = auditList(detail);
+    if (listed.some((action) => action.id === entry.id)) return;
+    const actions = [...listed, entry] as unknown as JsonValue;
+    this.#detail = { ...detail, meta: { ...detail.meta, actions }, updatedAt: this.#clock.now() };
     this.#flowStaged = true;
   }
 

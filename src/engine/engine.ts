@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { StateError, TaskFlowError, ValidationError } from '../core/errors.ts';
+import { RunCancelledError, StateError, TaskFlowError, ValidationError } from '../core/errors.ts';
 import { Failure, failureToThrow } from '../core/failure.ts';
 import { findJsonProblem } from '../core/json-safety.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
 import type { Flow } from '../patterns/flow.ts';
 import {
@@ -16,6 +17,12 @@ import { compile } from './compile.ts';
 import { PersistedRun, type PersistenceOptions } from './durable-run.ts';
 import { EventBus, type Listener } from './events.ts';
 import { fetchAllOf, fetchOf } from './fetch.ts';
+import {
+  actsWhileRunning,
+  checkOperatorRequest,
+  editStoppedRun,
+  refusalOf,
+} from './operator-actions.ts';
 import { ProviderIndex } from './providers.ts';
 import type { Checkpoint, RevertOrder, RevertScope, RunContext } from './run-context.ts';
 import { Runner } from './runner.ts';
@@ -94,6 +101,10 @@ export class Engine {
   readonly #durable: PersistedRun | undefined;
   /** suspend() came while run() was opening the run: it goes SUSPENDING as soon as it runs. */
   #suspendAsked = false;
+  /** Operator requests waiting for run() to open the run (see {@link Engine.apply}). */
+  readonly #requests: OperatorRequest[] = [];
+  /** True from the moment run() has opened the run until it returns. */
+  #opened = false;
   readonly #bus: EventBus;
   readonly #context: Omit<RunContext, 'graph' | 'providers' | 'records' | 'argumentProviders'>;
   #compiled: Compiled | undefined;
@@ -211,6 +222,11 @@ export class Engine {
     }
     try {
       await this.#open(() => runner.suspend());
+      this.#opened = true;
+      const requests = this.#requests.splice(0);
+      for (const request of requests) this.#applyNow(request, runner);
+      // What the requests changed is stored before anything runs, or even if nothing will.
+      if (requests.length > 0) await this.#durable?.flush();
       if (this.#state === 'SUCCESS') return this.#result('SUCCESS');
       if (this.#state === 'REVERTED') {
         if (this.#durable) throw failureToThrow(this.#recordedFailures());
@@ -237,6 +253,7 @@ export class Engine {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       this.#runner = undefined;
+      this.#opened = false;
       this.#suspendAsked = false;
       await this.#durable?.close();
       this.#statistics.runMs += performance.now() - started;
@@ -274,6 +291,71 @@ export class Engine {
     this.#runner.suspend();
     if (this.#state === 'RUNNING') this.#setState('SUSPENDING');
     else this.#suspendAsked = true;
+  }
+
+  /**
+   * Applies an operator's request (see {@link OperatorRequest}) and, for a persisted run,
+   * records it in the run's audit list (`meta.actions`, with when it was applied, or why it
+   * was refused). `suspend` and `cancel` act on the run in progress; on an engine that is not
+   * running, every request waits for the next `run()`, which applies it right after loading the
+   * run: `redrive`, `retry-revert`, `skip-revert` and `resolve` change a stopped run's atoms
+   * there, before anything runs. A request the run's state does not allow is refused (recorded
+   * as such) and changes nothing; the conductor and the service check first, so this happens
+   * only when the run moved on meanwhile.
+   *
+   * @example
+   * engine.apply(operatorRequest('redrive', { by: 'alice' }));
+   * await engine.run(); // the failed atoms run again; what succeeded is kept
+   */
+  apply(request: OperatorRequest): void {
+    checkOperatorRequest(request);
+    const runner = this.#runner;
+    if (runner && this.#opened) {
+      if (!actsWhileRunning(request.action)) {
+        throw new StateError(
+          `Flow "${this.flow.name}" is running; "${request.action}" applies to a stopped run: cancel it without revert or wait for it to end, then apply it before the next run().`,
+        );
+      }
+      this.#applyNow(request, runner);
+      return;
+    }
+    this.#requests.push(request);
+  }
+
+  #applyNow(request: OperatorRequest, runner: Runner): void {
+    const records = this.#records();
+    const byName = (name: string): AtomRecord | undefined => {
+      const index = this.#compiled?.graph.byName.get(name);
+      return index === undefined ? undefined : this.#compiled?.records[index];
+    };
+    const refused = refusalOf(request, this.flow.name, this.#state, byName);
+    this.#durable?.recordAction({
+      ...request,
+      appliedAt: this.#context.clock.now(),
+      ...(refused === undefined ? {} : { refused }),
+    });
+    if (refused !== undefined) {
+      this.#context.reportError(new StateError(`Operator request refused: ${refused}`));
+      return;
+    }
+    switch (request.action) {
+      case 'suspend':
+        this.suspend();
+        return;
+      case 'cancel':
+        runner.cancel(
+          Failure.from(new RunCancelledError(request.by, request.reason)),
+          request.revert !== false,
+        );
+        return;
+      case 'resume':
+        return;
+      default:
+        editStoppedRun(request, records, byName, (record) =>
+          this.#context.checkpoint.stage(record),
+        );
+        if (request.action === 'redrive') this.#setState('PENDING');
+    }
   }
 
   /** Returns a finished, failed or suspended flow to PENDING so it can run again from the start. */

@@ -16,6 +16,9 @@ import type { RunContext } from './run-context.ts';
 import { RunEvents } from './run-events.ts';
 import { Scheduler, type StepEntry } from './scheduler.ts';
 
+/** The key of an operator's cancel among the failures a revert is handed (no atom's name). */
+const CANCELLED = '(cancelled)';
+
 interface Completion {
   readonly node: number;
   readonly phase: StepEntry['phase'];
@@ -56,6 +59,8 @@ export class Runner {
   readonly #revertFailures: Failure[] = [];
   readonly #events: RunEvents;
   readonly #executor: AtomExecutor;
+  /** An operator's cancel, taken in at the next turn of the loop. */
+  #cancel: { readonly failure: Failure; readonly revert: boolean; taken: boolean } | undefined;
 
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
@@ -73,6 +78,18 @@ export class Runner {
   /** Asks the run to stop starting atoms; those running finish. */
   suspend(): void {
     this.#suspending = true;
+  }
+
+  /**
+   * Asks the run to stop: no atom starts any more, those running finish, and with `revert`
+   * everything that ran is reverted (the run ends REVERTED with `failure`); without, the run
+   * ends FAILURE with `failure` where it stands. Any retry is bypassed. The first cancel wins.
+   */
+  cancel(failure: Failure, revert: boolean): void {
+    this.#cancel ??= { failure, revert, taken: false };
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   /**
@@ -155,6 +172,7 @@ export class Runner {
 
   async #loop(): Promise<void> {
     for (;;) {
+      if (this.#cancel?.taken === false) await this.#takeCancel(this.#cancel);
       for (
         let completion = this.#completions[this.#completionHead];
         completion;
@@ -181,7 +199,7 @@ export class Runner {
       // atom runs never loses the results of atoms that already finished.
       const flushing = this.#events.flush();
       if (flushing) await flushing;
-      if (this.#completions.length > 0) continue;
+      if (this.#completions.length > 0 || this.#cancel?.taken === false) continue;
       if (this.#inflight === 0) {
         await this.#endStep();
         continue;
@@ -190,6 +208,23 @@ export class Runner {
         this.#wake = resolve;
       });
     }
+  }
+
+  async #takeCancel(cancel: {
+    readonly failure: Failure;
+    readonly revert: boolean;
+    taken: boolean;
+  }): Promise<void> {
+    cancel.taken = true;
+    this.#stopping = true;
+    if (!cancel.revert) {
+      this.#suspending = true;
+      return;
+    }
+    await this.#openScope(
+      { kind: 'all', byDefault: false },
+      new Map([[CANCELLED, cancel.failure]]),
+    );
   }
 
   /** Without `failFast`, a serial step's failed executions are resolved when the step ends. */
@@ -279,9 +314,9 @@ export class Runner {
     this.#ctx.checkpoint.stage(record);
     const flushing = this.#events.flush();
     if (flushing) await flushing;
-    if (this.#suspending && from === 'PENDING') {
-      // A listener suspended the run on what that write published (the previous atom's end):
-      // this atom's code has not started, so it goes back to PENDING.
+    if ((this.#suspending || this.#cancel !== undefined) && from === 'PENDING') {
+      // A listener suspended the run on what that write published (the previous atom's end),
+      // or an operator cancelled it: this atom's code has not started, so it goes back to PENDING.
       await this.#unstart(record);
       return;
     }
@@ -568,6 +603,8 @@ export class Runner {
   #end(): RunEnd {
     if (this.#revertFailures.length > 0)
       return { state: 'FAILURE', failures: this.#revertFailures };
+    if (this.#cancel?.revert === false)
+      return { state: 'FAILURE', failures: [this.#cancel.failure] };
     if (this.#haltFailures.length > 0) return { state: 'FAILURE', failures: this.#haltFailures };
     if (this.#endedReverted) return { state: 'REVERTED', failures: this.#endedReverted };
     if (this.#subflowFailures.length > 0 && !this.#suspending)
