@@ -3,13 +3,17 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { DefinitionRegistry } from '../documents/definition-registry.ts';
 import type { RunChangeFeed } from '../persistence/change-feed/change-feed.ts';
 import { bearerAuth } from './auth/bearer-auth.ts';
 import type { TokenStore } from './auth/token-store.ts';
+import { defaultDashboardDir } from './dashboard-assets.ts';
+import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { EventStreams } from './event-streams.ts';
 import { FlowCatalog } from './flow-catalog.ts';
 import { problemOfLibraryError } from './library-errors.ts';
 import { ProblemError, problemResponse } from './problem.ts';
+import { registerDefinitionRoutes } from './routes/definition-routes.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerFlowRoutes } from './routes/flow-routes.ts';
 import { registerJobRoutes } from './routes/job-routes.ts';
@@ -37,6 +41,11 @@ export interface ServiceAppOptions extends ServiceDeps {
   readonly streams?: EventStreams;
   /** Largest request body in bytes; a bigger one gets 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
+  /**
+   * The directory of the built dashboard served at `/` (default: the one built into the
+   * package, `dist/dashboard/`); `false` serves no dashboard.
+   */
+  readonly dashboard?: string | false;
   /** Receives errors that became a 500, for the server's log (never sent to the client). */
   readonly onError?: (error: unknown, requestId: string) => void;
 }
@@ -57,6 +66,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   });
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   app.use('*', requestId());
+  // The dashboard's files are public: the page itself asks for a token and sends it to /v1.
+  if (options.dashboard !== false) {
+    registerDashboardRoutes(app, options.dashboard ?? defaultDashboardDir());
+  }
   if (options.auth !== 'none') app.use('*', bearerAuth(options.auth.tokens));
   app.use(
     '*',
@@ -81,6 +94,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const catalog = new FlowCatalog(options.registry);
   registerStatusRoutes(app, options);
   registerFlowRoutes(app, catalog);
+  if (options.registry instanceof DefinitionRegistry) {
+    registerDefinitionRoutes(app, options.registry);
+  }
   registerRunRoutes(app, { ...options, catalog });
   registerJobRoutes(app, options);
   registerEventRoutes(app, { ...options, streams: options.streams ?? new EventStreams() });

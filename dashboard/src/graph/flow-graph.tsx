@@ -1,0 +1,366 @@
+// biome-ignore-all lint/a11y/noNoninteractiveTabindex: the graph canvas takes focus so that arrow keys pan it and + and - zoom it
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { FlowGraph } from '../api/types.ts';
+import { ErrorNote } from '../ui/widgets.tsx';
+import { type AtomLook, summaryState } from './atom-states.ts';
+import {
+  type ElkLayouter,
+  initialCollapse,
+  type Layout,
+  layoutFlow,
+  type PlacedNode,
+} from './layout.ts';
+
+interface View {
+  readonly x: number;
+  readonly y: number;
+  readonly scale: number;
+}
+
+const PENDING: AtomLook = { state: 'PENDING', progress: 0 };
+
+/**
+ * A flow's graph, laid out by ELK: nested flows as groups, atoms coloured by state (kept
+ * current by the caller), deciders' links dashed. Drag to pan, wheel or +/- to zoom, 0 to fit.
+ * A big flow starts with its biggest nested flows collapsed; click one to open it.
+ */
+export function FlowGraphView({
+  graph,
+  looks,
+  selected,
+  onSelect,
+  layouter,
+}: {
+  readonly graph: FlowGraph;
+  readonly looks: ReadonlyMap<string, AtomLook>;
+  readonly selected?: string | undefined;
+  readonly onSelect?: (atom: string) => void;
+  readonly layouter: ElkLayouter;
+}) {
+  const [collapsed, setCollapsed] = useState(() => initialCollapse(graph));
+  const [layout, setLayout] = useState<Layout | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [drawnMs, setDrawnMs] = useState<number | undefined>();
+  const [view, setView] = useState<View>({ x: 0, y: 0, scale: 1 });
+  const box = useRef<HTMLDivElement>(null);
+  const drag = useRef<{ x: number; y: number; moved: boolean; id: number } | undefined>(undefined);
+  const started = useRef(0);
+
+  useEffect(() => {
+    let cancelled = false;
+    started.current = performance.now();
+    layoutFlow(graph, collapsed, layouter)
+      .then((placed) => {
+        if (cancelled) return;
+        setLayout(placed);
+        setView(fit(placed, box.current));
+      })
+      .catch((caught: unknown) => !cancelled && setError(String(caught)));
+    return () => {
+      cancelled = true;
+    };
+  }, [graph, collapsed, layouter]);
+
+  useEffect(() => {
+    if (layout === undefined) return;
+    // Measured once the drawing is on screen: the frame after the one that rendered it.
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => setDrawnMs(Math.round(performance.now() - started.current))),
+    );
+  }, [layout]);
+
+  const select = useRef(onSelect);
+  select.current = onSelect;
+  const drawing = useMemo(() => {
+    if (layout === undefined) return null;
+    const toggle = (id: string): void => {
+      setDrawnMs(undefined);
+      setCollapsed((shown) => {
+        const next = new Set(shown);
+        if (!next.delete(id)) next.add(id);
+        return next;
+      });
+    };
+    return (
+      <Drawing
+        layout={layout}
+        looks={looks}
+        selected={selected}
+        onSelect={(name) => !drag.current?.moved && select.current?.(name)}
+        onToggle={(id) => !drag.current?.moved && toggle(id)}
+      />
+    );
+  }, [layout, looks, selected]);
+
+  const atomCount = graph.nodes.filter((n) => n.kind === 'task' || n.kind === 'retry').length;
+  const zoom = (factor: number, cx?: number, cy?: number): void => {
+    const rect = box.current?.getBoundingClientRect();
+    const px = cx ?? (rect?.width ?? 0) / 2;
+    const py = cy ?? (rect?.height ?? 0) / 2;
+    setView((v) => {
+      const scale = Math.min(4, Math.max(0.02, v.scale * factor));
+      const k = scale / v.scale;
+      return { scale, x: px - (px - v.x) * k, y: py - (py - v.y) * k };
+    });
+  };
+
+  return (
+    <div class="graph">
+      <div class="graph-tools">
+        <span class="muted" data-graph-ms={drawnMs}>
+          {atomCount} atoms
+          {drawnMs === undefined ? ' · laying out…' : ` · laid out and drawn in ${drawnMs} ms`}
+        </span>
+        <button type="button" onClick={() => layout && setView(fit(layout, box.current))}>
+          Fit
+        </button>
+        <button type="button" aria-label="Zoom in" onClick={() => zoom(1.25)}>
+          +
+        </button>
+        <button type="button" aria-label="Zoom out" onClick={() => zoom(0.8)}>
+          −
+        </button>
+        <button
+          type="button"
+          disabled={collapsed.size === 0}
+          onClick={() => {
+            setDrawnMs(undefined);
+            setCollapsed(new Set());
+          }}
+        >
+          Expand all
+        </button>
+      </div>
+      {error === undefined ? null : <ErrorNote>The graph could not be laid out: {error}</ErrorNote>}
+      <div
+        ref={box}
+        class="graph-canvas"
+        tabIndex={0}
+        role="application"
+        aria-label="Flow graph: drag or arrow keys to pan, + and - to zoom, 0 to fit"
+        onWheel={(event) => {
+          event.preventDefault();
+          const rect = box.current?.getBoundingClientRect();
+          zoom(
+            event.deltaY < 0 ? 1.15 : 1 / 1.15,
+            event.clientX - (rect?.left ?? 0),
+            event.clientY - (rect?.top ?? 0),
+          );
+        }}
+        onPointerDown={(event) => {
+          drag.current = { x: event.clientX, y: event.clientY, moved: false, id: event.pointerId };
+        }}
+        onPointerMove={(event) => {
+          const d = drag.current;
+          if (d === undefined || (event.buttons & 1) === 0) return;
+          const dx = event.clientX - d.x;
+          const dy = event.clientY - d.y;
+          if (!d.moved && Math.hypot(dx, dy) < 4) return;
+          if (!d.moved) box.current?.setPointerCapture(d.id);
+          drag.current = { ...d, x: event.clientX, y: event.clientY, moved: true };
+          setView((v) => ({ ...v, x: v.x + dx, y: v.y + dy }));
+        }}
+        onPointerUp={() => {
+          // Cleared after the click that may follow, so a drag's end selects nothing.
+          setTimeout(() => {
+            drag.current = undefined;
+          });
+        }}
+        onKeyDown={(event) => {
+          if (event.target !== box.current) return;
+          const step = 60;
+          const moves: Record<string, () => void> = {
+            '+': () => zoom(1.25),
+            '=': () => zoom(1.25),
+            '-': () => zoom(0.8),
+            '0': () => layout && setView(fit(layout, box.current)),
+            ArrowLeft: () => setView((v) => ({ ...v, x: v.x + step })),
+            ArrowRight: () => setView((v) => ({ ...v, x: v.x - step })),
+            ArrowUp: () => setView((v) => ({ ...v, y: v.y + step })),
+            ArrowDown: () => setView((v) => ({ ...v, y: v.y - step })),
+          };
+          const move = moves[event.key];
+          if (move === undefined) return;
+          event.preventDefault();
+          move();
+        }}
+      >
+        <svg class="graph-svg" role="presentation">
+          <defs>
+            <marker
+              id="arrow"
+              viewBox="0 0 10 10"
+              refX="9"
+              refY="5"
+              markerWidth="7"
+              markerHeight="7"
+              orient="auto-start-reverse"
+            >
+              <path d="M 0 0 L 10 5 L 0 10 z" class="arrow" />
+            </marker>
+          </defs>
+          <g transform={`translate(${view.x} ${view.y}) scale(${view.scale})`}>{drawing}</g>
+        </svg>
+      </div>
+    </div>
+  );
+}
+
+function fit(layout: Layout, box: HTMLElement | null): View {
+  const width = box?.clientWidth ?? 800;
+  const height = box?.clientHeight ?? 400;
+  const scale = Math.min(
+    1.5,
+    width / Math.max(1, layout.width),
+    height / Math.max(1, layout.height),
+  );
+  return {
+    scale,
+    x: (width - layout.width * scale) / 2,
+    y: (height - layout.height * scale) / 2,
+  };
+}
+
+function Drawing({
+  layout,
+  looks,
+  selected,
+  onSelect,
+  onToggle,
+}: {
+  readonly layout: Layout;
+  readonly looks: ReadonlyMap<string, AtomLook>;
+  readonly selected: string | undefined;
+  readonly onSelect: (atom: string) => void;
+  readonly onToggle: (flow: string) => void;
+}) {
+  const stateOf = new Map<string, string>();
+  for (const node of layout.nodes) {
+    if (node.hidden !== undefined) {
+      stateOf.set(
+        node.id,
+        summaryState(node.hidden.map((name) => (looks.get(name) ?? PENDING).state)),
+      );
+    } else if (!node.group) {
+      stateOf.set(node.id, (looks.get(node.name) ?? PENDING).state);
+    }
+  }
+  const labels = layout.edges.length <= 300;
+  return (
+    <>
+      {layout.nodes
+        .filter((node) => node.group)
+        .map((node) => (
+          <g
+            key={node.id}
+            class={`group kind-${node.kind}`}
+            transform={`translate(${node.x} ${node.y})`}
+          >
+            <rect class="group-box" width={node.width} height={node.height} rx={8} />
+            <text x={10} y={19}>
+              {node.kind}: {node.name}
+            </text>
+          </g>
+        ))}
+      {layout.edges.map((edge) => {
+        const to = stateOf.get(edge.to);
+        const from = stateOf.get(edge.from);
+        const kind =
+          to === 'IGNORE'
+            ? ' ignored'
+            : from === 'REVERTED' && to === 'REVERTED'
+              ? ' reverted'
+              : '';
+        const mid = edge.points[Math.floor(edge.points.length / 2)];
+        return (
+          <g key={edge.id} class={`edge${edge.decider ? ' decider' : ''}${kind}`}>
+            <path
+              d={edge.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x} ${p.y}`).join(' ')}
+              marker-end="url(#arrow)"
+            />
+            {labels && edge.label !== null && mid !== undefined ? (
+              <text x={mid.x + 4} y={mid.y - 4} class="edge-label">
+                {edge.label}
+              </text>
+            ) : null}
+          </g>
+        );
+      })}
+      {layout.nodes
+        .filter((node) => !node.group)
+        .map((node) => (
+          <NodeBox
+            key={node.id}
+            node={node}
+            state={stateOf.get(node.id) ?? 'PENDING'}
+            progress={(looks.get(node.name) ?? PENDING).progress}
+            selected={node.hidden === undefined && node.name === selected}
+            done={node.hidden?.filter((name) => isDone(looks.get(name)?.state)).length ?? 0}
+            onActivate={() => (node.hidden === undefined ? onSelect(node.name) : onToggle(node.id))}
+          />
+        ))}
+    </>
+  );
+}
+
+const isDone = (state: string | undefined): boolean => state === 'SUCCESS' || state === 'IGNORE';
+
+function NodeBox({
+  node,
+  state,
+  progress,
+  selected,
+  done,
+  onActivate,
+}: {
+  readonly node: PlacedNode;
+  readonly state: string;
+  readonly progress: number;
+  readonly selected: boolean;
+  readonly done: number;
+  readonly onActivate: () => void;
+}) {
+  const folded = node.hidden !== undefined;
+  const label = folded
+    ? `${node.kind} flow ${node.name}: ${node.hidden?.length} atoms, ${done} done; open it`
+    : `${node.kind} ${node.name}: ${state}`;
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: SVG has no button element; the group acts as one
+    <g
+      class={`node kind-${node.kind} state-${state}${folded ? ' collapsed' : ''}${selected ? ' selected' : ''}`}
+      transform={`translate(${node.x} ${node.y})`}
+      data-atom={folded ? undefined : node.name}
+      data-flow={folded ? node.name : undefined}
+      data-state={state}
+      tabIndex={0}
+      role="button"
+      aria-label={label}
+      aria-pressed={folded ? undefined : selected}
+      onClick={onActivate}
+      onKeyDown={(event) => {
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+        onActivate();
+      }}
+    >
+      <rect
+        class="node-box"
+        width={node.width}
+        height={node.height}
+        rx={node.kind === 'retry' ? 14 : 6}
+      />
+      <text x={12} y={folded ? 20 : 23}>
+        {folded ? `▸ ${node.name}` : node.name}
+      </text>
+      {folded ? (
+        <text x={12} y={38} class="sub">
+          {node.hidden?.length} atoms · {done} done
+        </text>
+      ) : null}
+      {state === 'RUNNING' && progress > 0 ? (
+        <rect class="progress" y={node.height - 4} width={node.width * progress} height={4} />
+      ) : null}
+      <title>{label}</title>
+    </g>
+  );
+}
