@@ -16,6 +16,7 @@ export const DOCUMENT_ISSUE_CODES = [
   'BAD_URL',
   'HOST_NOT_ALLOWED',
   'UNKNOWN_SECRET',
+  'NAME_TAKEN',
 ] as const;
 export type DocumentIssueCode = (typeof DOCUMENT_ISSUE_CODES)[number];
 

@@ -20,15 +20,44 @@ export interface FlowDescription {
  */
 export class FlowCatalog {
   readonly #registry: ServiceRegistry;
-  #described: readonly FlowDescription[] | undefined;
+  // By factory: a registry of stored definitions gains factories while the service runs.
+  readonly #described = new WeakMap<FlowFactory, FlowDescription>();
 
   constructor(registry: ServiceRegistry) {
     this.#registry = registry;
   }
 
   list(): readonly FlowDescription[] {
-    this.#described ??= this.#registry.factories().map(describe);
-    return this.#described;
+    return this.#registry.factories().map((factory) => this.describe(factory));
+  }
+
+  /** What `GET /v1/flows` says of one factory. */
+  describe(factory: FlowFactory): FlowDescription {
+    let described = this.#described.get(factory);
+    if (described === undefined) {
+      described = describe(factory);
+      this.#described.set(factory, described);
+    }
+    return described;
+  }
+
+  /**
+   * The factory named `name`, in `version` when the registry keeps several (stored
+   * definitions do); a 404 problem naming the served flows when there is none.
+   */
+  async resolve(name: string, version?: string): Promise<FlowFactory> {
+    if (this.#registry.resolve === undefined) return this.factory(name);
+    const found = await this.#registry.resolve(name, version);
+    if (found === undefined) {
+      const which = version === undefined ? '' : ` in version ${JSON.stringify(version)}`;
+      throw new ProblemError(
+        404,
+        'unknown-flow',
+        'Unknown flow',
+        `No flow named ${JSON.stringify(name)}${which} is served here; GET /v1/flows and GET /v1/definitions list them.`,
+      );
+    }
+    return found;
   }
 
   /** The factory named `name`; a 404 problem naming the served flows when there is none. */

@@ -31,7 +31,7 @@ export async function postRun(
   request: RunRequest,
   headerKey: string | undefined,
 ): Promise<Job> {
-  const factory = deps.catalog.factory(request.flow);
+  const factory = await deps.catalog.resolve(request.flow, request.version);
   if (request.version !== undefined && request.version !== factory.version) {
     throw new ProblemError(
       409,

@@ -1,12 +1,15 @@
-import type { FlowRegistry } from '../engine/flow-registry.ts';
+import type { FlowFactory, FlowRegistry } from '../engine/flow-registry.ts';
 import type { JobPoster, JobReader, JobRetention } from '../jobs/ports.ts';
 import type { RunReader } from '../persistence/ports.ts';
 
 /**
  * The registry a service serves. Recognised by shape, since a registry module may load
- * another copy of the library.
+ * another copy of the library. A registry whose flows live in a store (a `DefinitionRegistry`)
+ * also has `resolve`, which finds a flow in a given version, loading it when needed.
  */
-export type ServiceRegistry = Pick<FlowRegistry, 'ref' | 'build' | 'factories'>;
+export type ServiceRegistry = Pick<FlowRegistry, 'ref' | 'build' | 'factories'> & {
+  readonly resolve?: (name: string, version?: string) => Promise<FlowFactory | undefined>;
+};
 
 /** The jobboard roles the API uses: post runs, read jobs, tidy them. */
 export type ServiceBoard = JobPoster & JobReader & JobRetention;

@@ -14,7 +14,18 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   jobs: ['core', 'drivers'],
   engine: ['core', 'patterns', 'persistence'],
   conductor: ['core', 'engine', 'jobs', 'persistence'],
-  service: ['core', 'drivers', 'patterns', 'persistence', 'jobs', 'engine', 'conductor'],
+  // Flow documents compile into flows and are stored beside the runs: between engine and service.
+  documents: ['core', 'drivers', 'patterns', 'persistence', 'engine'],
+  service: [
+    'core',
+    'drivers',
+    'patterns',
+    'persistence',
+    'jobs',
+    'engine',
+    'conductor',
+    'documents',
+  ],
   testing: ['core', 'drivers', 'patterns', 'persistence', 'jobs', 'engine', 'conductor'],
   // The CLI is a shell over the public API: it imports the package root, as a user would.
   cli: [
@@ -25,6 +36,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     'jobs',
     'engine',
     'conductor',
+    'documents',
     'service',
     'index',
   ],
