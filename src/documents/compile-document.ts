@@ -177,6 +177,15 @@ class DocumentCompiler {
   }
 
   #task(node: TaskNode, path: string): Task | undefined {
+    const args = new Set([...(node.requires ?? []), ...Object.keys(node.optional ?? {})]);
+    for (const key of Object.keys(node.inject ?? {})) {
+      if (args.has(key)) continue;
+      this.issues.push({
+        code: 'INVALID_DEFINITION',
+        path: childPath(childPath(path, 'inject'), key),
+        message: `"${key}" is injected but is not an argument of "${node.name}"; add it to "requires" or remove it from "inject"`,
+      });
+    }
     return this.#atom(path, () => {
       switch (node.type) {
         case 'http':
