@@ -1,4 +1,5 @@
 export { Conductor, type ConductorEvent, type ConductorOptions } from './conductor/conductor.ts';
+export { requestRunAction } from './conductor/run-actions.ts';
 export {
   type ArgumentSource,
   Atom,

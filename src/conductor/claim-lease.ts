@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { isRetryable } from '../core/errors.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 import { type HeldLease, SentAt } from '../engine/lease-keeper.ts';
 import type { JobClaim } from '../jobs/model.ts';
 import type { JobClaimer } from '../jobs/ports.ts';
@@ -9,12 +10,14 @@ import type { JobClaimer } from '../jobs/ports.ts';
  * knows on this process's clock until when the claim is certainly held (the time the request
  * that granted or renewed it was sent, plus the TTL: see lease-keeper.ts for why), and reports
  * once when it is lost (taken over, completed by another owner, or not renewable in time).
+ * Each renewal also brings the operator's request pending on the job, if any.
  */
 export class ClaimLease implements HeldLease {
   readonly #board: JobClaimer;
   readonly #clock: Clock;
   readonly #ttlMs: number;
   readonly #onLost: (error: unknown) => void;
+  readonly #onRequest: (request: OperatorRequest) => void;
   #claim: JobClaim;
   #sent: SentAt;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -30,6 +33,8 @@ export class ClaimLease implements HeldLease {
     /** When the claim request was sent. */
     readonly sent: SentAt;
     readonly onLost: (error: unknown) => void;
+    /** Called with the operator's request pending on the job, at each renewal that carries one. */
+    readonly onRequest: (request: OperatorRequest) => void;
   }) {
     this.#board = options.board;
     this.#clock = options.clock;
@@ -37,6 +42,7 @@ export class ClaimLease implements HeldLease {
     this.#claim = options.claim;
     this.#sent = options.sent;
     this.#onLost = options.onLost;
+    this.#onRequest = options.onRequest;
     this.#heartbeat = setInterval(
       () => void this.renew(),
       Math.max(10, Math.floor(options.ttlMs / 3)),
@@ -88,6 +94,7 @@ export class ClaimLease implements HeldLease {
       if (this.#stopped) return false;
       this.#claim = renewed;
       this.#sent = sent;
+      if (renewed.request !== undefined) this.#onRequest(renewed.request);
       return true;
     } catch (error) {
       if (this.#stopped) return false;

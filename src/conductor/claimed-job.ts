@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { isRetryable, TaskFlowError } from '../core/errors.ts';
 import { Failure } from '../core/failure.ts';
+import type { OperatorRequest } from '../core/operator-request.ts';
 import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
 import type { SentAt } from '../engine/lease-keeper.ts';
@@ -64,6 +65,10 @@ export class ClaimedJob {
   readonly #ctx: JobContext;
   readonly #lease: ClaimLease;
   #engine: Engine | undefined;
+  /** Ids of the operator requests handed to the engine, so a request is applied once. */
+  readonly #requests = new Set<string>();
+  /** An operator asked to suspend: the job completes SUSPENDED instead of being given back. */
+  #suspendAsked = false;
 
   constructor(ctx: JobContext, job: Job, claim: JobClaim, sent: SentAt) {
     this.job = job;
@@ -78,6 +83,7 @@ export class ClaimedJob {
         this.#engine?.suspend();
         ctx.emit({ type: 'lost', jobId: job.id, error });
       },
+      onRequest: (request) => this.#apply(request),
     });
   }
 
@@ -88,6 +94,24 @@ export class ClaimedJob {
   /** Stops starting atoms; the job is given back once running atoms finish. */
   suspend(): void {
     this.#engine?.suspend();
+  }
+
+  /** An operator's request was left on the job: renew the claim now, which brings it. */
+  requested(): void {
+    void this.#lease.renew();
+  }
+
+  /** Hands an operator's request to the job's engine, once. */
+  #apply(request: OperatorRequest): void {
+    const engine = this.#engine;
+    if (engine === undefined || this.#requests.has(request.id)) return;
+    this.#requests.add(request.id);
+    if (request.action === 'suspend') this.#suspendAsked = true;
+    try {
+      engine.apply(request);
+    } catch (error) {
+      this.#ctx.emit({ type: 'error', error });
+    }
   }
 
   async run(): Promise<void> {
@@ -101,10 +125,11 @@ export class ClaimedJob {
     }
     this.#lease.stop();
     if (this.#lease.lost !== undefined) return;
-    if (outcome === 'suspended') {
+    if (outcome === 'suspended' && !this.#suspendAsked) {
       await this.#abandon('conductor stopping', { countAttempt: false });
       return;
     }
+    if (outcome === 'suspended') outcome = { state: 'SUSPENDED' };
     try {
       const done = await this.#ctx.board.consume(this.#lease.claim, outcome);
       this.#ctx.emit({ type: 'completed', job: done, outcome });
@@ -126,7 +151,11 @@ export class ClaimedJob {
     const engine = this.#buildEngine();
     this.#engine = engine;
     try {
-      const result = await engine.run();
+      const running = engine.run();
+      // Applied once the run is loaded, before any atom starts.
+      const pending = this.#lease.claim.request;
+      if (pending !== undefined) this.#apply(pending);
+      const result = await running;
       return result.state === 'SUCCESS' ? successOutcome(this.job.id, result.outputs) : 'suspended';
     } catch (error) {
       if (engine.state === 'REVERTED' || engine.state === 'FAILURE') {

@@ -4,7 +4,7 @@ import type { EngineOptions } from '../engine/engine.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
 import { SentAt } from '../engine/lease-keeper.ts';
 import type { Job, JobClaim } from '../jobs/model.ts';
-import type { JobClaimer } from '../jobs/ports.ts';
+import type { JobClaimer, JobEvents } from '../jobs/ports.ts';
 import type { RunJournal } from '../persistence/ports.ts';
 import { ClaimedJob, type ConductorEvent, type JobContext } from './claimed-job.ts';
 
@@ -19,7 +19,12 @@ export type { ConductorEvent } from './claimed-job.ts';
 export interface ConductorOptions {
   /** Unique among live conductors; it owns claims and leases. A random name by default. */
   readonly name?: string;
-  readonly board: JobClaimer;
+  /**
+   * Where jobs are claimed. A board that also offers `subscribe` (every board does) lets an
+   * operator's request reach a running job at once; otherwise it arrives with the next
+   * heartbeat, within a third of the lease.
+   */
+  readonly board: JobClaimer & Partial<Pick<JobEvents, 'subscribe'>>;
   readonly runs: RunJournal;
   readonly registry: FlowRegistry;
   /** Jobs run at the same time. Default 1. */
@@ -111,6 +116,7 @@ export class Conductor {
     const registration = setInterval(() => void this.#register(), Math.max(10, this.#ttlMs / 3));
     registration.unref();
     await this.#register();
+    const unsubscribe = await this.#hearRequests();
     try {
       while (!this.#stopping.signal.aborted) {
         if (this.#active.size >= (this.#options.concurrency ?? 1)) {
@@ -124,6 +130,7 @@ export class Conductor {
       }
       await Promise.all([...this.#active.values()].map((entry) => entry.done));
     } finally {
+      unsubscribe();
       clearInterval(registration);
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
@@ -142,6 +149,21 @@ export class Conductor {
     this.#wakeSlot?.();
     for (const entry of this.#active.values()) entry.job.suspend();
     await Promise.all([...this.#active.values()].map((entry) => entry.done));
+  }
+
+  /** Listens for operator requests left on jobs this conductor runs. */
+  async #hearRequests(): Promise<() => void> {
+    const { board } = this.#options;
+    if (board.subscribe === undefined) return () => {};
+    try {
+      return await board.subscribe((event) => {
+        if (event.type === 'requested') this.#active.get(event.jobId)?.job.requested();
+      });
+    } catch (error) {
+      // Requests still arrive with each heartbeat.
+      this.#emit({ type: 'error', error });
+      return () => {};
+    }
   }
 
   async #claimOne(): Promise<void> {

@@ -7,7 +7,7 @@ import {
   type OperatorAction,
   type OperatorRequest,
 } from '../core/operator-request.ts';
-import type { FlowState } from '../core/states.ts';
+import type { AtomState, FlowState } from '../core/states.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 
 // What each operator action may be applied to, and how the stopped ones change a run's atoms.
@@ -93,7 +93,7 @@ export function refusalOf(
   request: OperatorRequest,
   flowName: string,
   state: FlowState,
-  atom: (name: string) => AtomRecord | undefined,
+  atom: (name: string) => { readonly state: AtomState } | undefined,
 ): string | undefined {
   const states = ACTION_FLOW_STATES[request.action];
   if (!states.includes(state)) {

@@ -75,9 +75,13 @@ export class Runner {
     this.#scopes = new RevertScopes(ctx, this.#scheduler);
   }
 
-  /** Asks the run to stop starting atoms; those running finish. */
+  /**
+   * Asks the run to stop starting atoms; those running finish. The loop wakes to write what
+   * is staged (the SUSPENDING state among it) without waiting for them.
+   */
   suspend(): void {
     this.#suspending = true;
+    this.#wakeUp();
   }
 
   /**
@@ -87,6 +91,10 @@ export class Runner {
    */
   cancel(failure: Failure, revert: boolean): void {
     this.#cancel ??= { failure, revert, taken: false };
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
@@ -240,9 +248,7 @@ export class Runner {
   #deliver(completion: Completion): void {
     this.#completions.push(completion);
     this.#inflight--;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    this.#wakeUp();
   }
 
   async #startWork(): Promise<void> {
