@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { TaskFlowError } from '../index.ts';
 import { type CliIo, type Command, parseCommandArgs, UsageError } from './command.ts';
 import { conductorCommand } from './conductor-command.ts';
+import { definitionsCommands } from './definitions-commands.ts';
 import { commandHelp, generalHelp, groupHelp } from './help.ts';
 import { jobsCommands } from './jobs-commands.ts';
 import { safeText } from './output.ts';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   conductorCommand,
   serveCommand,
   ...tokenCommands,
+  ...definitionsCommands,
 ];
 
 /** Library error codes that mean the command line was wrong, not the storage. */

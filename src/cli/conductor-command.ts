@@ -1,6 +1,7 @@
 import { Conductor, type ConductorEvent, type FlowRegistry } from '../index.ts';
 import {
   BOARD_OPTION,
+  chosenRunsUrl,
   JSON_OPTION,
   RUNS_OPTIONS,
   runsUrl,
@@ -9,6 +10,7 @@ import {
 } from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
 import { ConductorStatusLine } from './conductor-status.ts';
+import { DEFINITION_OPTIONS, withDefinitions } from './definitions-commands.ts';
 import { flowsModule, flowsOptions, loadRegistry } from './flow-argument.ts';
 import { openLiveLine } from './live-line.ts';
 import { formatTime, safeText } from './output.ts';
@@ -26,7 +28,14 @@ export const conductorCommand: Command = {
   summary: 'claim and run jobs with the flows of a registry module, until SIGTERM or SIGINT',
   positionals: [],
   options: {
-    ...flowsOptions('required: a module exporting the FlowRegistry (as "registry" or default)'),
+    ...flowsOptions(
+      'a module exporting the FlowRegistry (as "registry" or default); required without --definitions',
+    ),
+    definitions: {
+      type: 'boolean',
+      description: 'run the flow definitions stored in the run store (always, with --flows too)',
+    },
+    ...DEFINITION_OPTIONS,
     ...RUNS_OPTIONS,
     board: BOARD_OPTION,
     concurrency: {
@@ -46,52 +55,56 @@ export const conductorCommand: Command = {
   },
   async run(args, io) {
     const module = flowsModule(args);
-    if (module === undefined) {
+    if (module === undefined && args.values.definitions !== true) {
       throw new UsageError(
-        '"taskflow conductor" needs --flows MODULE, the module that exports the FlowRegistry of the jobs\' flows; see "taskflow conductor --help".',
+        '"taskflow conductor" needs --flows MODULE, the module that exports the FlowRegistry of the jobs\' flows, or --definitions to run stored flow definitions only; see "taskflow conductor --help".',
       );
     }
     const concurrency = integerOption(args, 'concurrency') ?? 1;
     if (concurrency < 1 || concurrency > 1000) {
       throw new UsageError(`Option --concurrency must be from 1 to 1000, got ${concurrency}.`);
     }
-    const registry = (await loadRegistry(module)) as FlowRegistry;
+    const flows = module === undefined ? undefined : ((await loadRegistry(module)) as FlowRegistry);
     const name = stringOption(args, 'name');
     const json = args.values.json === true;
+    const url = chosenRunsUrl(runsUrl(args), io, true);
     await withRunStore(
-      runsUrl(args),
+      url,
       io,
       (runs) =>
-        withJobBoard(
-          stringOption(args, 'board'),
-          io,
-          async (board) => {
-            // Opened once the banner is printed, so the banner is a plain line above it.
-            let status: ConductorStatusLine | undefined;
-            const conductor = new Conductor({
-              board,
-              runs,
-              registry,
-              concurrency,
-              ...(name === undefined ? {} : { name }),
-              onEvent: (event) => report(io, { json, status }, event),
-            });
-            if (!json) {
-              io.stdout(
-                `${safeText(`Conductor ${conductor.name} is running ${concurrency} job(s) at a time; SIGTERM or SIGINT stops it.`)}\n`,
-              );
-            }
-            if (!json && io.terminal !== undefined) {
-              status = new ConductorStatusLine(openLiveLine(io.terminal), board);
-              status.start(conductor);
-            }
-            try {
-              await conductor.run({ stopOnSignals: true });
-            } finally {
-              status?.stop();
-            }
-          },
-          { create: true },
+        // Runs of stored definitions are rebuilt from their documents, beside the module's flows.
+        withDefinitions(args, io, url, flows, (registry) =>
+          withJobBoard(
+            stringOption(args, 'board'),
+            io,
+            async (board) => {
+              // Opened once the banner is printed, so the banner is a plain line above it.
+              let status: ConductorStatusLine | undefined;
+              const conductor = new Conductor({
+                board,
+                runs,
+                registry,
+                concurrency,
+                ...(name === undefined ? {} : { name }),
+                onEvent: (event) => report(io, { json, status }, event),
+              });
+              if (!json) {
+                io.stdout(
+                  `${safeText(`Conductor ${conductor.name} is running ${concurrency} job(s) at a time; SIGTERM or SIGINT stops it.`)}\n`,
+                );
+              }
+              if (!json && io.terminal !== undefined) {
+                status = new ConductorStatusLine(openLiveLine(io.terminal), board);
+                status.start(conductor);
+              }
+              try {
+                await conductor.run({ stopOnSignals: true });
+              } finally {
+                status?.stop();
+              }
+            },
+            { create: true },
+          ),
         ),
       { create: true },
     );

@@ -15,6 +15,7 @@ import {
   withRunStore,
 } from './backends.ts';
 import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
+import { DEFINITION_OPTIONS, withDefinitions } from './definitions-commands.ts';
 import { flowsModule, flowsOptions, loadRegistry } from './flow-argument.ts';
 import { safeText } from './output.ts';
 
@@ -32,7 +33,10 @@ export const serveCommand: Command = {
   summary: 'serve the HTTP API and run conductors, with the flows of a registry module',
   positionals: [],
   options: {
-    ...flowsOptions('required: a module exporting the FlowRegistry (as "registry" or default)'),
+    ...flowsOptions(
+      'a module exporting a FlowRegistry (as "registry" or default); stored definitions are served too',
+    ),
+    ...DEFINITION_OPTIONS,
     ...RUNS_OPTIONS,
     board: BOARD_OPTION,
     port: {
@@ -57,11 +61,6 @@ export const serveCommand: Command = {
   },
   async run(args, io) {
     const module = flowsModule(args);
-    if (module === undefined) {
-      throw new UsageError(
-        '"taskflow serve" needs --flows MODULE, the module that exports the FlowRegistry of the flows it serves; e.g. taskflow serve --flows examples/service-flows.ts.',
-      );
-    }
     const port = integerOption(args, 'port') ?? DEFAULT_PORT;
     if (port < 0 || port > 65_535) {
       throw new UsageError(`Option --port must be from 0 to 65535, got ${port}.`);
@@ -77,42 +76,44 @@ export const serveCommand: Command = {
         `--no-auth is refused with --host ${host}: anyone who can reach that address could run and trash jobs. Bind to 127.0.0.1 or create tokens with "taskflow tokens create".`,
       );
     }
-    const registry = serviceRegistry(await loadRegistry(module), module);
+    const flows =
+      module === undefined ? undefined : serviceRegistry(await loadRegistry(module), module);
     const url = chosenRunsUrl(runsUrl(args), io, true);
     await withRunStore(
       url,
       io,
-      async (runs) => {
-        const feed = await openRunChangeFeed(url);
-        const tokens = noAuth
-          ? undefined
-          : await openTokenStore(url).catch(async (error) => {
-              await feed.close();
-              throw error;
-            });
-        try {
-          await withJobBoard(
-            stringOption(args, 'board'),
-            io,
-            (board) =>
-              serveUntilSignal(io, {
-                runs,
-                board,
-                registry,
-                feed,
-                auth: tokens === undefined ? 'none' : { tokens },
-                port,
-                host,
-                conductors,
-                onError: (error, requestId) => logError(io, error, requestId),
-              }),
-            { create: true },
-          );
-        } finally {
-          await tokens?.close();
-          await feed.close();
-        }
-      },
+      (runs) =>
+        withDefinitions(args, io, url, flows, async (registry) => {
+          const feed = await openRunChangeFeed(url);
+          const tokens = noAuth
+            ? undefined
+            : await openTokenStore(url).catch(async (error) => {
+                await feed.close();
+                throw error;
+              });
+          try {
+            await withJobBoard(
+              stringOption(args, 'board'),
+              io,
+              (board) =>
+                serveUntilSignal(io, {
+                  runs,
+                  board,
+                  registry,
+                  feed,
+                  auth: tokens === undefined ? 'none' : { tokens },
+                  port,
+                  host,
+                  conductors,
+                  onError: (error, requestId) => logError(io, error, requestId),
+                }),
+              { create: true },
+            );
+          } finally {
+            await tokens?.close();
+            await feed.close();
+          }
+        }),
       { create: true },
     );
   },

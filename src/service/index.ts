@@ -1,4 +1,7 @@
 // The workflow service: the /v1 HTTP API over runs, jobs and conductors (`taskflow serve`).
+
+// Flow documents and the definitions the service stores (src/documents/).
+export * from '../documents/index.ts';
 export { isLoopback, scopeFor } from './auth/bearer-auth.ts';
 export { openTokenStore } from './auth/open-token-store.ts';
 export {

@@ -29,7 +29,7 @@ export interface RecordingServer {
 /**
  * Starts a server on a free port; `route` answers each request. Volumes are the usual fixture:
  * `POST /volumes` creates one (201 with its id), `DELETE /volumes/:id` removes it (204),
- * `POST /fail` answers 500, anything else 404.
+ * `POST /attachments` attaches (201), `POST /fail` answers 500, anything else 404.
  */
 export async function startRecordingServer(
   route: (request: RecordedRequest) => Reply = volumes(),
@@ -79,6 +79,9 @@ export function volumes(): (request: RecordedRequest) => Reply {
       return { status: 201, body: { id: `vol-${next}`, ...body } };
     }
     if (request.method === 'DELETE' && request.url.startsWith('/volumes/')) return { status: 204 };
+    if (request.method === 'POST' && request.url === '/attachments') {
+      return { status: 201, body: { attached: JSON.parse(request.body || '{}') } };
+    }
     if (request.url.startsWith('/fail')) return { status: 500, body: { error: 'broken' } };
     return { status: 404, body: { error: 'no such route' } };
   };
