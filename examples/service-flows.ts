@@ -2,7 +2,9 @@
  * The flows of the example service: `taskflow serve --flows examples/service-flows.ts`.
  *
  * - `provision`: creates a volume and boots a server; with `failBoot: true` the boot fails and
- *   the volume is deleted again (the run ends REVERTED).
+ *   the volume is deleted again (the run ends REVERTED); with `failRelease: true` as well, the
+ *   deletion fails too and the run ends FAILURE, for an operator to finish by hand
+ *   (`skip-revert` or `resolve`).
  * - `review`: a graph whose decider approves an order of at most 5 items; a bigger one skips
  *   the approval and what follows it (IGNORE) and the run still succeeds.
  * - `flaky-charge`: a charge that fails on its first two attempts; a `Times` retry runs it
@@ -16,8 +18,11 @@ const createVolume = task({
   name: 'create-volume',
   requires: ['size'],
   provides: 'volumeId',
+  optional: { failRelease: false },
   execute: ({ size }: { size: number }) => `vol-${size}gb`,
-  revert: () => undefined,
+  revert: ({ size, failRelease }: { size: number; failRelease: boolean }) => {
+    if (failRelease) throw new TaskFlowError('RELEASE_FAILED', `volume vol-${size}gb is busy`);
+  },
 });
 
 const bootServer = task({

@@ -12,9 +12,21 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
  * cannot store back (`1e999` parses as Infinity).
  */
 export const checkedJsonBody: MiddlewareHandler = async (c, next) => {
+  await checkJsonText(await c.req.text());
+  await next();
+};
+
+/** As {@link checkedJsonBody}, for routes whose body may be left out (an empty body passes). */
+export const checkedOptionalJsonBody: MiddlewareHandler = async (c, next) => {
+  const text = await c.req.text();
+  if (text.trim() !== '') await checkJsonText(text);
+  await next();
+};
+
+async function checkJsonText(text: string): Promise<void> {
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch (error) {
     throw new ProblemError(
       400,
@@ -43,8 +55,7 @@ export const checkedJsonBody: MiddlewareHandler = async (c, next) => {
       [{ path: problem.path, message: problem.reason }],
     );
   }
-  await next();
-};
+}
 
 function forbiddenKeyPath(value: unknown, path: string): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;

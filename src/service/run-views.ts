@@ -1,4 +1,7 @@
+import { allowedRunActions } from '../conductor/run-actions.ts';
 import type { FailureJson } from '../core/failure.ts';
+import type { OperatorAction } from '../core/operator-request.ts';
+import { auditList } from '../engine/durable-run.ts';
 import type { Job } from '../jobs/model.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
 
@@ -11,10 +14,11 @@ export function failureView(failure: FailureJson): Omit<FailureJson, 'stack'> {
   return cause === undefined ? rest : { ...rest, cause: failureView(cause) };
 }
 
-export function atomView(atom: AtomDetail) {
+export function atomView(atom: AtomDetail, allowedActions: readonly OperatorAction[] = []) {
   const { failure, revertFailure, history, ...rest } = atom;
   return {
     ...rest,
+    allowedActions: [...allowedActions],
     ...(failure === undefined ? {} : { failure: failureView(failure) }),
     ...(revertFailure === undefined ? {} : { revertFailure: failureView(revertFailure) }),
     ...(history === undefined
@@ -49,6 +53,7 @@ export function runView(
   run: { readonly flow: FlowDetail; readonly atoms: readonly AtomDetail[] } | undefined,
   job: Job | undefined,
 ) {
+  const allowed = allowedRunActions(run, job);
   if (run === undefined) {
     if (job === undefined) throw new Error('runView needs a run or its job');
     return {
@@ -62,14 +67,18 @@ export function runView(
       meta: {},
       atoms: [],
       job,
+      allowedActions: allowed.run,
+      actions: [],
     };
   }
   return {
     ...runSummaryView(run.flow),
     inputs: run.flow.store,
     meta: run.flow.meta,
-    atoms: run.atoms.map(atomView),
+    atoms: run.atoms.map((atom) => atomView(atom, allowed.atoms.get(atom.name))),
     job: job ?? null,
+    allowedActions: allowed.run,
+    actions: [...auditList(run.flow)],
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { OPERATOR_ACTIONS } from '../core/operator-request.ts';
 import { FLOW_STATES } from '../core/states.ts';
 import { JOB_STATES } from '../jobs/model.ts';
 
@@ -75,6 +76,24 @@ const LinksSchema = z
   .object({ self: z.string(), events: z.string(), job: z.string() })
   .openapi('RunLinks');
 
+export const OperatorRequestSchema = z
+  .object({
+    id: z.string(),
+    action: z.enum(OPERATOR_ACTIONS),
+    by: z.string().openapi({ description: "the label of the caller's token" }),
+    at: z.number(),
+    atom: z.string().optional(),
+    revert: z.boolean().optional(),
+    result: JsonValueSchema.optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('OperatorRequest');
+
+const AppliedRequestSchema = OperatorRequestSchema.extend({
+  appliedAt: z.number(),
+  refused: z.string().optional().openapi({ description: 'why it did not apply, if it did not' }),
+}).openapi('AppliedRequest');
+
 export const JobSchema = z
   .object({
     id: z.string(),
@@ -92,6 +111,9 @@ export const JobSchema = z
     attempts: z.number().int(),
     outcome: z.record(z.string(), JsonValueSchema).nullable(),
     deadLetterReason: z.string().nullable(),
+    request: OperatorRequestSchema.nullable().openapi({
+      description: "an operator's request waiting for the engine that runs the job",
+    }),
   })
   .openapi('Job');
 
@@ -133,6 +155,9 @@ export const AtomSchema = z
     completion: z.number().int().optional(),
     updatedAt: z.number(),
     meta: z.record(z.string(), JsonValueSchema),
+    allowedActions: z.array(z.enum(OPERATOR_ACTIONS)).openapi({
+      description: 'the operator actions on this atom that its state allows now',
+    }),
   })
   .openapi('Atom');
 
@@ -152,7 +177,66 @@ export const RunSchema = RunSummarySchema.extend({
   meta: z.record(z.string(), JsonValueSchema),
   atoms: z.array(AtomSchema),
   job: JobSchema.nullable(),
+  allowedActions: z.array(z.enum(OPERATOR_ACTIONS)).openapi({
+    description: "the operator actions on the whole run that its state and its job's allow now",
+  }),
+  actions: z.array(AppliedRequestSchema).openapi({
+    description: 'the audit list: every operator request the run applied or refused, oldest first',
+  }),
 }).openapi('Run');
+
+export const ActionBodySchema = z
+  .strictObject({
+    reason: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .openapi({ description: 'why, for the audit list' }),
+  })
+  .openapi('ActionBody');
+
+export const ResolveBodySchema = ActionBodySchema.extend({
+  result: JsonValueSchema.openapi({ description: "the atom's revert result, given by hand" }),
+}).openapi('ResolveBody');
+
+export const CancelQuerySchema = z.strictObject({
+  revert: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'revert what the run did (default true), or stop where it stands' }),
+});
+
+export const AtomParamSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+  atom: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'atom', in: 'path' } }),
+});
+
+export const ActionAcceptedSchema = z
+  .object({
+    action: OperatorRequestSchema,
+    job: JobSchema,
+    links: LinksSchema,
+  })
+  .openapi('ActionAccepted', {
+    description:
+      "the request is left on the run's job; the engine applies it and records it in the run's actions",
+  });
+
+export const ActionListSchema = z
+  .object({
+    items: z.array(AppliedRequestSchema),
+    pending: OperatorRequestSchema.nullable(),
+  })
+  .openapi('ActionList');
 
 const PageFields = { next: z.string().nullable() };
 export const RunListSchema = z

@@ -13,6 +13,7 @@ import { EventStreams } from './event-streams.ts';
 import { FlowCatalog } from './flow-catalog.ts';
 import { problemOfLibraryError } from './library-errors.ts';
 import { ProblemError, problemResponse } from './problem.ts';
+import { registerActionRoutes } from './routes/action-routes.ts';
 import { registerDefinitionRoutes } from './routes/definition-routes.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerFlowRoutes } from './routes/flow-routes.ts';
@@ -98,6 +99,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     registerDefinitionRoutes(app, options.registry);
   }
   registerRunRoutes(app, { ...options, catalog });
+  registerActionRoutes(app, options);
   registerJobRoutes(app, options);
   registerEventRoutes(app, { ...options, streams: options.streams ?? new EventStreams() });
   app.doc31(OPENAPI_PATH, {

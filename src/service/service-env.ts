@@ -1,9 +1,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { RequestIdVariables } from 'hono/request-id';
 
-/** The Hono environment of the service's routes: each request has an id. */
+/**
+ * The Hono environment of the service's routes: each request has an id, and, when auth is on,
+ * the caller (its token's label, or its id when the token has none) for the audit list.
+ */
 export interface ServiceEnv {
-  Variables: RequestIdVariables;
+  Variables: RequestIdVariables & { caller?: string };
 }
 
 /** The app every route module registers on. */

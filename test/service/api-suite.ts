@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { registry } from '../../examples/service-flows.ts';
 import type { JobBoard, RunChangeFeed, RunStore } from '../../src/index.ts';
 import { type RunningService, startService, type TokenStore } from '../../src/service/index.ts';
+import { actionCases } from './action-cases.ts';
 import { ApiClient, assertProblem } from './api-client.ts';
 import { authCases } from './auth-cases.ts';
 import { badInputCases } from './bad-input-cases.ts';
@@ -85,6 +86,7 @@ export function apiSuite(
     authCases(context);
     badInputCases(context);
     eventCases(context);
+    actionCases(context);
 
     /** Posts a run and waits until its job is finished. */
     async function runToEnd(flow: string, inputs: Record<string, unknown>) {

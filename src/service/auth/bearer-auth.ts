@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ProblemError } from '../problem.ts';
+import type { ServiceEnv } from '../service-env.ts';
 import { scopeAllows, type TokenScope, type TokenStore } from './token-store.ts';
 
 /** Routes anyone may call: liveness, readiness and the API's description. */
@@ -20,7 +21,7 @@ export function scopeFor(method: string): TokenScope {
  * store: 401 without a valid token, 403 when its scope is too small. The token itself never
  * appears in a response or a log line.
  */
-export function bearerAuth(tokens: Pick<TokenStore, 'verify'>): MiddlewareHandler {
+export function bearerAuth(tokens: Pick<TokenStore, 'verify'>): MiddlewareHandler<ServiceEnv> {
   return async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path)) return next();
     const header = c.req.header('Authorization');
@@ -53,6 +54,7 @@ export function bearerAuth(tokens: Pick<TokenStore, 'verify'>): MiddlewareHandle
         `${c.req.method} ${c.req.path} needs a token with scope "${needed}" (or higher), and this token has "${found.scope}".`,
       );
     }
+    c.set('caller', found.label || `token ${found.id}`);
     await next();
   };
 }
