@@ -1,8 +1,19 @@
 import { StateError, TaskFlowError } from '../core/errors.ts';
-import type { OperatorAction, OperatorRequest } from '../core/operator-request.ts';
-import { checkOperatorRequest, refusalOf } from '../engine/operator-actions.ts';
+import {
+  ATOM_ACTIONS,
+  OPERATOR_ACTIONS,
+  type OperatorAction,
+  type OperatorRequest,
+} from '../core/operator-request.ts';
+import type { FlowState } from '../core/states.ts';
+import {
+  ACTION_FLOW_STATES,
+  checkOperatorRequest,
+  refusalOf,
+} from '../engine/operator-actions.ts';
 import type { Job, JobState } from '../jobs/model.ts';
 import type { JobReader } from '../jobs/ports.ts';
+import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
 import type { RunReader } from '../persistence/ports.ts';
 
 /**
@@ -57,4 +68,35 @@ export async function requestRunAction(
     );
   }
   return deps.board.request(runId, request, ACTION_JOB_STATES[request.action]);
+}
+
+/**
+ * The operator actions that {@link requestRunAction} would accept now: on the whole run, and
+ * per atom (by name; only atoms that allow one are listed). None while a request is pending.
+ *
+ * @example
+ * const { run: actions } = allowedRunActions(await runs.loadRun(id), await board.get(id));
+ * if (actions.includes('cancel')) showCancelButton();
+ */
+export function allowedRunActions(
+  run: { readonly flow: FlowDetail; readonly atoms: readonly AtomDetail[] } | undefined,
+  job: Job | undefined,
+): { readonly run: OperatorAction[]; readonly atoms: ReadonlyMap<string, OperatorAction[]> } {
+  if (job === undefined || job.request !== null) return { run: [], atoms: new Map() };
+  const state: FlowState = run?.flow.state ?? 'PENDING';
+  const allows = (action: OperatorAction): boolean =>
+    ACTION_FLOW_STATES[action].includes(state) &&
+    ACTION_JOB_STATES[action].includes(job.state) &&
+    (action !== 'resume' || job.state === 'COMPLETE');
+  const runActions = OPERATOR_ACTIONS.filter(
+    (action) => !ATOM_ACTIONS.includes(action) && allows(action),
+  );
+  const atomActions = ATOM_ACTIONS.filter(allows);
+  const atoms = new Map<string, OperatorAction[]>();
+  if (atomActions.length > 0) {
+    for (const atom of run?.atoms ?? []) {
+      if (atom.state === 'REVERT_FAILURE') atoms.set(atom.name, [...atomActions]);
+    }
+  }
+  return { run: runActions, atoms };
 }
