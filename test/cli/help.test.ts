@@ -21,6 +21,9 @@ describe('taskflow help', { concurrency: true }, () => {
         'jobs prune',
         'jobs conductors',
         'conductor',
+        'definitions put',
+        'definitions ls',
+        'definitions show',
       ]) {
         assert.match(stdout, new RegExp(`^  ${command}\\s`, 'm'));
       }
@@ -53,7 +56,7 @@ describe('taskflow help', { concurrency: true }, () => {
     assert.equal(unknown.code, 2);
     assert.match(
       unknown.stderr,
-      /Unknown command "flows"; the commands are runs, jobs, conductor, serve, tokens and help\. Run "taskflow help"/,
+      /Unknown command "flows"; the commands are runs, jobs, conductor, serve, tokens, definitions and help\. Run "taskflow help"/,
     );
     const none = await taskflow([]);
     assert.equal(none.code, 2);
