@@ -68,6 +68,8 @@ export interface Job {
   readonly attempts: number;
   readonly outcome: Readonly<Record<string, Json>> | null;
   readonly deadLetterReason: string | null;
+  /** An operator's request waiting for the engine that runs the job. */
+  readonly request?: OperatorAction | null;
 }
 
 export interface Failure {
@@ -119,6 +121,8 @@ export interface Run extends RunSummary {
   readonly job: Job | null;
   /** The operator actions the run's state allows (absent from services without them). */
   readonly allowedActions?: readonly string[];
+  /** The audit list: every operator request applied or refused, oldest first. */
+  readonly actions?: readonly OperatorAction[];
 }
 
 export interface Page<T> {
@@ -158,12 +162,18 @@ export interface Problem {
   readonly errors?: readonly { readonly path: string; readonly message: string }[];
 }
 
-/** An operator action as the service records it (`GET /v1/runs/{id}/actions`). */
+/** An operator's request, as the service records it (pending on the job, or in the audit list). */
 export interface OperatorAction {
   readonly id: string;
-  readonly runId: string;
   readonly action: string;
-  readonly atom?: string;
   readonly by: string;
-  readonly at: number | string;
+  readonly at: number;
+  readonly atom?: string;
+  readonly revert?: boolean;
+  readonly result?: Json;
+  readonly reason?: string;
+  /** When the engine applied (or refused) it; absent while pending. */
+  readonly appliedAt?: number;
+  /** Why it did not apply, if it did not. */
+  readonly refused?: string;
 }

@@ -332,7 +332,7 @@ function NodeBox({
       data-atom={folded ? undefined : node.name}
       data-flow={folded ? node.name : undefined}
       data-state={state}
-      tabIndex={0}
+      tabindex={0}
       role="button"
       aria-label={label}
       aria-pressed={folded ? undefined : selected}

@@ -83,7 +83,7 @@ export function runActionsOf(run: Run): ActionChoice[] {
 
 /**
  * The atom actions to show: the atom's own `allowedActions` when the service sends them, else
- * the run's, for an atom whose state they apply to (a failed revert; resolve also a failure).
+ * the run's, for an atom whose revert failed.
  */
 export function atomActionsOf(run: Run, atom: Atom): ActionChoice[] {
   const fromRun = new Set(run.allowedActions ?? []);

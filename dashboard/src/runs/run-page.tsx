@@ -36,7 +36,6 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
   const [tab, setTab] = useState<Tab>('graph');
   const [confirmation, setConfirmation] = useState<Confirmation | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
-  const [audit, setAudit] = useState<readonly OperatorAction[] | string | undefined>();
   const now = useNow();
   const reload = useRef<() => void>(() => undefined);
 
@@ -71,20 +70,6 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
             again = false;
             load();
           }
-        });
-      api
-        .get<{ items: OperatorAction[] }>(
-          `/v1/runs/${encodeURIComponent(id)}/actions`,
-          controller.signal,
-        )
-        .then((list) => setAudit(list.items))
-        .catch((caught: unknown) => {
-          if (controller.signal.aborted) return;
-          const absent =
-            caught instanceof ApiError && caught.problem?.type.endsWith(':not-found') === true;
-          setAudit(
-            absent ? 'This service does not record operator actions yet.' : errorText(caught),
-          );
         });
     };
     reload.current = load;
@@ -140,18 +125,26 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
       message: <p>{choice.explain}</p>,
       confirm: choice.label,
       danger: choice.danger,
-      ...(resolve ? { field: { label: 'Result (JSON)', initial: 'null' } } : {}),
-      run: async (value) => {
-        let body: unknown;
+      fields: [
+        ...(resolve
+          ? [{ name: 'result', label: 'Result (JSON)', initial: 'null', multiline: true }]
+          : []),
+        { name: 'reason', label: 'Reason (optional, kept in the audit list)', initial: '' },
+      ],
+      run: async (values) => {
+        const reason = values.reason?.trim() ?? '';
+        const body: Record<string, unknown> = reason === '' ? {} : { reason };
         if (resolve) {
           try {
-            body = { result: JSON.parse(value) };
+            body.result = JSON.parse(values.result ?? '');
           } catch {
             throw new Error('The result must be JSON, e.g. "done", 42 or {"id": 7}.');
           }
         }
         const done = await postAction(api, id, choice, atomName, body);
-        setNotice(`${choice.label} accepted (action ${done.id}, by ${done.by}).`);
+        setNotice(
+          `${choice.label} requested (request ${done.id}, by ${done.by}); the engine that runs the run applies it.`,
+        );
         reload.current();
       },
     });
@@ -268,20 +261,17 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
                 <h2>Job</h2>
                 <JsonBlock value={run.job} />
                 <h2>Operator actions</h2>
-                {typeof audit === 'string' || audit === undefined ? (
-                  <p class="muted">{audit ?? 'Loading…'}</p>
-                ) : audit.length === 0 ? (
-                  <p class="muted">No operator has acted on this run.</p>
+                {run.job?.request == null ? null : (
+                  <p class="pending" data-pending={run.job.request.action}>
+                    Pending: <strong>{run.job.request.action}</strong>
+                    {run.job.request.atom === undefined ? '' : ` on ${run.job.request.atom}`} asked
+                    by {run.job.request.by} at {formatTime(run.job.request.at)}
+                  </p>
+                )}
+                {run.actions === undefined ? (
+                  <p class="muted">This service does not record operator actions.</p>
                 ) : (
-                  <ul class="audit">
-                    {audit.map((a) => (
-                      <li key={a.id}>
-                        {typeof a.at === 'number' ? formatTime(a.at) : a.at}:{' '}
-                        <strong>{a.action}</strong>
-                        {a.atom === undefined ? '' : ` on ${a.atom}`} by {a.by}
-                      </li>
-                    ))}
-                  </ul>
+                  <AuditList actions={run.actions} />
                 )}
               </div>
             ) : null}
@@ -304,6 +294,30 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
         <ConfirmDialog confirmation={confirmation} onClose={() => setConfirmation(undefined)} />
       )}
     </section>
+  );
+}
+
+/** The operator requests a run applied or refused, oldest first. */
+function AuditList({ actions }: { readonly actions: readonly OperatorAction[] }) {
+  if (actions.length === 0) return <p class="muted">No operator has acted on this run.</p>;
+  return (
+    <ol class="audit">
+      {actions.map((a) => (
+        <li key={a.id} data-action={a.action}>
+          {formatTime(a.at)}: <strong>{a.action}</strong>
+          {a.atom === undefined ? '' : ` on ${a.atom}`}
+          {a.revert === false ? ' without revert' : ''} by {a.by}
+          {a.reason === undefined ? '' : ` (“${a.reason}”)`}
+          {a.refused === undefined ? (
+            a.appliedAt === undefined ? null : (
+              <span class="muted"> · applied {formatTime(a.appliedAt)}</span>
+            )
+          ) : (
+            <span class="field-error"> · refused: {a.refused}</span>
+          )}
+        </li>
+      ))}
+    </ol>
   );
 }
 

@@ -25,15 +25,23 @@ export function useNow(everyMs = 1000): number {
   return now;
 }
 
+/** A text the confirmation asks for along with the yes. */
+export interface ConfirmField {
+  readonly name: string;
+  readonly label: string;
+  readonly initial: string;
+  readonly multiline?: boolean;
+}
+
 /** What a confirmation asks, and what it does once confirmed. */
 export interface Confirmation {
   readonly title: string;
   readonly message: ComponentChildren;
   readonly confirm: string;
   readonly danger?: boolean;
-  /** Extra fields (resolve's result); `value` is what the field holds when confirmed. */
-  readonly field?: { readonly label: string; readonly initial: string };
-  readonly run: (value: string) => Promise<void>;
+  readonly fields?: readonly ConfirmField[];
+  /** Gets the fields' texts by name; its error is shown in the dialog, which stays open. */
+  readonly run: (values: Readonly<Record<string, string>>) => Promise<void>;
 }
 
 /**
@@ -48,7 +56,9 @@ export function ConfirmDialog({
   readonly onClose: () => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [value, setValue] = useState(confirmation.field?.initial ?? '');
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries((confirmation.fields ?? []).map((f) => [f.name, f.initial])),
+  );
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -59,7 +69,7 @@ export function ConfirmDialog({
     setBusy(true);
     setError(undefined);
     try {
-      await confirmation.run(value);
+      await confirmation.run(values);
       onClose();
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
@@ -71,16 +81,21 @@ export function ConfirmDialog({
       <form method="dialog" onSubmit={submit}>
         <h2 id="confirm-title">{confirmation.title}</h2>
         <div>{confirmation.message}</div>
-        {confirmation.field === undefined ? null : (
-          <label class="field">
-            <span>{confirmation.field.label}</span>
-            <textarea
-              rows={4}
-              value={value}
-              onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)}
-            />
-          </label>
-        )}
+        {(confirmation.fields ?? []).map((field) => {
+          const change = (e: Event): void =>
+            setValues({ ...values, [field.name]: (e.target as HTMLInputElement).value });
+          const id = `confirm-${field.name}`;
+          return (
+            <div class="field" key={field.name}>
+              <label for={id}>{field.label}</label>
+              {field.multiline ? (
+                <textarea id={id} rows={4} value={values[field.name]} onInput={change} />
+              ) : (
+                <input id={id} value={values[field.name]} onInput={change} />
+              )}
+            </div>
+          );
+        })}
         {error === undefined ? null : <ErrorNote>{error}</ErrorNote>}
         <div class="buttons">
           <button type="button" onClick={onClose}>
