@@ -55,7 +55,11 @@ const BACKENDS: readonly Backend[] = [
       const runs = createSqliteRunStore({ path });
       const url = `sqlite://${path}`;
       const store = await openDefinitionStore(url);
-      return { url, store, close: async () => (await store.close(), await runs.close()) };
+      const close = async (): Promise<void> => {
+        await store.close();
+        await runs.close();
+      };
+      return { url, store, close };
     },
   },
   {
@@ -66,7 +70,11 @@ const BACKENDS: readonly Backend[] = [
       const runs = await openPostgresRunStore({ url: POSTGRES_URL, schema });
       const url = `${POSTGRES_URL}?schema=${schema}`;
       const store = await openDefinitionStore(url);
-      return { url, store, close: async () => (await store.close(), await runs.close()) };
+      const close = async (): Promise<void> => {
+        await store.close();
+        await runs.close();
+      };
+      return { url, store, close };
     },
   },
 ];

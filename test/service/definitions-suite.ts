@@ -193,6 +193,16 @@ export function definitionsSuite(
       assert.equal(schema.body.properties.format.const, FLOW_DOCUMENT_FORMAT);
       const flows = await reader.get('/v1/flows');
       assert.ok(flows.body.items.some((f: { name: string }) => f.name === 'volume-order'));
+      const openapi = await reader.get('/v1/openapi.json');
+      for (const path of [
+        '/v1/definitions',
+        '/v1/definitions/{name}',
+        '/v1/definitions/{name}/versions/{version}',
+        '/v1/schemas/flow-document',
+      ]) {
+        assert.ok(openapi.body.paths[path], `the OpenAPI document lacks ${path}`);
+      }
+      assert.ok(openapi.body.paths['/v1/definitions'].post.requestBody.content['application/yaml']);
     });
 
     it('runs a definition through a conductor that rebuilds it from the stored document', async () => {
