@@ -6,12 +6,14 @@ import { definitionsCommands } from './definitions-commands.ts';
 import { commandHelp, generalHelp, groupHelp } from './help.ts';
 import { jobsCommands } from './jobs-commands.ts';
 import { safeText } from './output.ts';
+import { runActionCommands } from './run-action-commands.ts';
 import { runsCommands } from './runs-commands.ts';
 import { serveCommand } from './serve-command.ts';
 import { tokenCommands } from './service-tokens.ts';
 
 export const COMMANDS: readonly Command[] = [
   ...runsCommands,
+  ...runActionCommands,
   ...jobsCommands,
   conductorCommand,
   serveCommand,

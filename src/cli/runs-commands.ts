@@ -9,13 +9,14 @@ import {
   type RunStore,
   resumeRun,
 } from '../index.ts';
-import { JSON_OPTION, RUNS_OPTIONS, runsUrl, withRunStore } from './backends.ts';
+import { BOARD_OPTION, JSON_OPTION, RUNS_OPTIONS, runsUrl, withRunStore } from './backends.ts';
 import {
   type Command,
   NotFoundError,
   pageQuery,
   pagingOptions,
   positional,
+  stringOption,
   stringsOption,
   UsageError,
 } from './command.ts';
@@ -31,6 +32,7 @@ import {
   summarizeValue,
 } from './output.ts';
 import { pruneCommand } from './prune-command.ts';
+import { askRunAction } from './run-action-commands.ts';
 
 const list: Command = {
   group: 'runs',
@@ -189,22 +191,34 @@ export const RESUME_FAILED_STATUS = 3;
 const resume: Command = {
   group: 'runs',
   name: 'resume',
-  summary: 'continue an unfinished run in this process, rebuilding its flow from a registry',
+  summary:
+    'continue a run: ask the conductors to resume a SUSPENDED one, or with --flows run it in this process',
   positionals: ['ID'],
   options: {
     ...RUNS_OPTIONS,
+    board: BOARD_OPTION,
     ...flowsOptions(
-      'required: a module exporting the FlowRegistry (as "registry" or default) the run was started with',
+      'a module exporting the FlowRegistry (as "registry" or default) the run was started with: continue the run in this process instead of asking the conductors',
     ),
+    by: {
+      type: 'string',
+      value: 'NAME',
+      description:
+        "who asks, for the run's audit list (default: $TASKFLOW_OPERATOR, else your user name)",
+    },
+    reason: { type: 'string', value: 'TEXT', description: "why, for the run's audit list" },
     json: JSON_OPTION,
   },
   async run(args, io) {
     const id = positional(args, 0);
     const module = flowsModule(args);
     if (module === undefined) {
-      throw new UsageError(
-        '"taskflow runs resume" needs --flows MODULE, the module that exports the run\'s FlowRegistry; see "taskflow runs resume --help".',
-      );
+      if (stringOption(args, 'board') === undefined && io.env.TASKFLOW_BOARD === undefined) {
+        throw new UsageError(
+          '"taskflow runs resume" needs --flows MODULE (the module that exports the run\'s FlowRegistry) to continue the run in this process, or --board URL (or $TASKFLOW_BOARD) to ask the conductors to resume it; see "taskflow runs resume --help".',
+        );
+      }
+      return askRunAction(args, io, 'resume');
     }
     const registry = (await loadRegistry(module)) as FlowRegistry;
     const ended = await withRunStore(runsUrl(args), io, async (store) => {
