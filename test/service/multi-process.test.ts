@@ -127,4 +127,67 @@ describe('two services and separate conductors on PostgreSQL', { skip: servers.p
       ['doomed', 'successor'],
     );
   });
+  it('cancels, through one service, a run a conductor process executes, and the other service streams its revert', async () => {
+    const runsUrl = `${POSTGRES_URL}?schema=${servers.schemas.next()}`;
+    const boardUrl = `${POSTGRES_URL}?schema=${servers.schemas.next()}`;
+    const first = await startServe(runsUrl, boardUrl);
+    const second = await startServe(runsUrl, boardUrl);
+    const effects = join(servers.dir, 'cancel-effects.log');
+    writeFileSync(effects, '');
+    const env = {
+      BOARD_URL: boardUrl,
+      RUNS_URL: runsUrl,
+      EFFECTS: effects,
+      TTL_MS: '10000',
+      SLOW_MS: '1500',
+    };
+    const worker = await startConductor('worker', env);
+    children.push(worker.child);
+    const api = new ApiClient(first);
+    const posted = await api.post('/v1/runs', { flow: 'work', inputs: { job: 'j2', fail: false } });
+    const id = posted.body.id as string;
+    let cancel: Promise<{ status: number }> | undefined;
+    const reverted = (events: readonly ReceivedEvent[]) =>
+      events.some((e) => changeOf(e).atom === null && changeOf(e).state === 'REVERTED');
+    const streamed = await collectEvents(`${second}/v1/runs/${id}/events`, {}, (events) => {
+      const twoRuns = events.some(
+        (e) => changeOf(e).atom === 'two' && changeOf(e).state === 'RUNNING',
+      );
+      if (cancel === undefined && twoRuns) {
+        cancel = api.post(`/v1/runs/${id}/cancel`, { reason: 'ordered twice' });
+      }
+      return reverted(events);
+    });
+    assert.equal((await (cancel as Promise<{ status: number }>)).status, 202);
+
+    const lines = streamed.events.map((e) => `${changeOf(e).atom ?? 'run'} ${changeOf(e).state}`);
+    for (const line of ['two SUCCESS', 'two REVERTED', 'one REVERTED', 'run REVERTED']) {
+      assert.ok(lines.includes(line), `${line} in ${lines.join(' | ')}`);
+    }
+    assert.ok(!lines.includes('three RUNNING'), 'three never started');
+    const run = (await api.get(`/v1/runs/${id}`)).body;
+    assert.equal(run.job.outcome.state, 'REVERTED');
+    assert.match(
+      run.job.outcome.failure.message,
+      /cancelled by "anonymous \(auth is off\)": ordered twice/,
+    );
+    assert.deepEqual(
+      run.actions.map((a: { action: string; reason: string }) => [a.action, a.reason]),
+      [['cancel', 'ordered twice']],
+    );
+    const done = readFileSync(effects, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(' j2 '))
+      .map((line) => line.split(' ').slice(1, 4).join(' '));
+    assert.deepEqual(done, [
+      'start j2 one',
+      'end j2 one',
+      'start j2 two',
+      'end j2 two',
+      'revert j2 two',
+      'revert j2 one',
+    ]);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  });
 });
