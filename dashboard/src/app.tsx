@@ -37,7 +37,6 @@ export function App() {
       const api = new Api({ token, onUnauthorized: (error) => (refused = error) });
       try {
         const flows = await api.get<{ items: Flow[] }>('/v1/flows');
-        const openapi = await api.get<{ paths?: Record<string, unknown> }>('/v1/openapi.json');
         if (token !== undefined) storeToken(token);
         setPhase({
           kind: 'ready',
@@ -45,7 +44,6 @@ export function App() {
             api: new Api({ token, onUnauthorized: refuse }),
             flows: flows.items,
             layouter: workerLayouter(),
-            paths: new Set(Object.keys(openapi.paths ?? {})),
           },
         });
       } catch (error) {

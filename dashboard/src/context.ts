@@ -10,8 +10,6 @@ export interface Session {
   readonly flows: readonly Flow[];
   /** Lays out graphs (ELK in a worker, started on the first graph shown). */
   readonly layouter: ElkLayouter;
-  /** The API's paths, as /v1/openapi.json lists them, to use routes only where they exist. */
-  readonly paths: ReadonlySet<string>;
 }
 
 export const SessionContext = createContext<Session | undefined>(undefined);

@@ -123,17 +123,21 @@ describe('dashboard in a browser', { skip }, () => {
     await harness.screenshot(page, 'failed-atom');
   });
 
-  it('draws nested flows as groups and greys the branch a decider ignored', async () => {
+  it('draws nested flows as groups and greys the branch a decider ignored, in the dark theme too', async () => {
     const id = await post('nested', { quantity: 9 });
     await harness.waitForJob(id);
-    const page = await harness.page(harness.tokens.read);
+    const page = await harness.page(harness.tokens.read, { dark: true });
     await page.goto(`${harness.url}/#/runs/${id}`);
     await atom(page, 'ship', 'IGNORE').waitFor();
     assert.equal(await atom(page, 'approve', 'IGNORE').count(), 1);
     const groups = await page.locator('.graph .group text').allTextContents();
     assert.deepEqual(groups.sort(), ['graph: dispatch', 'unordered: pack']);
     assert.equal(await page.locator('.graph .edge.decider.ignored').count(), 1);
-    await harness.screenshot(page, 'run-graph');
+    const background = await page.evaluate<string>(
+      'getComputedStyle(document.body).backgroundColor',
+    );
+    assert.equal(background, 'rgb(18, 21, 27)');
+    await harness.screenshot(page, 'run-graph-dark');
   });
 
   it('trashes a job from the jobs page after a confirmation', async () => {

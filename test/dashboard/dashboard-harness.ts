@@ -46,8 +46,8 @@ export interface DashboardHarness {
   waitForJob(id: string): Promise<Job>;
   /** Console errors, page errors and CSP violations seen on any page so far. */
   readonly problems: readonly string[];
-  /** A new page (own session storage) signed in with `token`, or with none. */
-  page(token: string | undefined): Promise<Page>;
+  /** A new page (own session storage) signed in with `token`, or with none; light by default. */
+  page(token: string | undefined, options?: { readonly dark?: boolean }): Promise<Page>;
   /** Saves a screenshot as NAME.png in TASKFLOW_SCREENSHOTS (default: the test's temp dir). */
   screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
@@ -93,8 +93,11 @@ export async function startDashboard(options: {
     api: new ApiClient(service.url, { Authorization: `Bearer ${tokens.operate}` }),
     problems,
     waitForJob: (id) => board.wait(id),
-    async page(token) {
-      const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    async page(token, pageOptions) {
+      const context = await browser.newContext({
+        viewport: { width: 1360, height: 860 },
+        colorScheme: pageOptions?.dark === true ? 'dark' : 'light',
+      });
       contexts.push(context);
       // Runs in the page before its own scripts (as text: the tests have no DOM types).
       await context.addInitScript({

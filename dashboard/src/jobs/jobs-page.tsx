@@ -119,7 +119,7 @@ export function JobsPage() {
               <th scope="col">Job</th>
               <th scope="col">Flow</th>
               <th scope="col">State</th>
-              <th scope="col">Claimed by</th>
+              <th scope="col">Conductor</th>
               <th scope="col">Attempts</th>
               <th scope="col">Created</th>
               <th scope="col">Actions</th>

@@ -178,13 +178,17 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
       </div>
       <p class="run-facts">
         {run.flow === null ? 'no registered flow' : `flow ${run.flow.name} v${run.flow.version}`} ·
-        created {formatTime(run.createdAt, now)} · {ended ? 'took' : 'running for'}{' '}
-        {formatDuration((ended ? run.updatedAt : now) - run.createdAt)}
+        created {formatTime(run.createdAt, now)} ·{' '}
+        {ended ? 'took' : runState === 'PENDING' ? 'waiting for' : 'going for'}{' '}
+        {formatDuration((ended ? run.updatedAt : Math.max(now, run.updatedAt)) - run.createdAt)}
         {run.job === null ? null : (
           <>
             {' '}
             · job <StateBadge state={run.job.state} />{' '}
-            {run.job.owner === null ? '' : `held by ${run.job.owner}`}, attempt {run.job.attempts}
+            {run.job.state === 'CLAIMED' && run.job.owner !== null
+              ? `held by ${run.job.owner}`
+              : ''}
+            {run.job.attempts === 0 ? '' : ` after ${run.job.attempts} failed attempt(s)`}
           </>
         )}
       </p>

@@ -256,7 +256,9 @@ export function RunsPage() {
                     <td>{formatTime(run.createdAt, now)}</td>
                     <td>
                       {formatDuration(
-                        (TERMINAL_RUN_STATES.has(run.state) ? run.updatedAt : now) - run.createdAt,
+                        (TERMINAL_RUN_STATES.has(run.state)
+                          ? run.updatedAt
+                          : Math.max(now, run.updatedAt)) - run.createdAt,
                       )}
                     </td>
                     <td>{formatTime(run.updatedAt, now)}</td>
