@@ -6,6 +6,7 @@ import {
   DefinitionRegistry,
   type HttpEnvironment,
   openDefinitionStore,
+  openWorkerTaskQueue,
   type ServiceRegistry,
 } from '../service/index.ts';
 import { JSON_OPTION } from './backends.ts';
@@ -211,7 +212,8 @@ export const DEFINITION_OPTIONS: Readonly<Record<'allow-host' | 'secrets', Optio
 /**
  * The registry `serve` and `conductor` run: the flows of the --flows module (when given) and
  * the definitions stored in the run store's database at `runsUrl`, with the http task
- * configuration of {@link DEFINITION_OPTIONS}. Closed after `use`.
+ * configuration of {@link DEFINITION_OPTIONS} and the worker task queue of that database.
+ * Closed after `use`.
  */
 export async function withDefinitions<T>(
   args: CommandArgs,
@@ -223,15 +225,21 @@ export async function withDefinitions<T>(
   const http = httpEnvironment(args, io);
   const store = await openDefinitionStore(runsUrl);
   try {
-    const registry = await DefinitionRegistry.open({
-      store,
-      http,
-      ...(flows === undefined ? {} : { flows }),
-    });
+    const workers = await openWorkerTaskQueue(runsUrl);
     try {
-      return await use(registry);
+      const registry = await DefinitionRegistry.open({
+        store,
+        http,
+        workers,
+        ...(flows === undefined ? {} : { flows }),
+      });
+      try {
+        return await use(registry);
+      } finally {
+        await registry.close();
+      }
     } finally {
-      await registry.close();
+      await workers.close();
     }
   } finally {
     await store.close();

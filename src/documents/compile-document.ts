@@ -34,10 +34,13 @@ import type { HttpEnvironment } from './task-types/http-request.ts';
 import { HttpTask } from './task-types/http-task.ts';
 import { NoopTask } from './task-types/noop-task.ts';
 import { SleepTask } from './task-types/sleep-task.ts';
+import { type WorkerEnvironment, WorkerTask } from './task-types/worker-task.ts';
 
 /** What compiling a document depends on: the service's configuration of its task types. */
 export interface DocumentEnvironment {
   readonly http: HttpEnvironment;
+  /** The queue of `worker` tasks; a document with worker tasks is refused without one. */
+  readonly workers?: WorkerEnvironment;
   /** Evaluates link conditions for the engine's deciders. */
   readonly conditions: ConditionEvaluator;
 }
@@ -171,6 +174,7 @@ class DocumentCompiler {
       case 'http':
       case 'noop':
       case 'sleep':
+      case 'worker':
         this.#claimName(node.name, path);
         return this.#task(node, path);
     }
@@ -194,6 +198,17 @@ class DocumentCompiler {
           return new NoopTask(node);
         case 'sleep':
           return new SleepTask(node);
+        case 'worker': {
+          const workers = this.#environment.workers;
+          if (workers !== undefined) return new WorkerTask(node, workers);
+          this.issues.push({
+            code: 'INVALID_DEFINITION',
+            path: childPath(path, 'type'),
+            message:
+              'this service has no queue for worker tasks; give its DefinitionRegistry a "workers" queue, or use another task type',
+          });
+          return undefined;
+        }
       }
     });
   }

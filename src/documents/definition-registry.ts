@@ -2,7 +2,11 @@ import { TaskFlowError } from '../core/errors.ts';
 import type { FlowRef } from '../core/flow-ref.ts';
 import { type FlowFactory, FlowRegistry } from '../engine/flow-registry.ts';
 import type { Flow } from '../patterns/flow.ts';
-import { type CompiledDocument, compileDocument } from './compile-document.ts';
+import {
+  type CompiledDocument,
+  compileDocument,
+  type DocumentEnvironment,
+} from './compile-document.ts';
 import { type ConditionEvaluator, WorkerConditionEvaluator } from './condition-evaluator.ts';
 import { DocumentError } from './document-error.ts';
 import type { FlowDocument } from './document-schema.ts';
@@ -12,6 +16,7 @@ import {
   type StoredDefinition,
 } from './store/definition-store.ts';
 import type { HttpEnvironment } from './task-types/http-request.ts';
+import type { WorkerTaskQueue } from './workers/worker-task-queue.ts';
 
 /** Options of {@link DefinitionRegistry.open}. */
 export interface DefinitionRegistryOptions {
@@ -21,6 +26,11 @@ export interface DefinitionRegistryOptions {
   readonly flows?: Pick<FlowRegistry, 'factories'>;
   /** Hosts `http` tasks may call, and the secrets their headers may use. None by default. */
   readonly http?: Partial<HttpEnvironment>;
+  /**
+   * Where `worker` tasks wait for external workers (see `openWorkerTaskQueue`; the caller
+   * closes it); without one, documents with worker tasks are refused.
+   */
+  readonly workers?: WorkerTaskQueue;
   /** Evaluates link conditions; a worker-thread JSONata evaluator by default. */
   readonly conditions?: ConditionEvaluator;
   /** Epoch milliseconds, for the time a definition is stored. */
@@ -59,6 +69,7 @@ type Entry =
 export class DefinitionRegistry extends FlowRegistry {
   readonly #store: DefinitionStore;
   readonly #http: HttpEnvironment;
+  readonly #workers: WorkerTaskQueue | undefined;
   readonly #conditions: ConditionEvaluator;
   readonly #ownsConditions: boolean;
   readonly #now: () => number;
@@ -80,6 +91,7 @@ export class DefinitionRegistry extends FlowRegistry {
         ? {}
         : { maxResponseBytes: options.http.maxResponseBytes }),
     };
+    this.#workers = options.workers;
     this.#ownsConditions = options.conditions === undefined;
     this.#conditions = options.conditions ?? new WorkerConditionEvaluator();
     this.#now = options.now ?? Date.now;
@@ -197,6 +209,11 @@ export class DefinitionRegistry extends FlowRegistry {
     );
   }
 
+  /** The queue of `worker` tasks, for the routes where workers claim them. */
+  get workers(): WorkerTaskQueue | undefined {
+    return this.#workers;
+  }
+
   /** Stops the condition evaluator this registry started (not the store, which the caller owns). */
   async close(): Promise<void> {
     if (this.#ownsConditions) await this.#conditions.close();
@@ -256,7 +273,11 @@ export class DefinitionRegistry extends FlowRegistry {
     return factory;
   }
 
-  #environment() {
-    return { http: this.#http, conditions: this.#conditions };
+  #environment(): DocumentEnvironment {
+    return {
+      http: this.#http,
+      conditions: this.#conditions,
+      ...(this.#workers === undefined ? {} : { workers: { queue: this.#workers } }),
+    };
   }
 }

@@ -10,7 +10,7 @@ import { MAX_ATOM_NAME_LENGTH } from '../core/names.ts';
 export const FLOW_DOCUMENT_FORMAT = 'taskflow.flow/v1';
 
 /** The task types a document can use, by `type`. */
-export const TASK_TYPES = ['http', 'noop', 'sleep'] as const;
+export const TASK_TYPES = ['http', 'noop', 'sleep', 'worker'] as const;
 /** The patterns a document's flows follow, by `type`. */
 export const FLOW_TYPES = ['linear', 'unordered', 'graph'] as const;
 /** The retries a flow may have, by `type`. */
@@ -96,6 +96,18 @@ const SleepTask = z
   })
   .describe('a task that waits durationMs, then returns null');
 
+const WorkerTask = z
+  .strictObject({
+    type: z.literal('worker'),
+    ...taskFields,
+    taskType: Name.describe('the type workers claim it by (POST /v1/tasks/claim)'),
+    revert: z
+      .boolean()
+      .optional()
+      .describe('deliver the revert of a successful execute to a worker too (default false)'),
+  })
+  .describe('a task done by an external worker that claims it over the HTTP API');
+
 const Backoff = z.strictObject({
   initialMs: z.number().min(0),
   factor: z.number().min(1).optional(),
@@ -178,7 +190,8 @@ export type FlowNode = LinearFlowNode | UnorderedFlowNode | GraphFlowNode;
 export type TaskNode =
   | z.infer<typeof HttpTask>
   | z.infer<typeof NoopTask>
-  | z.infer<typeof SleepTask>;
+  | z.infer<typeof SleepTask>
+  | z.infer<typeof WorkerTask>;
 /** One child of a flow in a document: a flow or a task. */
 export type DocumentNode = FlowNode | TaskNode;
 
@@ -197,7 +210,7 @@ const NODE_TYPES = [...FLOW_TYPES, ...TASK_TYPES] as const;
 
 const DocumentNodeSchema: z.ZodType<DocumentNode> = z.discriminatedUnion(
   'type',
-  [LinearFlow, UnorderedFlow, GraphFlow, HttpTask, NoopTask, SleepTask],
+  [LinearFlow, UnorderedFlow, GraphFlow, HttpTask, NoopTask, SleepTask, WorkerTask],
   { error: unknownType('child', NODE_TYPES) },
 );
 

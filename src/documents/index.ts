@@ -51,3 +51,16 @@ export type { HttpEnvironment } from './task-types/http-request.ts';
 export { HttpTask } from './task-types/http-task.ts';
 export { NoopTask } from './task-types/noop-task.ts';
 export { SleepTask } from './task-types/sleep-task.ts';
+export { type WorkerEnvironment, WorkerTask } from './task-types/worker-task.ts';
+export { createMemoryWorkerTaskQueue } from './workers/memory-worker-task-queue.ts';
+export { openWorkerTaskQueue } from './workers/open-worker-task-queue.ts';
+export {
+  type SettleResult,
+  WORKER_TASK_STATES,
+  type WorkerClaimRequest,
+  type WorkerOutcome,
+  type WorkerTask as QueuedWorkerTask,
+  type WorkerTaskOffer,
+  type WorkerTaskQueue,
+  type WorkerTaskState,
+} from './workers/worker-task-queue.ts';

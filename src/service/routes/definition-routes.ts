@@ -13,6 +13,7 @@ import { jsonResponse, problemResponses } from '../openapi-responses.ts';
 import { ProblemError } from '../problem.ts';
 import { FlowSchema } from '../schemas.ts';
 import type { ServiceApp } from '../service-env.ts';
+import { registerWorkerTaskRoutes } from './worker-task-routes.ts';
 
 const NameParam = z.object({
   name: z
@@ -121,7 +122,8 @@ const getSchema = createRoute({
 /**
  * `POST /v1/definitions`, `GET /v1/definitions`, `GET /v1/definitions/:name`,
  * `GET /v1/definitions/:name/versions/:version` and `GET /v1/schemas/flow-document`: flow
- * documents stored by the service's {@link DefinitionRegistry}, which its conductors run.
+ * documents stored by the service's {@link DefinitionRegistry}, which its conductors run; and,
+ * when the registry has a worker queue, the routes where workers claim its `worker` tasks.
  */
 export function registerDefinitionRoutes(app: ServiceApp, registry: DefinitionRegistry): void {
   const schema = flowDocumentJsonSchema();
@@ -152,6 +154,7 @@ export function registerDefinitionRoutes(app: ServiceApp, registry: DefinitionRe
   });
 
   app.openapi(getSchema, (c) => c.json(schema, 200));
+  if (registry.workers !== undefined) registerWorkerTaskRoutes(app, registry.workers);
 }
 
 /**
