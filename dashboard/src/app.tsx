@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { Api, type ApiError, errorText } from './api/client.ts';
+import { Api, ApiError, errorText } from './api/client.ts';
 import type { Flow } from './api/types.ts';
 import { forgetToken, storedToken, storeToken } from './auth/session.ts';
 import { SignIn } from './auth/sign-in.tsx';
@@ -14,54 +14,48 @@ import { RunsPage } from './runs/runs-page.tsx';
 import { ErrorNote } from './ui/widgets.tsx';
 
 type Phase =
-  | { readonly kind: 'checking' }
   | { readonly kind: 'sign-in'; readonly refused: ApiError | undefined }
-  | { readonly kind: 'unreachable'; readonly message: string }
+  | { readonly kind: 'unreachable'; readonly message: string; readonly token: string | undefined }
   | { readonly kind: 'ready'; readonly session: Session };
 
 /**
- * The dashboard: checks the stored token (or that the service needs none) by reading the
- * served flows, then shows the pages; any 401 afterwards returns to the sign-in screen.
+ * The dashboard: opens the pages at once with the stored token (or none, for a service without
+ * authentication) while the served flows load; the first 401 of any call, that one included,
+ * shows the sign-in screen, saying that the token was refused when there was one.
  */
 export function App() {
-  const [phase, setPhase] = useState<Phase>({ kind: 'checking' });
-  const refuse = useCallback((error: ApiError) => {
-    forgetToken();
-    setPhase({ kind: 'sign-in', refused: error });
+  const [phase, setPhase] = useState<Phase>({ kind: 'sign-in', refused: undefined });
+
+  const open = useCallback((token: string | undefined) => {
+    const current = (p: Phase): boolean => p.kind === 'ready' && p.session.api === api;
+    const api: Api = new Api({
+      token,
+      onUnauthorized: (error) => {
+        forgetToken();
+        // Without a token, the service asking for one is no refusal: just sign in.
+        const signIn: Phase = { kind: 'sign-in', refused: token === undefined ? undefined : error };
+        setPhase((p) => (current(p) ? signIn : p));
+      },
+    });
+    if (token !== undefined) storeToken(token);
+    setPhase({ kind: 'ready', session: { api, flows: undefined, layouter: workerLayouter() } });
+    api
+      .get<{ items: Flow[] }>('/v1/flows')
+      .then((flows) =>
+        setPhase((p) =>
+          p.kind === 'ready' && current(p)
+            ? { kind: 'ready', session: { ...p.session, flows: flows.items } }
+            : p,
+        ),
+      )
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) return;
+        const down: Phase = { kind: 'unreachable', message: errorText(error), token };
+        setPhase((p) => (current(p) ? down : p));
+      });
   }, []);
 
-  const check = useCallback(
-    async (token: string | undefined) => {
-      setPhase({ kind: 'checking' });
-      let refused: ApiError | undefined;
-      const api = new Api({ token, onUnauthorized: (error) => (refused = error) });
-      try {
-        const flows = await api.get<{ items: Flow[] }>('/v1/flows');
-        if (token !== undefined) storeToken(token);
-        setPhase({
-          kind: 'ready',
-          session: {
-            api: new Api({ token, onUnauthorized: refuse }),
-            flows: flows.items,
-            layouter: workerLayouter(),
-          },
-        });
-      } catch (error) {
-        if (refused !== undefined) {
-          forgetToken();
-          // With no token yet, the service asking for one is no refusal: just sign in.
-          setPhase({ kind: 'sign-in', refused: token === undefined ? undefined : refused });
-        } else {
-          setPhase({ kind: 'unreachable', message: errorText(error) });
-        }
-      }
-    },
-    [refuse],
-  );
-
-  useEffect(() => {
-    void check(storedToken());
-  }, [check]);
+  useEffect(() => open(storedToken()), [open]);
 
   const signOut = useCallback(() => {
     forgetToken();
@@ -69,20 +63,18 @@ export function App() {
   }, []);
 
   switch (phase.kind) {
-    case 'checking':
-      return <p class="centered">Connecting to the service…</p>;
     case 'unreachable':
       return (
         <main class="centered">
           <h1>The service does not answer</h1>
           <ErrorNote>{phase.message}</ErrorNote>
-          <button type="button" onClick={() => void check(storedToken())}>
+          <button type="button" onClick={() => open(phase.token)}>
             Try again
           </button>
         </main>
       );
     case 'sign-in':
-      return <SignIn refused={phase.refused} onToken={(token) => void check(token)} />;
+      return <SignIn refused={phase.refused} onToken={open} />;
     case 'ready':
       return (
         <SessionContext.Provider value={phase.session}>

@@ -7,7 +7,8 @@ import type { ElkLayouter } from './graph/layout.ts';
 /** What every page gets: the API with the signed-in token, and the served flows. */
 export interface Session {
   readonly api: Api;
-  readonly flows: readonly Flow[];
+  /** The served flows; undefined while they load. */
+  readonly flows: readonly Flow[] | undefined;
   /** Lays out graphs (ELK in a worker, started on the first graph shown). */
   readonly layouter: ElkLayouter;
 }

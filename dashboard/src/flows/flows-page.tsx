@@ -13,6 +13,7 @@ const NO_LOOKS: ReadonlyMap<string, AtomLook> = new Map();
 /** The served flows: each one's inputs, outputs and graph, and a form to start a run of it. */
 export function FlowsPage({ selected }: { readonly selected: string | undefined }) {
   const { flows } = useSession();
+  if (flows === undefined) return <p class="muted">Loading the served flows…</p>;
   const flow = flows.find((f) => f.name === selected) ?? flows[0];
   if (flow === undefined) return <p class="empty">This service serves no flows.</p>;
   return (

@@ -107,7 +107,7 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
   const flow = useMemo(() => {
     if (run?.flow == null) return undefined;
     const { name, version } = run.flow;
-    return flows.find(
+    return flows?.find(
       (f) => f.name === name && (f.version === version || f.resumes.includes(version)),
     );
   }, [run, flows]);
@@ -238,7 +238,9 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
           <div id="run-tab" role="tabpanel" aria-labelledby={`tab-${tab}`}>
             {tab === 'graph' ? (
               <>
-                {flow === undefined ? (
+                {flows === undefined ? (
+                  <p class="muted">Loading the flow's graph…</p>
+                ) : flow === undefined ? (
                   <p class="muted">
                     This service does not serve the run's flow, so its graph is unknown; its atoms:
                   </p>

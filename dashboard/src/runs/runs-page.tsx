@@ -184,7 +184,7 @@ export function RunsPage() {
             onChange={(e) => change({ flow: (e.target as HTMLSelectElement).value })}
           >
             <option value="">any</option>
-            {flows.map((flow) => (
+            {(flows ?? []).map((flow) => (
               <option key={flow.name} value={flow.name}>
                 {flow.name}
               </option>
