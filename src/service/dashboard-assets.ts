@@ -43,12 +43,18 @@ export function defaultDashboardDir(): string | undefined {
 /**
  * Reads every file of a built dashboard into memory, keyed by URL path (`/index.html`,
  * `/assets/index-3f2a.js`). A `.gz` or `.br` file beside another is its compressed copy, not
- * an asset of its own.
+ * an asset of its own. A directory that does not exist holds no assets.
  */
 export async function loadDashboardAssets(
   dir: string,
 ): Promise<ReadonlyMap<string, DashboardAsset>> {
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
+  const files = entries
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name));
   const names = new Set(files);

@@ -30,13 +30,15 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /**
  * Serves the built dashboard: `/` (its page), `/favicon.svg` and `/assets/*` (hashed files).
  * They need no token (the page asks for one and sends it to the API). The page is revalidated
- * on every load; hashed files are cached for a year. With `dir` undefined, `/` answers that the
- * dashboard is not built. Register before the authentication middleware.
+ * on every load; hashed files are cached for a year. Without a built dashboard in `dir`, each
+ * answers how to build it. Register before the authentication middleware.
  */
 export function registerDashboardRoutes(app: ServiceApp, dir: string | undefined): void {
   let loading: Promise<ReadonlyMap<string, DashboardAsset>> | undefined;
   const serve = async (c: Context, path: string): Promise<Response> => {
-    if (dir === undefined) {
+    loading ??= dir === undefined ? Promise.resolve(new Map()) : loadDashboardAssets(dir);
+    const assets = await loading;
+    if (!assets.has('/index.html')) {
       throw new ProblemError(
         404,
         'dashboard-not-built',
@@ -44,8 +46,7 @@ export function registerDashboardRoutes(app: ServiceApp, dir: string | undefined
         'This service has no built dashboard; run "npm run build" (it builds dist/dashboard/) or pass the dashboard option.',
       );
     }
-    loading ??= loadDashboardAssets(dir);
-    const asset = (await loading).get(path);
+    const asset = assets.get(path);
     if (asset === undefined) {
       throw new ProblemError(404, 'not-found', 'Not found', `The dashboard has no file ${path}.`);
     }
