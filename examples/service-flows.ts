@@ -19,7 +19,7 @@ const createVolume = task({
   requires: ['size'],
   provides: 'volumeId',
   optional: { failRelease: false },
-  execute: ({ size }: { size: number }) => `vol-${size}gb`,
+  execute: ({ size }: { size: number; failRelease: boolean }) => `vol-${size}gb`,
   revert: ({ size, failRelease }: { size: number; failRelease: boolean }) => {
     if (failRelease) throw new TaskFlowError('RELEASE_FAILED', `volume vol-${size}gb is busy`);
   },

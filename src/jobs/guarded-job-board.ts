@@ -96,9 +96,19 @@ class GuardedJobBoard implements JobBoard {
   async post(spec: JobSpec): Promise<Job> {
     this.#open();
     checkSpec(spec);
+    if (spec.id !== undefined) {
+      const taken = await this.#backend.get(spec.id);
+      if (taken !== undefined && taken.idempotencyKey !== spec.idempotencyKey) {
+        throw new JobBoardError(
+          'IDEMPOTENCY_CONFLICT',
+          `Job id "${spec.id}" is taken by job "${taken.name}", posted with another idempotency key; choose another id, or repeat that job's key to get it back.`,
+          { jobId: spec.id },
+        );
+      }
+    }
     const now = this.#now();
     const job: Job = {
-      id: this.#newId(),
+      id: spec.id ?? this.#newId(),
       name: spec.name,
       flow: { name: spec.flow.name, version: spec.flow.version },
       store: spec.store ?? {},
@@ -116,7 +126,7 @@ class GuardedJobBoard implements JobBoard {
       request: null,
     };
     const outcome = await this.#backend.post(job);
-    if (outcome.kind === 'existing') refuseConflict(job, outcome.job);
+    if (outcome.kind === 'existing') refuseConflict(job, outcome.job, spec.id !== undefined);
     return outcome.job;
   }
 
@@ -404,8 +414,9 @@ function explain(outcome: ClaimWriteOutcome, claim: JobClaim, action: string): J
  * A retried post (same key, same spec) returns the job already posted; the same key with a
  * different spec is a mistake that returning the first job would hide, so it is refused.
  */
-function refuseConflict(posted: Job, existing: Job): void {
+function refuseConflict(posted: Job, existing: Job, idChosen: boolean): void {
   const differing: string[] = [];
+  if (idChosen && posted.id !== existing.id) differing.push('id');
   if (posted.name !== existing.name) differing.push('name');
   if (posted.flow.name !== existing.flow.name) differing.push('flow.name');
   if (posted.flow.version !== existing.flow.version) differing.push('flow.version');

@@ -37,6 +37,14 @@ export function checkSpec(spec: JobSpec): void {
     );
   }
   if (spec.idempotencyKey !== undefined) requireText(spec.idempotencyKey, 'idempotency key');
+  if (spec.id !== undefined) {
+    requireText(spec.id, 'job id', MAX_FLOW_NAME_LENGTH);
+    if (spec.idempotencyKey === undefined) {
+      throw invalidJobArgument(
+        `Job "${spec.name}" names its id "${spec.id}" without an idempotency key; pass idempotencyKey as well (the id itself will do), so that posting it again returns the job.`,
+      );
+    }
+  }
   const store = spec.store ?? {};
   if (typeof store !== 'object' || store === null || Array.isArray(store)) {
     throw invalidJobArgument(

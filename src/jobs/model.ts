@@ -82,6 +82,11 @@ export interface Job {
 
 /** What a poster gives; everything else is filled in by the board. */
 export interface JobSpec {
+  /**
+   * The job's id (and so its run's id), when the poster chooses it; a random UUID by default.
+   * Needs an `idempotencyKey` too, so that posting it again returns the job instead of failing.
+   */
+  readonly id?: string;
   readonly name: string;
   readonly flow: FlowRef;
   /** Default `{}`. */

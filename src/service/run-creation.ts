@@ -1,6 +1,7 @@
 import { ValidationError } from '../core/errors.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Job, JobStore } from '../jobs/model.ts';
+import type { RunJournal } from '../persistence/ports.ts';
 import type { FlowCatalog } from './flow-catalog.ts';
 import { ProblemError } from './problem.ts';
 import type { ServiceBoard, ServiceRegistry } from './service-deps.ts';
@@ -25,6 +26,7 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 export async function postRun(
   deps: {
     readonly board: ServiceBoard;
+    readonly runs: Pick<RunJournal, 'ensureFlow'>;
     readonly registry: ServiceRegistry;
     readonly catalog: FlowCatalog;
   },
@@ -42,14 +44,37 @@ export async function postRun(
   }
   // The body went through checkedJsonBody, which refuses any value JSON cannot hold.
   const inputs = request.inputs as JobStore;
-  checkRequirements(deps.registry, factory.name, factory.version, inputs);
+  const flowName = checkRequirements(deps.registry, factory.name, factory.version, inputs);
   const idempotencyKey = keyOf(headerKey, request.runId);
-  return deps.board.post({
+  const job = await deps.board.post({
+    ...(request.runId === undefined ? {} : { id: request.runId }),
     name: factory.name,
     flow: { name: factory.name, version: factory.version },
     store: inputs,
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   });
+  // Stored as the conductor would create it, so that the run is listed before one opens it.
+  await deps.runs.ensureFlow(
+    {
+      id: `job-${job.id}`,
+      name: job.name,
+      meta: {},
+      createdAt: job.createdAt,
+      updatedAt: job.createdAt,
+    },
+    {
+      id: job.id,
+      logbookId: `job-${job.id}`,
+      name: flowName,
+      state: 'PENDING',
+      store: job.store,
+      factory: job.flow,
+      meta: {},
+      createdAt: job.createdAt,
+      updatedAt: job.createdAt,
+    },
+  );
+  return job;
 }
 
 function keyOf(header: string | undefined, runId: string | undefined): string | undefined {
@@ -72,13 +97,16 @@ function keyOf(header: string | undefined, runId: string | undefined): string | 
   return header ?? runId;
 }
 
-/** Compiles the flow against the inputs as the engine will, without running or storing it. */
+/**
+ * Compiles the flow against the inputs as the engine will, without running or storing it;
+ * returns the flow's name (what its runs are called).
+ */
 function checkRequirements(
   registry: ServiceRegistry,
   name: string,
   version: string,
   inputs: JobStore,
-): void {
+): string {
   const flow = registry.build({ name, version }, inputs);
   try {
     new Engine(flow, { store: inputs }).compile();
@@ -100,4 +128,5 @@ function checkRequirements(
       missing.map((symbol) => ({ path: `inputs.${symbol}`, message: 'required by the flow' })),
     );
   }
+  return flow.name;
 }

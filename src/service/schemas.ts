@@ -67,7 +67,7 @@ export const CreateRunSchema = z
       .openapi({ example: { size: 10 }, description: "the flow's inputs (its store)" }),
     runId: z.string().min(1).max(200).optional().openapi({
       description:
-        'a key of the caller for this run: posting again with the same runId returns the same run (as Idempotency-Key does); the run id itself is chosen by the service',
+        "the run's id, chosen by the caller (a random UUID otherwise); posting again with the same runId returns the same run, as Idempotency-Key does",
     }),
   })
   .openapi('CreateRun');

@@ -202,6 +202,34 @@ export function runJobBoardContract(options: JobBoardContractOptions): void {
       assert.deepEqual((await board.list()).items, [first]);
     });
 
+    it('posts a job under the id its poster chose, once', async () => {
+      const board = await one();
+      const job = await board.post(
+        jobSpec('chosen', { id: 'order-42', idempotencyKey: 'order-42' }),
+      );
+      assert.equal(job.id, 'order-42');
+      const again = await board.post(
+        jobSpec('chosen', { id: 'order-42', idempotencyKey: 'order-42' }),
+      );
+      assert.deepEqual(again, job, 'a repeated post returns the job');
+      await rejectsWith(
+        board.post(jobSpec('other', { id: 'order-42', idempotencyKey: 'another' })),
+        'IDEMPOTENCY_CONFLICT',
+        /Job id "order-42" is taken by job "chosen"/,
+      );
+      await rejectsWith(
+        board.post(jobSpec('chosen', { id: 'order-43', idempotencyKey: 'order-42' })),
+        'IDEMPOTENCY_CONFLICT',
+        /different id/,
+      );
+      await rejectsWith(
+        board.post(jobSpec('keyless', { id: 'order-44' })),
+        'INVALID_ARGUMENT',
+        /without an idempotency key/,
+      );
+      assert.equal((await board.list()).items.length, 1, 'nothing else was stored');
+    });
+
     it('claims by priority, highest first, then oldest first', async () => {
       const board = await one();
       const ids: Record<string, string> = {};

@@ -203,10 +203,30 @@ export function apiSuite(
       assert.equal(first.status, 202);
       assert.equal(again.status, 202);
       assert.equal(again.body.id, first.body.id);
-      const byRunId = await api.post('/v1/runs', { ...body, runId: 'order-17' });
-      assert.equal(byRunId.body.id, first.body.id);
       const jobs = await backends.board.list({ name: 'review', limit: 1000 });
       assert.equal(jobs.items.filter((j) => j.idempotencyKey === 'order-17').length, 1);
+      assertProblem(
+        await api.post('/v1/runs', { ...body, runId: 'order-17' }),
+        409,
+        'idempotency-conflict',
+        'a runId that was used as a key for a run of another id',
+      );
+    });
+
+    it('runs under the id a runId names, listed at once, and returns it again for the same runId', async () => {
+      const body = { flow: 'review', inputs: { quantity: 2 }, runId: 'my-order-18' };
+      const first = await api.post('/v1/runs', body);
+      assert.equal(first.status, 202, JSON.stringify(first.body));
+      assert.equal(first.body.id, 'my-order-18');
+      assert.equal(first.headers.get('location'), '/v1/runs/my-order-18');
+      const listed = await backends.runs.loadRun('my-order-18');
+      assert.ok(listed, 'the run is stored as soon as it is posted');
+      assert.equal(listed.flow.factory?.name, 'review');
+      const again = await api.post('/v1/runs', body, { 'Idempotency-Key': 'my-order-18' });
+      assert.equal(again.body.id, 'my-order-18');
+      await backends.board.wait('my-order-18');
+      const run = await api.get('/v1/runs/my-order-18');
+      assert.deepEqual([run.body.state, run.body.job.outcome.state], ['SUCCESS', 'SUCCESS']);
     });
 
     it('refuses an unknown flow with 404 and another version with 409', async () => {
