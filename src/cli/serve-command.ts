@@ -14,7 +14,14 @@ import {
   withJobBoard,
   withRunStore,
 } from './backends.ts';
-import { type CliIo, type Command, integerOption, stringOption, UsageError } from './command.ts';
+import {
+  type CliIo,
+  type Command,
+  integerOption,
+  stringOption,
+  stringsOption,
+  UsageError,
+} from './command.ts';
 import { DEFINITION_OPTIONS, withDefinitions } from './definitions-commands.ts';
 import { flowsModule, flowsOptions, loadRegistry } from './flow-argument.ts';
 import { safeText } from './output.ts';
@@ -58,6 +65,13 @@ export const serveCommand: Command = {
       type: 'boolean',
       description: 'accept requests without a bearer token (only on a loopback --host)',
     },
+    'cors-origin': {
+      type: 'string',
+      multiple: true,
+      value: 'ORIGIN',
+      description:
+        'a browser origin allowed to call the API (CORS), e.g. https://ops.example.com; repeat for several (default: CORS off)',
+    },
   },
   async run(args, io) {
     const module = flowsModule(args);
@@ -76,6 +90,7 @@ export const serveCommand: Command = {
         `--no-auth is refused with --host ${host}: anyone who can reach that address could run and trash jobs. Bind to 127.0.0.1 or create tokens with "taskflow tokens create".`,
       );
     }
+    const corsOrigins = stringsOption(args, 'cors-origin').map(checkedOrigin);
     const flows =
       module === undefined ? undefined : serviceRegistry(await loadRegistry(module), module);
     const url = chosenRunsUrl(runsUrl(args), io, true);
@@ -105,6 +120,7 @@ export const serveCommand: Command = {
                   port,
                   host,
                   conductors,
+                  corsOrigins,
                   onError: (error, requestId) => logError(io, error, requestId),
                 }),
               { create: true },
@@ -129,6 +145,22 @@ async function serveUntilSignal(io: CliIo, options: StartServiceOptions): Promis
   );
   await untilSignal();
   await service.close();
+}
+
+/** An origin as browsers send it: scheme, host and port, nothing else. */
+function checkedOrigin(value: string): string {
+  let origin: string | undefined;
+  try {
+    origin = new URL(value).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (origin === undefined || origin === 'null' || origin !== value.replace(/\/$/, '')) {
+    throw new UsageError(
+      `--cors-origin ${JSON.stringify(value)} is not an origin; give scheme, host and port only, e.g. https://ops.example.com or http://localhost:5173.`,
+    );
+  }
+  return origin;
 }
 
 function serviceRegistry(registry: object, module: string): ServiceRegistry {

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { DefinitionRegistry } from '../documents/definition-registry.ts';
@@ -20,6 +21,7 @@ import { registerFlowRoutes } from './routes/flow-routes.ts';
 import { registerJobRoutes } from './routes/job-routes.ts';
 import { registerRunRoutes } from './routes/run-routes.ts';
 import { registerStatusRoutes } from './routes/status-routes.ts';
+import { registerTokenRoutes } from './routes/token-routes.ts';
 import type { ServiceDeps } from './service-deps.ts';
 import type { ServiceApp, ServiceEnv } from './service-env.ts';
 
@@ -35,7 +37,12 @@ export interface ServiceAppOptions extends ServiceDeps {
    * Who may call the API: bearer tokens checked against a token store (see `openTokenStore`),
    * or `'none'` for no checks at all (`startService` allows that only on a loopback address).
    */
-  readonly auth: { readonly tokens: Pick<TokenStore, 'verify'> } | 'none';
+  readonly auth: { readonly tokens: Omit<TokenStore, 'close'> } | 'none';
+  /**
+   * Browser origins allowed to call the API from their pages (CORS), e.g.
+   * `['https://ops.example.com']`. Default none: CORS is off.
+   */
+  readonly corsOrigins?: readonly string[];
   /** The run store's change feed, for the event streams (see `openRunChangeFeed`). */
   readonly feed: RunChangeFeed;
   /** The event streams' registry, to end them all at a shutdown. A new one by default. */
@@ -71,6 +78,20 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   if (options.dashboard !== false) {
     registerDashboardRoutes(app, options.dashboard ?? defaultDashboardDir());
   }
+  const origins = options.corsOrigins ?? [];
+  if (origins.length > 0) {
+    // Before auth: a browser's preflight carries no token.
+    app.use(
+      '/v1/*',
+      cors({
+        origin: [...origins],
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+        exposeHeaders: ['Location'],
+        maxAge: 600,
+      }),
+    );
+  }
   if (options.auth !== 'none') app.use('*', bearerAuth(options.auth.tokens));
   app.use(
     '*',
@@ -102,6 +123,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   registerActionRoutes(app, options);
   registerJobRoutes(app, options);
   registerEventRoutes(app, { ...options, streams: options.streams ?? new EventStreams() });
+  if (options.auth !== 'none') registerTokenRoutes(app, options.auth.tokens);
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: {

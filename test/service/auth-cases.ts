@@ -58,4 +58,33 @@ export function authCases(context: () => SuiteContext): void {
     assert.equal((await anonymous.get('/readyz')).status, 200);
     assert.equal((await anonymous.get('/v1/openapi.json')).status, 200);
   });
+  it('manages tokens over HTTP with the admin scope only, showing a new token once', async () => {
+    const { api, tokens } = context();
+    const admin = api.withHeaders({ Authorization: `Bearer ${tokens.admin}` });
+    assertProblem(await api.get('/v1/tokens'), 403, 'forbidden');
+    const made = await admin.post('/v1/tokens', { scope: 'read', label: 'dashboard kiosk' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(
+      [made.body.scope, made.body.label, made.body.revokedAt],
+      ['read', 'dashboard kiosk', null],
+    );
+    const kiosk = api.withHeaders({ Authorization: `Bearer ${made.body.token}` });
+    assert.equal((await kiosk.get('/v1/flows')).status, 200);
+    const listed = await admin.get('/v1/tokens');
+    const entry = listed.body.items.find((t: { id: string }) => t.id === made.body.id);
+    assert.equal(entry.label, 'dashboard kiosk');
+    assert.doesNotMatch(
+      JSON.stringify(listed.body),
+      new RegExp(made.body.token),
+      'never the token itself',
+    );
+    assertProblem(
+      await admin.post('/v1/tokens', { scope: 'root', label: 'x' }),
+      400,
+      'invalid-request',
+    );
+    assert.equal((await admin.post(`/v1/tokens/${made.body.id}/revoke`)).status, 204);
+    assertProblem(await kiosk.get('/v1/flows'), 401, 'unauthorized');
+    assertProblem(await admin.post('/v1/tokens/nope/revoke'), 404, 'token-not-found');
+  });
 }

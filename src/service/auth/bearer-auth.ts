@@ -7,12 +7,14 @@ import { scopeAllows, type TokenScope, type TokenStore } from './token-store.ts'
 const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/v1/openapi.json']);
 
 /**
- * What a request needs: reading needs `read`, anything that changes state `operate`.
+ * What a request needs: reading needs `read`, anything that changes state `operate`, and the
+ * token routes (`/v1/tokens...`) `admin`.
  *
  * @example
- * scopeFor('POST'); // 'operate'
+ * scopeFor('POST', '/v1/runs'); // 'operate'
  */
-export function scopeFor(method: string): TokenScope {
+export function scopeFor(method: string, path: string): TokenScope {
+  if (path === '/v1/tokens' || path.startsWith('/v1/tokens/')) return 'admin';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'operate';
 }
 
@@ -45,7 +47,7 @@ export function bearerAuth(tokens: Pick<TokenStore, 'verify'>): MiddlewareHandle
         'The bearer token is unknown or revoked; ask an operator for a valid one.',
       );
     }
-    const needed = scopeFor(c.req.method);
+    const needed = scopeFor(c.req.method, c.req.path);
     if (!scopeAllows(found.scope, needed)) {
       throw new ProblemError(
         403,
