@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { errorText } from '../api/client.ts';
 import type { Conductor } from '../api/types.ts';
 import { useSession } from '../context.ts';
-import { href } from '../router.ts';
+import { href } from '../routes.ts';
 import { formatDuration, formatTime } from '../ui/format.ts';
 import { ErrorNote, JsonBlock, useNow } from '../ui/widgets.tsx';
 

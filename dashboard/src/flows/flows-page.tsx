@@ -4,7 +4,8 @@ import type { Flow } from '../api/types.ts';
 import { useSession } from '../context.ts';
 import type { AtomLook } from '../graph/atom-states.ts';
 import { FlowGraphView } from '../graph/flow-graph.tsx';
-import { href, navigate } from '../router.ts';
+import { navigate } from '../router.ts';
+import { href } from '../routes.ts';
 import { ErrorNote } from '../ui/widgets.tsx';
 import { checkInputs } from './run-inputs.ts';
 

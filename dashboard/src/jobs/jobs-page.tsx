@@ -3,7 +3,7 @@ import { errorText } from '../api/client.ts';
 import { followEvents } from '../api/event-stream.ts';
 import { JOB_STATES, type Job, type JobState, type Page } from '../api/types.ts';
 import { useSession } from '../context.ts';
-import { href } from '../router.ts';
+import { href } from '../routes.ts';
 import { formatDuration, formatTime } from '../ui/format.ts';
 import { type Confirmation, ConfirmDialog, ErrorNote, StateBadge, useNow } from '../ui/widgets.tsx';
 

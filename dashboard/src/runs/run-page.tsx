@@ -5,7 +5,8 @@ import type { OperatorAction, Run, RunChange } from '../api/types.ts';
 import { useSession } from '../context.ts';
 import type { AtomLook } from '../graph/atom-states.ts';
 import { FlowGraphView } from '../graph/flow-graph.tsx';
-import { href, navigate } from '../router.ts';
+import { navigate } from '../router.ts';
+import { href } from '../routes.ts';
 import { formatDuration, formatTime, TERMINAL_RUN_STATES } from '../ui/format.ts';
 import {
   type Confirmation,

@@ -9,7 +9,8 @@ import {
   type RunSummary,
 } from '../api/types.ts';
 import { useSession } from '../context.ts';
-import { href, navigate } from '../router.ts';
+import { navigate } from '../router.ts';
+import { href } from '../routes.ts';
 import { formatDuration, formatTime, TERMINAL_RUN_STATES } from '../ui/format.ts';
 import { ErrorNote, StateBadge, useNow } from '../ui/widgets.tsx';
 import { StateBar } from './state-bar.tsx';
