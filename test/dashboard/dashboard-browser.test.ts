@@ -123,6 +123,34 @@ describe('dashboard in a browser', { skip }, () => {
     await harness.screenshot(page, 'failed-atom');
   });
 
+  it("shows a retried atom's attempts on the timeline and the retry's history in its panel", async () => {
+    const id = await post('flaky', {});
+    await harness.waitForJob(id);
+    const page = await harness.page(harness.tokens.read);
+    await page.goto(`${harness.url}/#/runs/${id}`);
+    await atom(page, 'call-partner', 'SUCCESS').waitFor();
+    await page.getByRole('tab', { name: 'timeline' }).click();
+    const lane = page.locator('.lane').filter({ hasText: 'call-partner' });
+    assert.deepEqual(
+      await lane.locator('.span').evaluateAll((spans) => spans.map((span) => span.className)),
+      [
+        'span kind-execute state-FAILURE',
+        'span kind-revert state-REVERTED',
+        'span kind-execute state-FAILURE',
+        'span kind-revert state-REVERTED',
+        'span kind-execute state-SUCCESS',
+      ],
+    );
+    await harness.screenshot(page, 'run-retries');
+    await page.locator('.lane-label', { hasText: 'try-thrice' }).click();
+    const history = page.locator('[data-atom-panel="try-thrice"] .history > li');
+    await history.nth(2).waitFor();
+    assert.match(
+      (await history.nth(0).textContent()) ?? '',
+      /call-partner failed: TaskFlowError: partner busy on attempt 1/,
+    );
+  });
+
   it('draws nested flows as groups and greys the branch a decider ignored, in the dark theme too', async () => {
     const id = await post('nested', { quantity: 9 });
     await harness.waitForJob(id);

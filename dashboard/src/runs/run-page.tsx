@@ -22,6 +22,9 @@ import { EventLog } from './event-log.tsx';
 import { type ActionChoice, atomActionsOf, postAction, runActionsOf } from './operator-actions.ts';
 import { Timeline } from './timeline.tsx';
 
+/** The pause before reloading a run whose events kept coming during the last load. */
+const RELOAD_PAUSE_MS = 250;
+
 const TABS = ['graph', 'timeline', 'events', 'details'] as const;
 type Tab = (typeof TABS)[number];
 
@@ -44,7 +47,8 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
     const controller = new AbortController();
     let loading = false;
     let again = false;
-    // One load at a time; events that arrive meanwhile ask for one more, not one each.
+    // One load at a time; events that arrive meanwhile ask for one more, not one each, a moment
+    // later, so that a busy run of thousands of atoms is not reloaded without pause.
     const load = (): void => {
       if (loading) {
         again = true;
@@ -69,7 +73,7 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
           loading = false;
           if (again && !controller.signal.aborted) {
             again = false;
-            load();
+            setTimeout(load, RELOAD_PAUSE_MS);
           }
         });
     };
