@@ -52,6 +52,9 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   plugins: [preact({ prefreshEnabled: false, devToolsEnabled: false }), precompress()],
+  // For working on the dashboard: `npx vite --config dashboard/vite.config.ts` serves the sources
+  // with the API of a running service (TASKFLOW_API, default http://127.0.0.1:8080) behind /v1.
+  server: { proxy: { '/v1': process.env.TASKFLOW_API ?? 'http://127.0.0.1:8080' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/dashboard', import.meta.url)),
     emptyOutDir: true,

@@ -57,6 +57,11 @@ export function RunsPage() {
   const now = useNow();
   const current = useRef({ page, filters });
   current.current = { page, filters };
+  // Events that arrive before the first page: applied once it is shown, so no new run is missed.
+  const early = useRef<{ events: RunChange[]; apply: (events: readonly RunChange[]) => void }>({
+    events: [],
+    apply: () => undefined,
+  });
 
   const after = cursors.at(-1);
   useEffect(() => {
@@ -116,14 +121,24 @@ export function RunsPage() {
           .catch(() => fetching.delete(event.runId));
       }
     };
+    early.current.apply = apply;
     void followEvents(api, {
       path: '/v1/events',
-      onEvents: apply,
+      onEvents: (events) => {
+        if (current.current.page === undefined) early.current.events.push(...events);
+        else apply(events);
+      },
       onConnection: setLive,
       signal: controller.signal,
     });
     return () => controller.abort();
   }, [api]);
+
+  useEffect(() => {
+    if (page !== undefined && early.current.events.length > 0) {
+      early.current.apply(early.current.events.splice(0));
+    }
+  }, [page]);
 
   const change = (next: Partial<Filters>): void => {
     setFilters({ ...filters, ...next });
