@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError, errorText } from './api/client.ts';
 import type { Flow } from './api/types.ts';
 import { forgetToken, storedToken, storeToken } from './auth/session.ts';
@@ -56,7 +56,8 @@ export function App() {
       });
   }, []);
 
-  useEffect(() => open(storedToken()), [open]);
+  // Before the first paint, so that a stored token never flashes the sign-in screen.
+  useLayoutEffect(() => open(storedToken()), [open]);
 
   const signOut = useCallback(() => {
     forgetToken();
