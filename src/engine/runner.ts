@@ -1,6 +1,6 @@
 import { checkResultShape } from '../core/atom.ts';
 import { TaskFlowError } from '../core/errors.ts';
-import { Failure } from '../core/failure.ts';
+import { Failure, type JsonValue } from '../core/failure.ts';
 import type { Retry } from '../core/retry.ts';
 import { type AtomState, hasRun, isLegalAtomTransition } from '../core/states.ts';
 import type { Task } from '../core/task.ts';
@@ -15,6 +15,9 @@ import { type ActiveScope, RevertScopes } from './revert-scopes.ts';
 import type { RunContext } from './run-context.ts';
 import { RunEvents } from './run-events.ts';
 import { Scheduler, type StepEntry } from './scheduler.ts';
+
+/** The longest a running atom's progress report waits to be written, in ms. */
+const PROGRESS_WRITE_MS = 200;
 
 /** The key of an operator's cancel among the failures a revert is handed (no atom's name). */
 const CANCELLED = '(cancelled)';
@@ -59,6 +62,15 @@ export class Runner {
   readonly #revertFailures: Failure[] = [];
   readonly #events: RunEvents;
   readonly #executor: AtomExecutor;
+  /**
+   * Progress reports of running atoms, written (when persisted) at most every
+   * {@link PROGRESS_WRITE_MS}: `staged` says a write of them waits for the loop.
+   */
+  readonly #progress: {
+    readonly reported: Set<AtomRecord>;
+    timer: NodeJS.Timeout | undefined;
+    staged: boolean;
+  } = { reported: new Set(), timer: undefined, staged: false };
   /** An operator's cancel, taken in at the next turn of the loop. */
   #cancel: { readonly failure: Failure; readonly revert: boolean; taken: boolean } | undefined;
 
@@ -106,9 +118,40 @@ export class Runner {
    */
   async run(): Promise<RunEnd> {
     await this.#prepare();
-    await this.#loop();
+    try {
+      await this.#loop();
+    } finally {
+      clearTimeout(this.#progress.timer);
+      this.#progress.timer = undefined;
+    }
     return this.#end();
   }
+
+  /**
+   * A running atom's own progress report: published at once, and, for a persisted run, staged
+   * for a write (of every atom that reported meanwhile) within {@link PROGRESS_WRITE_MS}, so
+   * that readers in other processes (the service's event streams) see it too.
+   */
+  readonly #reportProgress = (
+    record: AtomRecord,
+    progress: number,
+    details: JsonValue | undefined,
+  ): void => {
+    this.#events.reportedProgress(record, progress, details);
+    if (!this.#ctx.checkpoint.durable) return;
+    const pending = this.#progress;
+    pending.reported.add(record);
+    pending.timer ??= setTimeout(() => {
+      pending.timer = undefined;
+      for (const reported of pending.reported) {
+        if (reported.state === 'RUNNING' || reported.state === 'REVERTING')
+          this.#ctx.checkpoint.stage(reported);
+      }
+      pending.reported.clear();
+      pending.staged = true;
+      this.#wakeUp();
+    }, PROGRESS_WRITE_MS);
+  };
 
   /** Publishes an event of the run itself (a flow state change) in order with the atoms' events. */
   readonly publish = (event: EngineEvent): void => this.#events.publish(event);
@@ -205,9 +248,11 @@ export class Runner {
       if (this.#inflight === 0 && this.#heldFailures.length === 0) return;
       // What finished is written before waiting on what still runs, so a crash while a long
       // atom runs never loses the results of atoms that already finished.
+      this.#progress.staged = false;
       const flushing = this.#events.flush();
       if (flushing) await flushing;
-      if (this.#completions.length > 0 || this.#cancel?.taken === false) continue;
+      if (this.#completions.length > 0 || this.#cancel?.taken === false || this.#progress.staged)
+        continue;
       if (this.#inflight === 0) {
         await this.#endStep();
         continue;
@@ -342,7 +387,7 @@ export class Runner {
     const context = new LiveAtomContext(
       record,
       this.#ctx.runId,
-      this.#events.reportedProgress,
+      this.#reportProgress,
       this.#ctx.checkpoint.fence(),
     );
     const call =
@@ -517,7 +562,7 @@ export class Runner {
     const context = new LiveRevertContext(
       record,
       this.#ctx.runId,
-      this.#events.reportedProgress,
+      this.#reportProgress,
       this.#ctx.checkpoint.fence(),
       new Map(scope.failures),
     );

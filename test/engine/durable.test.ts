@@ -273,6 +273,32 @@ describe('durable runs', () => {
       Array.from({ length: 8 }, (_, i) => [`t${i}`, 'SUCCESS', i]),
     );
   });
+  test("a running atom's progress reports are written while it runs, not only at its end", async () => {
+    const store = createMemoryRunStore();
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const flow = linearFlow('f', [
+      task({
+        name: 'long',
+        execute: async (_inputs, { progress }) => {
+          progress(0.25);
+          progress(0.5, { step: 2 });
+          await gate;
+        },
+      }),
+    ]);
+    const running = new Engine(flow, persisted(store, 'run-progress')).run();
+    await waitFor(async () => {
+      const atom = (await store.loadRun('run-progress'))?.atoms[0];
+      return atom?.state === 'RUNNING' && atom.progress === 0.5;
+    });
+    release();
+    await running;
+    const done = (await store.loadRun('run-progress'))?.atoms[0];
+    assert.deepEqual([done?.state, done?.progress], ['SUCCESS', 1]);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean | undefined>): Promise<void> {

@@ -52,6 +52,24 @@ export function eventCases(context: () => SuiteContext): void {
     assert.equal(new Set(events.map((e) => e.id)).size, events.length);
   });
 
+  it("streams a running atom's progress reports as they are made, not only its end", async () => {
+    const { api, service, tokens } = context();
+    const posted = await api.post('/v1/runs', {
+      flow: 'slow-report',
+      inputs: { steps: 3, stepMs: 300 },
+    });
+    const auth = { Authorization: `Bearer ${tokens.read}` };
+    const url = `${service.url}${posted.body.links.events}`;
+    const { events } = await collectEvents(url, auth, finished(posted.body.id));
+    const gather = events
+      .map((e) => JSON.parse(e.data))
+      .filter((change) => change.atom === 'gather-data')
+      .map((change) => `${change.state} ${Math.round(change.progress * 3)}/3`);
+    for (const step of ['RUNNING 1/3', 'RUNNING 2/3', 'SUCCESS 3/3']) {
+      assert.ok(gather.includes(step), `${step} in ${gather.join(' | ')}`);
+    }
+  });
+
   it('continues behind Last-Event-ID without losing or repeating an event', async () => {
     const { api, service, tokens } = context();
     const posted = await api.post('/v1/runs', { flow: 'review', inputs: { quantity: 2 } });
