@@ -15,6 +15,21 @@ const skip = chromiumMissing();
 /** Evaluated in the page: the token the dashboard keeps. */
 const STORED_TOKEN = "sessionStorage.getItem('taskflow.token')";
 /** Evaluated in the page: the focused element's tag and its atom name or text. */
+/**
+ * Evaluated in the page: the controls without an accessible name (from aria-label,
+ * aria-labelledby, a label, the text, or a title), as tag and outer HTML.
+ */
+const UNNAMED_CONTROLS = `[...document.querySelectorAll(
+  'a[href], button, input, select, textarea, [tabindex], [role=button], [role=tab]'
+)].filter((el) => {
+  const labelledBy = (el.getAttribute('aria-labelledby') ?? '').split(' ')
+    .map((id) => document.getElementById(id)?.textContent ?? '').join('');
+  const labels = [...(el.labels ?? [])].map((l) => l.textContent).join('');
+  const name = (el.getAttribute('aria-label') ?? '') + labelledBy + labels
+    + (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' ? '' : el.textContent ?? '')
+    + (el.getAttribute('title') ?? '');
+  return name.trim() === '';
+}).map((el) => el.outerHTML.slice(0, 120))`;
 const FOCUSED = `(() => {
   const el = document.activeElement;
   return el.tagName + '|' + (el.getAttribute('data-atom') ?? el.textContent.trim());
@@ -263,6 +278,28 @@ describe('dashboard in a browser', { skip }, () => {
     assert.equal(seen.at(-1), 'g|only', `graph node not reached by Tab: ${seen.join(', ')}`);
     await page.keyboard.press('Enter');
     await page.locator('[data-atom-panel="only"]').waitFor();
+  });
+
+  it('gives every control on the main screens an accessible name', async () => {
+    const id = await post('charge-card', { amount: 5 });
+    await harness.waitForJob(id);
+    const page = await harness.page(harness.tokens.operate);
+    const unnamed: string[] = [];
+    for (const path of [
+      '#/runs',
+      `#/runs/${id}/charge`,
+      '#/jobs',
+      '#/flows/gated',
+      '#/conductors',
+    ]) {
+      await page.goto(`${harness.url}/${path}`);
+      await page.locator('main h1').first().waitFor();
+      await page.locator('.graph [data-graph-ms], table, .cards, .empty').first().waitFor();
+      unnamed.push(
+        ...(await page.evaluate<string[]>(UNNAMED_CONTROLS)).map((c) => `${path}: ${c}`),
+      );
+    }
+    assert.deepEqual(unnamed, []);
   });
 
   it('runs without console errors or content-security-policy violations', () => {

@@ -141,6 +141,11 @@ export function JobsPage() {
                   {job.deadLetterReason === null ? null : (
                     <div class="reason">{job.deadLetterReason}</div>
                   )}
+                  {job.request == null ? null : (
+                    <div class="muted">
+                      {job.request.action} asked by {job.request.by}
+                    </div>
+                  )}
                 </td>
                 <td>
                   {job.owner ?? '—'}
