@@ -1,7 +1,7 @@
 /**
  * The flows of the example service: `taskflow serve --flows examples/service-flows.ts`.
  *
- * - `provision`: creates a volume and boots a server; with `failBoot: true` the boot fails and
+ * - `provision`: creates a volume and boots a server (its inputs have a zod schema); with `failBoot: true` the boot fails and
  *   the volume is deleted again (the run ends REVERTED); with `failRelease: true` as well, the
  *   deletion fails too and the run ends FAILURE, for an operator to finish by hand
  *   (`skip-revert` or `resolve`).
@@ -12,6 +12,7 @@
  * - `slow-report`: gathers data in `steps` steps of `stepMs` milliseconds, reporting its
  *   progress after each, then publishes a report.
  */
+import { z } from 'zod';
 import { FlowRegistry, graphFlow, linearFlow, TaskFlowError, Times, task } from '../src/index.ts';
 
 const createVolume = task({
@@ -92,6 +93,13 @@ export const registry = new FlowRegistry()
   .register({
     name: 'provision',
     version: '1',
+    // Checked by the service before a run is stored, and published with the flow.
+    inputs: z.object({
+      size: z.number().int().min(1).max(16_384).describe('volume size in GiB'),
+      serverName: z.string().min(1).max(63),
+      failBoot: z.boolean().optional(),
+      failRelease: z.boolean().optional(),
+    }),
     build: () => linearFlow('provision', [createVolume, bootServer]),
   })
   .register({

@@ -26,6 +26,7 @@ export {
   WrappedFailure,
 } from './core/failure.ts';
 export type { FlowRef } from './core/flow-ref.ts';
+export type { InputCheck, InputIssue, InputSchema } from './core/input-schema.ts';
 export { findJsonProblem, type JsonProblem } from './core/json-safety.ts';
 export {
   type AppliedRequest,

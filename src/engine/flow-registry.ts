@@ -1,5 +1,6 @@
 import { TaskFlowError } from '../core/errors.ts';
 import type { FlowRef } from '../core/flow-ref.ts';
+import type { InputSchema } from '../core/input-schema.ts';
 import type { Flow } from '../patterns/flow.ts';
 
 /** Builds a flow by name, so a fresh process can rebuild the flow of a persisted run. */
@@ -8,6 +9,12 @@ export interface FlowFactory {
   readonly version: string;
   /** Older versions whose runs this factory may continue (atoms are matched by name). */
   readonly resumes?: readonly string[];
+  /**
+   * A schema of the run's inputs (zod 4, valibot, ...: see {@link InputSchema}). The service
+   * checks a run's inputs against it before storing anything, and publishes it with the flow
+   * (as JSON Schema, for a zod schema).
+   */
+  readonly inputs?: InputSchema;
   build(store: Readonly<Record<string, unknown>>): Flow;
 }
 

@@ -1,3 +1,5 @@
+import { toJSONSchema } from 'zod';
+import type { InputSchema } from '../core/input-schema.ts';
 import type { FlowFactory } from '../engine/flow-registry.ts';
 import { toGraph } from '../patterns/graph-export.ts';
 import { ProblemError } from './problem.ts';
@@ -10,6 +12,8 @@ export interface FlowDescription {
   readonly resumes: readonly string[];
   readonly requires: readonly string[];
   readonly provides: readonly string[];
+  /** The JSON Schema of the flow's inputs, when its factory declares a zod schema. */
+  readonly inputSchema: Record<string, unknown> | null;
   readonly graph: ReturnType<typeof toGraph>;
 }
 
@@ -87,6 +91,19 @@ function describe(factory: FlowFactory): FlowDescription {
     resumes: factory.resumes ?? [],
     requires: flow.requires,
     provides: flow.provides,
+    inputSchema: jsonSchemaOf(factory.inputs),
     graph: toGraph(flow),
   };
+}
+
+/** A zod schema as JSON Schema; null for none, for another library's, or for one JSON Schema cannot say. */
+function jsonSchemaOf(schema: InputSchema | undefined): Record<string, unknown> | null {
+  if (schema === undefined || schema['~standard'].vendor !== 'zod') return null;
+  try {
+    return toJSONSchema(schema as unknown as Parameters<typeof toJSONSchema>[0], {
+      io: 'input',
+    }) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
 }

@@ -1,5 +1,7 @@
 import { ValidationError } from '../core/errors.ts';
+import { issuePath } from '../core/input-schema.ts';
 import { Engine } from '../engine/engine.ts';
+import type { FlowFactory } from '../engine/flow-registry.ts';
 import type { Job, JobStore } from '../jobs/model.ts';
 import type { RunJournal } from '../persistence/ports.ts';
 import type { FlowCatalog } from './flow-catalog.ts';
@@ -43,7 +45,7 @@ export async function postRun(
     );
   }
   // The body went through checkedJsonBody, which refuses any value JSON cannot hold.
-  const inputs = request.inputs as JobStore;
+  const inputs = await checkedInputs(factory, request.inputs as JobStore);
   const flowName = checkRequirements(deps.registry, factory.name, factory.version, inputs);
   const idempotencyKey = keyOf(headerKey, request.runId);
   const job = await deps.board.post({
@@ -75,6 +77,27 @@ export async function postRun(
     },
   );
   return job;
+}
+
+/**
+ * The inputs as the flow's schema accepts them (its defaults applied), or a 400 naming every
+ * input it refuses; the inputs as given when the flow declares no schema.
+ */
+async function checkedInputs(factory: FlowFactory, inputs: JobStore): Promise<JobStore> {
+  if (factory.inputs === undefined) return inputs;
+  const checked = await factory.inputs['~standard'].validate(inputs);
+  if (checked.issues === undefined) return checked.value as JobStore;
+  const errors = checked.issues.map((issue) => ({
+    path: ['inputs', issuePath(issue)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+  throw new ProblemError(
+    400,
+    'invalid-input',
+    'Invalid input',
+    `Flow "${factory.name}" refuses these inputs: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}.`,
+    errors,
+  );
 }
 
 function keyOf(header: string | undefined, runId: string | undefined): string | undefined {

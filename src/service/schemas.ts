@@ -49,6 +49,10 @@ export const FlowSchema = z
     resumes: z.array(z.string()).openapi({ description: 'older versions it can continue' }),
     requires: z.array(z.string()).openapi({ description: 'inputs a run must be given' }),
     provides: z.array(z.string()),
+    inputSchema: z
+      .record(z.string(), JsonValueSchema)
+      .nullable()
+      .openapi({ description: "the JSON Schema of the flow's inputs, when the flow declares one" }),
     graph: GraphSchema,
   })
   .openapi('Flow');

@@ -116,7 +116,11 @@ export function apiSuite(
       assert.deepEqual(provision.graph.edges, [
         { from: 'a0', to: 'a1', label: null, decider: false },
       ]);
+      assert.equal(provision.inputSchema.properties.size.type, 'integer');
+      assert.equal(provision.inputSchema.properties.size.description, 'volume size in GiB');
+      assert.deepEqual(provision.inputSchema.required, ['size', 'serverName']);
       const review = body.items[1];
+      assert.equal(review.inputSchema, null, 'a flow without a schema');
       assert.ok(review.graph.edges.some((e: { decider: boolean }) => e.decider));
     });
 
@@ -187,12 +191,27 @@ export function apiSuite(
 
     it('refuses a run that lacks an input, naming it, and stores nothing', async () => {
       const jobsBefore = (await backends.board.list({ limit: 1000 })).items.length;
-      const response = await api.post('/v1/runs', { flow: 'provision', inputs: { size: 10 } });
+      const response = await api.post('/v1/runs', { flow: 'review', inputs: { other: 1 } });
       assertProblem(response, 400, 'missing-input');
-      assert.match(response.body.detail, /"serverName"/);
+      assert.match(response.body.detail, /"quantity"/);
       assert.deepEqual(response.body.errors, [
-        { path: 'inputs.serverName', message: 'required by the flow' },
+        { path: 'inputs.quantity', message: 'required by the flow' },
       ]);
+      assert.equal((await backends.board.list({ limit: 1000 })).items.length, jobsBefore);
+    });
+
+    it("refuses inputs the flow's schema does not accept, naming each, and stores nothing", async () => {
+      const jobsBefore = (await backends.board.list({ limit: 1000 })).items.length;
+      const response = await api.post('/v1/runs', {
+        flow: 'provision',
+        inputs: { size: 'ten', serverName: '', failBoot: 'no' },
+      });
+      assertProblem(response, 400, 'invalid-input');
+      assert.deepEqual(
+        response.body.errors.map((e: { path: string }) => e.path),
+        ['inputs.size', 'inputs.serverName', 'inputs.failBoot'],
+      );
+      assert.match(response.body.detail, /Flow "provision" refuses these inputs: inputs.size: /);
       assert.equal((await backends.board.list({ limit: 1000 })).items.length, jobsBefore);
     });
 
