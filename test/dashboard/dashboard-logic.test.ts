@@ -7,7 +7,7 @@ import type { ELK as ElkApi } from 'elkjs/lib/elk-api.js';
 import { Api } from '../../dashboard/src/api/client.ts';
 import { followEvents } from '../../dashboard/src/api/event-stream.ts';
 import type { FlowGraph, RunChange } from '../../dashboard/src/api/types.ts';
-import { checkInputs } from '../../dashboard/src/flows/run-inputs.ts';
+import { checkInputs, initialText, inputFields } from '../../dashboard/src/flows/run-inputs.ts';
 import { summaryState } from '../../dashboard/src/graph/atom-states.ts';
 import {
   COLLAPSE_ABOVE_ATOMS,
@@ -38,22 +38,23 @@ const change = (id: number, atom: string | null, state: string, at: number): Run
 
 describe('dashboard logic', () => {
   it('checks a start-run form as the API does: required inputs, JSON or text, no prototype keys', () => {
-    assert.deepEqual(checkInputs(['size', 'name'], { values: { size: '10' }, extra: '' }), {
+    const fields = inputFields(['size', 'name'], null);
+    assert.deepEqual(checkInputs(fields, { values: { size: '10' }, extra: '' }), {
       ok: false,
       errors: { name: 'required by the flow' },
     });
     assert.deepEqual(
-      checkInputs(['size', 'name'], {
-        values: { size: '10', name: 'web' },
-        extra: '{"failBoot": true}',
-      }),
+      checkInputs(fields, { values: { size: '10', name: 'web' }, extra: '{"failBoot": true}' }),
       { ok: true, inputs: { failBoot: true, size: 10, name: 'web' } },
     );
-    const refused = checkInputs(['size'], {
+    assert.deepEqual(checkInputs(fields, { values: { size: 'null', name: '"7"' }, extra: '' }), {
+      ok: true,
+      inputs: { size: null, name: '7' },
+    });
+    const refused = checkInputs(inputFields(['size'], null), {
       values: { size: '1e999' },
       extra: '{"a": {"__proto__": {"x": 1}}}',
     });
-    assert.equal(refused.ok, false);
     assert.deepEqual(!refused.ok && refused.errors, {
       extra: 'The key "__proto__" is not allowed.',
       size: 'Infinity is not a number JSON can store.',
@@ -61,6 +62,44 @@ describe('dashboard logic', () => {
     assert.deepEqual(checkInputs([], { values: {}, extra: '[1]' }), {
       ok: false,
       errors: { extra: 'Extra inputs must be a JSON object, e.g. {"failBoot": true}.' },
+    });
+  });
+
+  it("types and bounds the form's fields by the flow's input schema", () => {
+    const fields = inputFields(['size'], {
+      properties: {
+        size: { type: 'integer', minimum: 1, maximum: 100 },
+        region: { enum: ['eu', 'us'], default: 'eu' },
+        name: { type: 'string', pattern: '^[a-z]+$', maxLength: 8, description: 'the server' },
+        fast: { type: 'boolean' },
+      },
+      required: ['name'],
+    });
+    assert.deepEqual(
+      fields.map((f) => [f.name, f.kind, f.required, initialText(f)]),
+      [
+        ['size', 'integer', true, ''],
+        ['region', 'choice', false, '"eu"'],
+        ['name', 'string', true, ''],
+        ['fast', 'boolean', false, ''],
+      ],
+    );
+    const check = (values: Record<string, string>) => checkInputs(fields, { values, extra: '' });
+    assert.deepEqual(check({ size: '3', region: '"us"', name: 'web', fast: 'true' }), {
+      ok: true,
+      inputs: { size: 3, region: 'us', name: 'web', fast: true },
+    });
+    assert.deepEqual(check({ size: '0', name: '123' }), {
+      ok: false,
+      errors: { size: 'must be at least 1', name: 'must match ^[a-z]+$' },
+    });
+    assert.deepEqual(check({ size: '2.5', name: 'waytoolongname', region: '"mars"' }), {
+      ok: false,
+      errors: {
+        size: 'must be a whole number',
+        region: 'must be one of "eu", "us"',
+        name: 'must be at most 8 characters',
+      },
     });
   });
 

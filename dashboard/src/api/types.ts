@@ -1,5 +1,7 @@
 // The shapes of the service's /v1 API, as its OpenAPI document (/v1/openapi.json) describes them.
 
+import type { InputsSchema } from '../flows/run-inputs.ts';
+
 export const FLOW_STATES = [
   'PENDING',
   'RUNNING',
@@ -49,6 +51,8 @@ export interface Flow {
   readonly resumes: readonly string[];
   readonly requires: readonly string[];
   readonly provides: readonly string[];
+  /** The JSON Schema of the run's inputs, when the flow declares one. */
+  readonly inputSchema?: InputsSchema | null;
   readonly graph: FlowGraph;
 }
 

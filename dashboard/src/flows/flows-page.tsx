@@ -1,13 +1,9 @@
-import { useState } from 'preact/hooks';
-import { ApiError, errorText } from '../api/client.ts';
 import type { Flow } from '../api/types.ts';
 import { useSession } from '../context.ts';
 import type { AtomLook } from '../graph/atom-states.ts';
 import { FlowGraphView } from '../graph/flow-graph.tsx';
-import { navigate } from '../router.ts';
 import { href } from '../routes.ts';
-import { ErrorNote } from '../ui/widgets.tsx';
-import { checkInputs } from './run-inputs.ts';
+import { StartRunForm } from './start-run-form.tsx';
 
 const NO_LOOKS: ReadonlyMap<string, AtomLook> = new Map();
 
@@ -63,100 +59,5 @@ function FlowDetail({ flow }: { readonly flow: Flow }) {
       <FlowGraphView graph={flow.graph} looks={NO_LOOKS} layouter={layouter} />
       <StartRunForm flow={flow} />
     </article>
-  );
-}
-
-function StartRunForm({ flow }: { readonly flow: Flow }) {
-  const { api } = useSession();
-  const [values, setValues] = useState<Record<string, string>>({});
-  const [extra, setExtra] = useState('');
-  const [key, setKey] = useState('');
-  const [errors, setErrors] = useState<Readonly<Record<string, string>>>({});
-  const [failure, setFailure] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const fieldId = (name: string): string => `input-${flow.name}-${name}`;
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    setFailure(undefined);
-    const checked = checkInputs(flow.requires, { values, extra });
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const created = await api.post<{ id: string }>(
-        '/v1/runs',
-        { flow: flow.name, version: flow.version, inputs: checked.inputs },
-        key.trim() === '' ? {} : { 'Idempotency-Key': key.trim() },
-      );
-      navigate({ page: 'run', id: created.id, atom: undefined });
-    } catch (caught) {
-      setBusy(false);
-      const fields: Record<string, string> = {};
-      if (caught instanceof ApiError) {
-        for (const e of caught.problem?.errors ?? []) {
-          const name = e.path.replace(/^(body\.)?inputs\./, '');
-          fields[flow.requires.includes(name) ? name : 'extra'] = e.message;
-        }
-      }
-      setErrors(fields);
-      setFailure(errorText(caught));
-    }
-  };
-
-  return (
-    <form class="start-run" onSubmit={submit} aria-labelledby="start-title" noValidate>
-      <h3 id="start-title">Start a run</h3>
-      {flow.requires.map((name) => (
-        <div class="field" key={name}>
-          <label for={fieldId(name)}>{name}</label>
-          <input
-            id={fieldId(name)}
-            name={name}
-            value={values[name] ?? ''}
-            aria-invalid={errors[name] === undefined ? undefined : 'true'}
-            aria-describedby={errors[name] === undefined ? undefined : `${fieldId(name)}-error`}
-            onInput={(e) => setValues({ ...values, [name]: (e.target as HTMLInputElement).value })}
-          />
-          {errors[name] === undefined ? null : (
-            <span class="field-error" id={`${fieldId(name)}-error`}>
-              {errors[name]}
-            </span>
-          )}
-        </div>
-      ))}
-      <p class="muted">
-        Each value is read as JSON (10, true, {'{"a": 1}'}); other text is sent as a string.
-      </p>
-      <div class="field">
-        <label for={fieldId('extra')}>Other inputs (JSON object, optional)</label>
-        <textarea
-          id={fieldId('extra')}
-          name="extra"
-          rows={2}
-          value={extra}
-          placeholder='{"failBoot": true}'
-          aria-invalid={errors.extra === undefined ? undefined : 'true'}
-          onInput={(e) => setExtra((e.target as HTMLTextAreaElement).value)}
-        />
-        {errors.extra === undefined ? null : <span class="field-error">{errors.extra}</span>}
-      </div>
-      <div class="field">
-        <label for={fieldId('key')}>Idempotency key (optional)</label>
-        <input
-          id={fieldId('key')}
-          name="idempotency-key"
-          value={key}
-          onInput={(e) => setKey((e.target as HTMLInputElement).value)}
-        />
-      </div>
-      {failure === undefined ? null : <ErrorNote>{failure}</ErrorNote>}
-      <button type="submit" class="primary" disabled={busy}>
-        Start run
-      </button>
-    </form>
   );
 }
