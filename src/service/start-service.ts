@@ -5,6 +5,7 @@ import { Conductor, type ConductorEvent, type ConductorOptions } from '../conduc
 import { TaskFlowError } from '../core/errors.ts';
 import type { FlowRegistry } from '../engine/flow-registry.ts';
 import type { JobBoard } from '../jobs/ports.ts';
+import { PRUNE_BATCH } from '../persistence/change-feed/change-feed.ts';
 import type { RunStore } from '../persistence/ports.ts';
 import { isLoopback } from './auth/bearer-auth.ts';
 import { EventStreams } from './event-streams.ts';
@@ -25,7 +26,16 @@ export interface StartServiceOptions extends ServiceAppOptions {
   readonly onConductorEvent?: (conductor: string, event: ConductorEvent) => void;
   /** How long `close()` lets responses in flight finish before cutting them. Default 10 s. */
   readonly shutdownGraceMs?: number;
+  /**
+   * How long the change feed keeps a change (what event streams replay from `Last-Event-ID`);
+   * older ones are pruned every hour, and once at start. Default 7 days; 0 keeps them all.
+   */
+  readonly changeRetentionMs?: number;
 }
+
+/** The default of {@link StartServiceOptions.changeRetentionMs}: 7 days. */
+export const DEFAULT_CHANGE_RETENTION_MS = 7 * 24 * 3_600_000;
+const CHANGE_PRUNE_EVERY_MS = 3_600_000;
 
 /** A service that listens; {@link RunningService.close} stops it. */
 export interface RunningService {
@@ -82,6 +92,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     return conductor;
   });
   const running = conductors.map((conductor) => conductor.run());
+  const pruning = pruneChanges(options);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -91,6 +102,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         streams.closeAll();
+        await pruning.stop();
         await Promise.all(conductors.map((conductor) => conductor.stop()));
         await Promise.all(running);
         // Responses still in flight get a grace period; connections left after it are cut.
@@ -102,6 +114,39 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         clearTimeout(grace);
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * Prunes the change feed of changes older than the retention, now and then every hour, in
+ * batches; a failure is the service's error log's, and the next round tries again.
+ */
+function pruneChanges(options: StartServiceOptions): { stop(): Promise<void> } {
+  const retention = options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS;
+  if (retention <= 0) return { stop: async () => {} };
+  let stopped = false;
+  let round: Promise<void> = Promise.resolve();
+  const prune = async (): Promise<void> => {
+    const before = Date.now() - retention;
+    try {
+      while (!stopped && (await options.feed.prune({ before })) === PRUNE_BATCH) {
+        // A full batch: there may be more.
+      }
+    } catch (error) {
+      options.onError?.(error, 'change-feed-pruning');
+    }
+  };
+  const timer = setInterval(() => {
+    round = round.then(prune);
+  }, CHANGE_PRUNE_EVERY_MS);
+  timer.unref();
+  round = prune();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await round;
     },
   };
 }

@@ -95,6 +95,32 @@ export function runChangeFeedContract(
       }
     });
 
+    it('prunes the oldest changes recorded before a time, in batches, and keeps following', async () => {
+      const { runs, feed } = await open();
+      try {
+        await runOnce(runs, 'pruned-run');
+        const recorded = await changesOf(feed, 'pruned-run');
+        assert.ok(recorded.length > 4, `${recorded.length} changes`);
+        const oldest = Math.min(...recorded.map((change) => change.at));
+        const newest = Math.max(...recorded.map((change) => change.at));
+        assert.equal(await feed.prune({ before: oldest }), 0, 'nothing is older than the oldest');
+        assert.equal(await feed.prune({ before: newest + 1, limit: 2 }), 2);
+        const rest = await changesOf(feed, 'pruned-run');
+        assert.deepEqual(rest, recorded.slice(2), 'the oldest two went first');
+        let deleted = 0;
+        for (let batch = -1; batch !== 0; deleted += batch) {
+          batch = await feed.prune({ before: newest + 1, limit: 2 });
+        }
+        assert.equal(deleted, recorded.length - 2);
+        assert.deepEqual(await changesOf(feed, 'pruned-run'), []);
+        await runOnce(runs, 'after-prune');
+        assert.ok((await changesOf(feed, 'after-prune')).length > 4, 'new changes are recorded');
+      } finally {
+        await feed.close();
+        await runs.close();
+      }
+    });
+
     it('wakes a waiter, and refuses a change id it did not make', async () => {
       const { runs, feed } = await open();
       try {

@@ -55,9 +55,18 @@ export interface RunChangeFeed {
    * signal aborts. A wake-up, not a promise that there are changes: read to find out.
    */
   wait(options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void>;
+  /**
+   * Deletes up to `limit` (default 1000) of the oldest changes recorded before `before` (epoch
+   * ms); returns how many. Call again while it returns `limit`. A reader continuing behind a
+   * pruned change gets the changes that remain.
+   */
+  prune(options: { readonly before: number; readonly limit?: number }): Promise<number>;
   /** Releases the feed's connections. Idempotent. */
   close(): Promise<void>;
 }
+
+/** How many changes one {@link RunChangeFeed.prune} call deletes at most by default. */
+export const PRUNE_BATCH = 1000;
 
 /** The most changes one read returns. */
 export const MAX_CHANGES_PER_READ = 1000;

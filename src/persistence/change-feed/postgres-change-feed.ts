@@ -9,6 +9,7 @@ import { StorageError } from '../storage-error.ts';
 import {
   type ChangeQuery,
   changeLimit,
+  PRUNE_BATCH,
   pause,
   type RunChange,
   type RunChangeFeed,
@@ -107,6 +108,13 @@ export async function openPostgresChangeFeed(options: {
         signal?.removeEventListener('abort', stop);
         woken.abort();
       }
+    },
+    async prune({ before, limit = PRUNE_BATCH }) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE at < $1 ORDER BY seq LIMIT $2)`,
+        [before, limit],
+      );
+      return rowCount ?? 0;
     },
     async close() {
       await listener.close();

@@ -5,6 +5,7 @@ import { StorageError } from '../storage-error.ts';
 import {
   type ChangeQuery,
   changeLimit,
+  PRUNE_BATCH,
   pause,
   type RunChange,
   type RunChangeFeed,
@@ -49,6 +50,10 @@ export function openSqliteChangeFeed(options: {
     `SELECT ${columns} FROM taskflow_run_changes WHERE flow_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
   );
   const newest = db.prepare('SELECT MAX(seq) AS seq FROM taskflow_run_changes');
+  // The oldest rows first, by primary key: the scan stops after `limit` old enough ones.
+  const prune = db.prepare(
+    'DELETE FROM taskflow_run_changes WHERE seq IN (SELECT seq FROM taskflow_run_changes WHERE at < ? ORDER BY seq LIMIT ?)',
+  );
   return {
     async read(query: ChangeQuery = {}) {
       const after = positionOf(query.after);
@@ -63,6 +68,9 @@ export function openSqliteChangeFeed(options: {
       return row.seq === null ? undefined : String(row.seq);
     },
     wait: ({ timeoutMs, signal }) => pause(Math.min(timeoutMs, pollMs), signal),
+    async prune({ before, limit = PRUNE_BATCH }) {
+      return prune.run(before, limit).changes;
+    },
     async close() {
       if (db.open) db.close();
     },
