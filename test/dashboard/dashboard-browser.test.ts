@@ -116,6 +116,31 @@ describe('dashboard in a browser', { skip }, () => {
     assert.ok(events.some((row) => /run\s+SUCCESS/.test(row)));
   });
 
+  it("types the form by the flow's input schema, and shows the service's refusal on its field", async () => {
+    const page = await harness.page(harness.tokens.operate);
+    await page.goto(`${harness.url}/#/flows/sized`);
+    const size = page.getByLabel('size', { exact: true });
+    await size.waitFor();
+    assert.equal(await size.getAttribute('type'), 'number');
+    assert.equal(await size.getAttribute('max'), '100');
+    const region = page.getByLabel('region', { exact: true });
+    assert.equal(await region.inputValue(), '"eu"');
+    await size.fill('0');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const error = page.locator('#input-sized-size-error');
+    assert.equal(await error.textContent(), 'must be at least 1');
+    await size.fill('3');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.getByRole('alert').filter({ hasText: 'refuses these inputs' }).waitFor();
+    assert.equal(await error.textContent(), 'must be even');
+    await harness.screenshot(page, 'start-form');
+    await size.fill('4');
+    await region.selectOption('"us"');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/runs\//);
+    await atom(page, 'allocate', 'SUCCESS').waitFor();
+  });
+
   it("opens a failed atom's panel with its failure and cause chain; the reverted atom looks reverted", async () => {
     const id = await post('charge-card', { amount: 30 });
     await harness.waitForJob(id);

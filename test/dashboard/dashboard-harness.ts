@@ -113,8 +113,9 @@ export async function startDashboard(options: {
       const page = await context.newPage();
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
-        // A refused token's 401 is the browser's console error for a response the page expects.
-        if (message.type() === 'error' && !/status of 401/.test(message.text())) {
+        // The browser logs every 4xx; a refused token's 401 and a refused form's 400 are answers
+        // the page shows, not faults.
+        if (message.type() === 'error' && !/status of 40[01] /.test(message.text())) {
           problems.push(`console: ${message.text()}`);
         }
       });
