@@ -11,6 +11,7 @@ import type { TokenStore } from './auth/token-store.ts';
 import { defaultDashboardDir } from './dashboard-assets.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { EventStreams } from './event-streams.ts';
+import type { FinishedRuns } from './finished-runs.ts';
 import { FlowCatalog } from './flow-catalog.ts';
 import { problemOfLibraryError } from './library-errors.ts';
 import { ProblemError, problemResponse } from './problem.ts';
@@ -54,6 +55,12 @@ export interface ServiceAppOptions extends ServiceDeps {
    * package, `dist/dashboard/`); `false` serves no dashboard.
    */
   readonly dashboard?: string | false;
+  /**
+   * Keeps the answers of finished runs for a moment (see {@link FinishedRuns}); whoever makes
+   * it must evict runs whose jobs change in other processes, as `startService` does from the
+   * board's events. Default none: every read goes to the store.
+   */
+  readonly finishedRuns?: FinishedRuns;
   /** Receives errors that became a 500, for the server's log (never sent to the client). */
   readonly onError?: (error: unknown, requestId: string) => void;
 }
@@ -119,9 +126,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   if (options.registry instanceof DefinitionRegistry) {
     registerDefinitionRoutes(app, options.registry);
   }
-  registerRunRoutes(app, { ...options, catalog });
-  registerActionRoutes(app, options);
-  registerJobRoutes(app, options);
+  const finished = options.finishedRuns;
+  registerRunRoutes(app, { ...options, catalog, ...(finished ? { finished } : {}) });
+  registerActionRoutes(app, { ...options, ...(finished ? { finished } : {}) });
+  registerJobRoutes(app, { ...options, ...(finished ? { finished } : {}) });
   registerEventRoutes(app, { ...options, streams: options.streams ?? new EventStreams() });
   if (options.auth !== 'none') registerTokenRoutes(app, options.auth.tokens);
   app.doc31(OPENAPI_PATH, {

@@ -9,6 +9,7 @@ import { PRUNE_BATCH } from '../persistence/change-feed/change-feed.ts';
 import type { RunStore } from '../persistence/ports.ts';
 import { isLoopback } from './auth/bearer-auth.ts';
 import { EventStreams } from './event-streams.ts';
+import { FinishedRuns } from './finished-runs.ts';
 import { createServiceApp, type ServiceAppOptions } from './service-app.ts';
 
 /** Options of {@link startService}. */
@@ -70,7 +71,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     );
   }
   const streams = new EventStreams();
-  const app = createServiceApp({ ...options, streams });
+  // A finished run's answer is kept until its job changes anywhere (or for a second).
+  const finishedRuns = options.finishedRuns ?? new FinishedRuns();
+  const unsubscribe = await options.board.subscribe((event) => finishedRuns.evict(event.jobId));
+  const app = createServiceApp({ ...options, streams, finishedRuns });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,6 +82,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       server.off('error', reject);
       resolve();
     });
+  }).catch((error: unknown) => {
+    unsubscribe();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const conductors = Array.from({ length: options.conductors ?? 1 }, () => {
@@ -103,6 +110,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         server.closeIdleConnections();
         streams.closeAll();
         await pruning.stop();
+        unsubscribe();
         await Promise.all(conductors.map((conductor) => conductor.stop()));
         await Promise.all(running);
         // Responses still in flight get a grace period; connections left after it are cut.

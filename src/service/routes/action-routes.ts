@@ -5,6 +5,7 @@ import type { JsonValue } from '../../core/failure.ts';
 import type { OperatorAction } from '../../core/operator-request.ts';
 import { auditList } from '../../engine/durable-run.ts';
 import { operatorRequest } from '../../engine/operator-actions.ts';
+import type { FinishedRuns } from '../finished-runs.ts';
 import { checkedJsonBody, checkedOptionalJsonBody } from '../json-body.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
 import { ProblemError } from '../problem.ts';
@@ -119,7 +120,10 @@ function reasonOf(body: { readonly reason?: string | undefined } | undefined): {
  * the states that would allow it), then left on the run's job for the engine that runs it,
  * wherever that is; the caller (its token's label) is recorded with it.
  */
-export function registerActionRoutes(app: ServiceApp, deps: ServiceDeps): void {
+export function registerActionRoutes(
+  app: ServiceApp,
+  deps: ServiceDeps & { readonly finished?: FinishedRuns },
+): void {
   const ask = async (
     c: Context<ServiceEnv>,
     runId: string,
@@ -136,6 +140,7 @@ export function registerActionRoutes(app: ServiceApp, deps: ServiceDeps): void {
       ...options,
     });
     const job = await requestRunAction(deps, runId, request);
+    deps.finished?.evict(runId);
     return ActionAcceptedSchema.parse({ action: request, job, links: runLinks(runId) });
   };
   app.openapi(suspendRun, async (c) =>

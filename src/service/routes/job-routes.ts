@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { JOB_STATES, type JobState } from '../../jobs/model.ts';
+import type { FinishedRuns } from '../finished-runs.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
 import { ProblemError } from '../problem.ts';
 import { IdParamSchema, JobListSchema, JobQuerySchema, JobSchema } from '../schemas.ts';
@@ -49,7 +50,10 @@ const redriveJob = createRoute({
 });
 
 /** `GET /v1/jobs`, `GET /v1/jobs/:id`, `POST /v1/jobs/:id/trash`, `POST /v1/jobs/:id/redrive`. */
-export function registerJobRoutes(app: ServiceApp, deps: ServiceDeps): void {
+export function registerJobRoutes(
+  app: ServiceApp,
+  deps: ServiceDeps & { readonly finished?: FinishedRuns },
+): void {
   app.openapi(listJobs, async (c) => {
     const query = c.req.valid('query');
     const states = parseStates(query.state, JOB_STATES, 'state') as JobState[];
@@ -71,7 +75,9 @@ export function registerJobRoutes(app: ServiceApp, deps: ServiceDeps): void {
   });
 
   app.openapi(trashJob, async (c) => {
-    await deps.board.trash(c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    await deps.board.trash(id);
+    deps.finished?.evict(id);
     return c.body(null, 204);
   });
 
@@ -87,7 +93,9 @@ export function registerJobRoutes(app: ServiceApp, deps: ServiceDeps): void {
         `Job ${JSON.stringify(id)} is ${job.state}; only a DEAD_LETTER job can be redriven.`,
       );
     }
-    return c.json(JobSchema.parse(await deps.board.redrive(id)), 200);
+    const redriven = await deps.board.redrive(id);
+    deps.finished?.evict(id);
+    return c.json(JobSchema.parse(redriven), 200);
   });
 }
 

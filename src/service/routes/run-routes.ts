@@ -3,6 +3,7 @@ import type { FlowState } from '../../core/states.ts';
 import { FLOW_STATES } from '../../core/states.ts';
 import { encodeCursor } from '../../drivers/cursor-paging.ts';
 import type { FlowDetail } from '../../persistence/model.ts';
+import type { FinishedRuns } from '../finished-runs.ts';
 import type { FlowCatalog } from '../flow-catalog.ts';
 import { checkedJsonBody } from '../json-body.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
@@ -63,7 +64,7 @@ const MAX_SCANNED_PAGES = 10;
 /** `POST /v1/runs`, `GET /v1/runs`, `GET /v1/runs/:id`. */
 export function registerRunRoutes(
   app: ServiceApp,
-  deps: ServiceDeps & { readonly catalog: FlowCatalog },
+  deps: ServiceDeps & { readonly catalog: FlowCatalog; readonly finished?: FinishedRuns },
 ): void {
   app.openapi(createRun, async (c) => {
     const body = c.req.valid('json');
@@ -122,6 +123,9 @@ export function registerRunRoutes(
 
   app.openapi(getRun, async (c) => {
     const { id } = c.req.valid('param');
+    const kept = deps.finished?.get(id);
+    if (kept !== undefined)
+      return c.body(kept, 200, { 'Content-Type': 'application/json' }) as never;
     const [run, job] = await Promise.all([deps.runs.loadRun(id), deps.board.get(id)]);
     if (run === undefined && job === undefined) {
       throw new ProblemError(
@@ -131,6 +135,9 @@ export function registerRunRoutes(
         `No run has id ${JSON.stringify(id)}; GET /v1/runs lists the runs.`,
       );
     }
-    return c.json(RunSchema.parse(runView(run, job)), 200);
+    const view = RunSchema.parse(runView(run, job));
+    if (run === undefined || deps.finished === undefined) return c.json(view, 200);
+    const body = deps.finished.keep(id, run.flow.state, job, JSON.stringify(view));
+    return c.body(body, 200, { 'Content-Type': 'application/json' }) as never;
   });
 }
