@@ -257,6 +257,8 @@ describe('dashboard in a browser', { skip }, () => {
     await dialog.getByLabel(/Reason/).fill('checking the dashboard');
     await dialog.getByRole('button', { name: 'Suspend' }).click();
     await page.getByRole('status').filter({ hasText: 'Suspend requested' }).waitFor();
+    // The engine has taken the request once the run is SUSPENDING; only then may the atom end.
+    await page.locator('.page-head .badge.state-SUSPENDING').waitFor();
     gates.open('suspend');
     await page.locator('.page-head .badge.state-SUSPENDED').waitFor();
     assert.equal(await atom(page, 'finish', 'PENDING').count(), 1);
