@@ -1,12 +1,7 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, errorText } from '../api/client.ts';
-import { followEvents } from '../api/event-stream.ts';
-import type { OperatorAction, Run, RunChange } from '../api/types.ts';
+import { useMemo, useState } from 'preact/hooks';
 import { useSession } from '../context.ts';
-import type { AtomLook } from '../graph/atom-states.ts';
 import { FlowGraphView } from '../graph/flow-graph.tsx';
 import { navigate } from '../router.ts';
-import { href } from '../routes.ts';
 import { formatDuration, formatTime, TERMINAL_RUN_STATES } from '../ui/format.ts';
 import {
   type Confirmation,
@@ -19,11 +14,10 @@ import {
 import { AtomPanel } from './atom-panel.tsx';
 import { attemptsOf } from './attempts.ts';
 import { EventLog } from './event-log.tsx';
+import { useLiveRun } from './live-run.ts';
 import { type ActionChoice, atomActionsOf, postAction, runActionsOf } from './operator-actions.ts';
+import { AtomList, AuditList } from './run-lists.tsx';
 import { Timeline } from './timeline.tsx';
-
-/** The pause before reloading a run whose events kept coming during the last load. */
-const RELOAD_PAUSE_MS = 250;
 
 const TABS = ['graph', 'timeline', 'events', 'details'] as const;
 type Tab = (typeof TABS)[number];
@@ -34,80 +28,11 @@ type Tab = (typeof TABS)[number];
  */
 export function RunPage({ id, atom }: { readonly id: string; readonly atom: string | undefined }) {
   const { api, flows, layouter } = useSession();
-  const [run, setRun] = useState<Run | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [events, setEvents] = useState<readonly RunChange[]>([]);
   const [tab, setTab] = useState<Tab>('graph');
   const [confirmation, setConfirmation] = useState<Confirmation | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const now = useNow();
-  const reload = useRef<() => void>(() => undefined);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    let loading = false;
-    let again = false;
-    // One load at a time; events that arrive meanwhile ask for one more, not one each, a moment
-    // later, so that a busy run of thousands of atoms is not reloaded without pause.
-    const load = (): void => {
-      if (loading) {
-        again = true;
-        return;
-      }
-      loading = true;
-      api
-        .get<Run>(`/v1/runs/${encodeURIComponent(id)}`, controller.signal)
-        .then((loaded) => {
-          setRun(loaded);
-          setError(undefined);
-        })
-        .catch((caught: unknown) => {
-          if (controller.signal.aborted) return;
-          setError(
-            caught instanceof ApiError && caught.status === 404
-              ? `No run has id "${id}".`
-              : errorText(caught),
-          );
-        })
-        .finally(() => {
-          loading = false;
-          if (again && !controller.signal.aborted) {
-            again = false;
-            setTimeout(load, RELOAD_PAUSE_MS);
-          }
-        });
-    };
-    reload.current = load;
-    setRun(undefined);
-    setEvents([]);
-    load();
-    void followEvents(api, {
-      path: `/v1/runs/${encodeURIComponent(id)}/events`,
-      onEvents: (batch) => {
-        setEvents((seen) => [...seen, ...batch]);
-        load();
-      },
-      signal: controller.signal,
-    });
-    return () => controller.abort();
-  }, [api, id]);
-
-  const looks = useMemo(() => {
-    const map = new Map<string, AtomLook & { at: number }>();
-    for (const a of run?.atoms ?? [])
-      map.set(a.name, { state: a.state, progress: a.progress, at: a.updatedAt });
-    for (const event of events) {
-      if (event.atom === null) continue;
-      const known = map.get(event.atom);
-      if (known !== undefined && known.at > event.at) continue;
-      map.set(event.atom, {
-        state: event.state,
-        progress: event.progress ?? known?.progress ?? 0,
-        at: event.at,
-      });
-    }
-    return map as ReadonlyMap<string, AtomLook>;
-  }, [run, events]);
+  const { run, error, events, looks, reload } = useLiveRun(id);
   const attempts = useMemo(() => attemptsOf(events), [events]);
   const flow = useMemo(() => {
     if (run?.flow == null) return undefined;
@@ -150,7 +75,7 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
         setNotice(
           `${choice.label} requested (request ${done.id}, by ${done.by}); the engine that runs the run applies it.`,
         );
-        reload.current();
+        reload();
       },
     });
   };
@@ -166,7 +91,7 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
       run: async () => {
         await api.post(`/v1/jobs/${encodeURIComponent(id)}/redrive`);
         setNotice('The job is back on the board.');
-        reload.current();
+        reload();
       },
     });
   const runActions = runActionsOf(run);
@@ -305,71 +230,5 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
         <ConfirmDialog confirmation={confirmation} onClose={() => setConfirmation(undefined)} />
       )}
     </section>
-  );
-}
-
-/** The operator requests a run applied or refused, oldest first. */
-function AuditList({ actions }: { readonly actions: readonly OperatorAction[] }) {
-  if (actions.length === 0) return <p class="muted">No operator has acted on this run.</p>;
-  return (
-    <ol class="audit">
-      {actions.map((a) => (
-        <li key={a.id} data-action={a.action}>
-          {formatTime(a.at)}: <strong>{a.action}</strong>
-          {a.atom === undefined ? '' : ` on ${a.atom}`}
-          {a.revert === false ? ' without revert' : ''} by {a.by}
-          {a.reason === undefined ? '' : ` (“${a.reason}”)`}
-          {a.refused === undefined ? (
-            a.appliedAt === undefined ? null : (
-              <span class="muted"> · applied {formatTime(a.appliedAt)}</span>
-            )
-          ) : (
-            <span class="field-error"> · refused: {a.refused}</span>
-          )}
-        </li>
-      ))}
-    </ol>
-  );
-}
-
-const LISTED_ATOMS = 200;
-
-/** The atoms as a list, for reading by keyboard and screen reader beside the graph. */
-function AtomList({
-  run,
-  looks,
-  selected,
-}: {
-  readonly run: Run;
-  readonly looks: ReadonlyMap<string, AtomLook>;
-  readonly selected: string | undefined;
-}) {
-  if (run.atoms.length === 0) return <p class="muted">No atom has been recorded yet.</p>;
-  const order = ['FAILURE', 'REVERT_FAILURE', 'RUNNING', 'REVERTING', 'RETRYING'];
-  const atoms = [...run.atoms].sort((a, b) => {
-    const rank = (s: string): number => (order.includes(s) ? order.indexOf(s) : order.length);
-    return rank(looks.get(a.name)?.state ?? a.state) - rank(looks.get(b.name)?.state ?? b.state);
-  });
-  return (
-    <details class="atom-list" open={run.atoms.length <= 20}>
-      <summary>
-        Atoms ({run.atoms.length})
-        {run.atoms.length > LISTED_ATOMS ? `, the first ${LISTED_ATOMS} shown, failures first` : ''}
-      </summary>
-      <ul>
-        {atoms.slice(0, LISTED_ATOMS).map((a) => (
-          <li key={a.name}>
-            <a
-              href={href({ page: 'run', id: run.id, atom: a.name })}
-              aria-current={a.name === selected ? 'true' : undefined}
-            >
-              {a.name}
-            </a>{' '}
-            <StateBadge state={looks.get(a.name)?.state ?? a.state} />{' '}
-            {a.attempts > 1 ? `${a.attempts} attempts` : ''}
-          </li>
-        ))}
-      </ul>
-    </details>
   );
 }

@@ -1,34 +1,16 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, errorText } from '../api/client.ts';
 import { followEvents } from '../api/event-stream.ts';
-import {
-  FLOW_STATES,
-  type FlowState,
-  type Page,
-  type RunChange,
-  type RunSummary,
-} from '../api/types.ts';
+import type { FlowState, Page, RunChange, RunSummary } from '../api/types.ts';
 import { useSession } from '../context.ts';
 import { navigate } from '../router.ts';
 import { href } from '../routes.ts';
 import { formatDuration, formatTime, TERMINAL_RUN_STATES } from '../ui/format.ts';
 import { ErrorNote, StateBadge, useNow } from '../ui/widgets.tsx';
+import { type Filters, RunFilters, WINDOWS } from './run-filters.tsx';
 import { StateBar } from './state-bar.tsx';
 
 const PAGE_SIZE = 50;
-
-const WINDOWS = [
-  { label: 'last hour', ms: 3_600_000 },
-  { label: 'last 24 hours', ms: 86_400_000 },
-  { label: 'last 7 days', ms: 7 * 86_400_000 },
-  { label: 'all time', ms: undefined },
-] as const;
-
-interface Filters {
-  readonly states: readonly FlowState[];
-  readonly flow: string;
-  readonly window: number;
-}
 
 function query(filters: Filters, after: string | undefined, since: number): string {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
@@ -173,67 +155,17 @@ export function RunsPage() {
           {live ? 'live' : 'reconnecting…'}
         </span>
       </div>
-      <form class="filters" onSubmit={openSearched} aria-label="Run filters">
-        <fieldset class="states">
-          <legend>State</legend>
-          {FLOW_STATES.map((state) => (
-            <label key={state} class="chip">
-              <input
-                type="checkbox"
-                checked={filters.states.includes(state)}
-                onChange={(e) =>
-                  change({
-                    states: (e.target as HTMLInputElement).checked
-                      ? [...filters.states, state]
-                      : filters.states.filter((s) => s !== state),
-                  })
-                }
-              />
-              {state}
-            </label>
-          ))}
-        </fieldset>
-        <label class="field inline">
-          <span>Flow</span>
-          <select
-            value={filters.flow}
-            onChange={(e) => change({ flow: (e.target as HTMLSelectElement).value })}
-          >
-            <option value="">any</option>
-            {(flows ?? []).map((flow) => (
-              <option key={flow.name} value={flow.name}>
-                {flow.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field inline">
-          <span>Created</span>
-          <select
-            value={String(filters.window)}
-            onChange={(e) => change({ window: Number((e.target as HTMLSelectElement).value) })}
-          >
-            {WINDOWS.map((w, i) => (
-              <option key={w.label} value={String(i)}>
-                {w.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field inline">
-          <span>Run id</span>
-          <input
-            type="search"
-            value={search}
-            placeholder="filter or open by id"
-            onInput={(e) => {
-              setSearch((e.target as HTMLInputElement).value);
-              setSearchError(undefined);
-            }}
-          />
-        </label>
-        <button type="submit">Open</button>
-      </form>
+      <RunFilters
+        filters={filters}
+        flows={flows ?? []}
+        search={search}
+        onChange={change}
+        onSearch={(text) => {
+          setSearch(text);
+          setSearchError(undefined);
+        }}
+        onOpen={openSearched}
+      />
       {searchError === undefined ? null : <ErrorNote>{searchError}</ErrorNote>}
       {error === undefined ? null : <ErrorNote>{error}</ErrorNote>}
       {page === undefined ? (
