@@ -233,6 +233,13 @@ const CASES: readonly Case[] = [
     message: /rebinds "size", which is neither required nor optional/,
   },
   {
+    label: 'a worker task on a service that has no worker queue',
+    input: linear({ type: 'worker', name: 'resize', taskType: 'images.resize' }),
+    code: 'INVALID_DEFINITION',
+    path: '$.flow.children[0].type',
+    message: /this service has no queue for worker tasks/,
+  },
+  {
     label: 'an injected value that is no argument',
     input: linear(noop('a', { inject: { size: 1 } })),
     code: 'INVALID_DEFINITION',
