@@ -82,6 +82,7 @@ export type { AtomSnapshot } from './engine/atom-record.ts';
 export { auditList, type PersistenceOptions } from './engine/durable-run.ts';
 export { Engine, type EngineOptions, type RunResult, runFlow } from './engine/engine.ts';
 export type { EngineEvent, Listener } from './engine/events.ts';
+export type { ExecutionRequest, Executor } from './engine/executor.ts';
 export { type FlowFactory, FlowRegistry } from './engine/flow-registry.ts';
 export { MissingInputError } from './engine/inputs.ts';
 export type { HeldLease } from './engine/lease-keeper.ts';

@@ -57,7 +57,8 @@ export interface ValidationIssue {
     | 'CYCLE'
     | 'AMBIGUOUS_PROVIDER'
     | 'RETRY_AS_CHILD'
-    | 'INVALID_DEFINITION';
+    | 'INVALID_DEFINITION'
+    | 'UNKNOWN_EXECUTOR';
   /** The atom or flow the problem is about. */
   readonly atom?: string;
   /** The symbol involved, when there is one. */

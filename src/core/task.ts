@@ -55,6 +55,11 @@ export interface TaskOptions<In extends Inputs, Out> extends AtomOptions<In> {
   readonly provides?: ProvidesSpec<NoInfer<Out>>;
   /** Fails the execution (and aborts its signal) after this many milliseconds. */
   readonly timeoutMs?: number;
+  /**
+   * The executor that runs this task's code, by the name the engine's `executors` option gives
+   * it (e.g. `'threads'`); the engine's `executor` (in-process by default) when absent.
+   */
+  readonly runsOn?: string;
 }
 
 /**
@@ -76,10 +81,12 @@ export interface TaskOptions<In extends Inputs, Out> extends AtomOptions<In> {
 export abstract class Task<In extends Inputs = Inputs, Out = unknown> extends Atom<In, Out> {
   readonly kind = 'task' as const;
   readonly timeoutMs: number | undefined;
+  readonly runsOn: string | undefined;
 
   constructor(options: TaskOptions<In, Out>) {
     super(options);
     this.timeoutMs = options.timeoutMs;
+    this.runsOn = options.runsOn;
   }
 
   abstract execute(inputs: In, context: AtomContext): Out | Promise<Out>;

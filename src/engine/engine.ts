@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { RunCancelledError, StateError, TaskFlowError, ValidationError } from '../core/errors.ts';
+import {
+  RunCancelledError,
+  StateError,
+  TaskFlowError,
+  ValidationError,
+  type ValidationIssue,
+} from '../core/errors.ts';
 import { Failure, failureToThrow } from '../core/failure.ts';
 import { findJsonProblem } from '../core/json-safety.ts';
 import type { OperatorRequest } from '../core/operator-request.ts';
 import { type FlowState, isLegalFlowTransition } from '../core/states.ts';
+import type { Task } from '../core/task.ts';
 import type { Flow } from '../patterns/flow.ts';
 import {
   type AtomRecord,
@@ -16,6 +23,7 @@ import {
 import { compile } from './compile.ts';
 import { PersistedRun, type PersistenceOptions } from './durable-run.ts';
 import { EventBus, type Listener } from './events.ts';
+import { type Executor, Executors } from './executor.ts';
 import { fetchAllOf, fetchOf } from './fetch.ts';
 import {
   actsWhileRunning,
@@ -73,6 +81,13 @@ export interface EngineOptions {
    * continue the run. Without it the run lives in memory only.
    */
   readonly persistence?: PersistenceOptions;
+  /** Where tasks' code runs unless they say otherwise; in the engine's process by default. */
+  readonly executor?: Executor;
+  /**
+   * Executors by name, for tasks that choose one with `runsOn` (e.g. `{ threads: new
+   * ThreadExecutor({ tasks: './tasks.ts' }) }`); a `runsOn` naming none is a validation error.
+   */
+  readonly executors?: Readonly<Record<string, Executor>>;
 }
 
 type Compiled = Pick<RunContext, 'graph' | 'providers' | 'argumentProviders'> & {
@@ -146,6 +161,7 @@ export class Engine {
       statistics: this.#statistics,
       reportError,
       checkpoint: durable ? durableCheckpoint(durable) : IN_MEMORY,
+      executors: new Executors(options, clock),
     };
   }
 
@@ -178,7 +194,9 @@ export class Engine {
     this.#statistics.compileMs = performance.now() - started;
     started = performance.now();
     const providers = new ProviderIndex(graph);
-    const { issues, argumentProviders } = validateFlow(graph, providers, this.#store);
+    const validated = validateFlow(graph, providers, this.#store);
+    const { argumentProviders } = validated;
+    const issues = [...validated.issues, ...unknownExecutors(graph, this.#context.executors)];
     this.#statistics.validateMs = performance.now() - started;
     if (issues.length > 0) throw new ValidationError(issues);
     const records = graph.nodes.map((node) =>
@@ -494,6 +512,27 @@ export class Engine {
     }
     this.#durable?.stageFlow(to);
   }
+}
+
+/** A task whose `runsOn` names no executor the engine was given. */
+function unknownExecutors(
+  graph: ReturnType<typeof compile>,
+  executors: Executors,
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const names = executors.names();
+  for (const index of graph.atoms) {
+    const atom = graph.nodes[index]?.atom;
+    if (atom?.kind !== 'task') continue;
+    const { runsOn } = atom as Task;
+    if (runsOn === undefined || names.includes(runsOn)) continue;
+    issues.push({
+      code: 'UNKNOWN_EXECUTOR',
+      atom: atom.name,
+      message: `Task "${atom.name}" runs on executor "${runsOn}", which the engine was not given (executors: ${names.map((n) => `"${n}"`).join(', ') || 'none'}); pass it in the engine's "executors" option, or drop "runsOn".`,
+    });
+  }
+  return issues;
 }
 
 /** The checkpoint of a run kept in memory: nothing to write, no lease to hold. */

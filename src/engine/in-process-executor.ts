@@ -6,6 +6,11 @@ import type { LiveAtomContext } from './atom-context.ts';
 export interface AtomWork {
   /** The atom's name, for errors. */
   readonly atom: string;
+  /** The task's definition, for executors that run it elsewhere. */
+  readonly task: { readonly name: string; readonly version: string };
+  readonly phase: 'execute' | 'revert';
+  /** What `call` passes the atom's code. */
+  readonly inputs: Readonly<Record<string, unknown>>;
   /** Calls the atom's own code with its inputs and context. */
   readonly call: () => unknown;
   readonly context: LiveAtomContext;

@@ -3,6 +3,7 @@ import type { LeaseFence } from '../core/task.ts';
 import type { AtomRecord } from './atom-record.ts';
 import type { CompiledGraph } from './compile.ts';
 import type { EventBus } from './events.ts';
+import type { Executors } from './executor.ts';
 import type { ProviderIndex } from './providers.ts';
 import type { EngineStatistics } from './statistics.ts';
 
@@ -41,6 +42,8 @@ export interface RunContext {
   readonly reportError: (error: unknown) => void;
   /** Where the run's state changes go. */
   readonly checkpoint: Checkpoint;
+  /** Where each atom's code runs. */
+  readonly executors: Executors;
 }
 
 /**

@@ -8,7 +8,6 @@ import { LiveAtomContext, LiveRevertContext } from './atom-context.ts';
 import { type AtomRecord, clearAtomRecord } from './atom-record.ts';
 import { ignoredBy } from './deciders.ts';
 import type { EngineEvent } from './events.ts';
-import { type AtomExecutor, InProcessExecutor } from './in-process-executor.ts';
 import { resolveInputs } from './inputs.ts';
 import { enclosingRetry, type Resolution, resolveFailure } from './resolution.ts';
 import { type ActiveScope, RevertScopes } from './revert-scopes.ts';
@@ -61,7 +60,6 @@ export class Runner {
   readonly #haltFailures: Failure[] = [];
   readonly #revertFailures: Failure[] = [];
   readonly #events: RunEvents;
-  readonly #executor: AtomExecutor;
   /**
    * Progress reports of running atoms, written (when persisted) at most every
    * {@link PROGRESS_WRITE_MS}: `staged` says a write of them waits for the loop.
@@ -77,7 +75,6 @@ export class Runner {
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
     this.#events = new RunEvents(ctx.bus, ctx.checkpoint);
-    this.#executor = new InProcessExecutor(ctx.clock);
     this.#scheduler = new Scheduler({
       graph: ctx.graph,
       records: ctx.records,
@@ -394,7 +391,7 @@ export class Runner {
       atom.kind === 'task'
         ? () => (atom as Task).execute(inputs, context)
         : () => (atom as Retry).execute(record.history, inputs, context);
-    this.#launch(index, 'execute', call, context, delayMs);
+    this.#launch(index, 'execute', inputs, call, context, delayMs);
   }
 
   /**
@@ -421,14 +418,24 @@ export class Runner {
   #launch(
     index: number,
     phase: Completion['phase'],
+    inputs: Record<string, unknown>,
     call: () => unknown,
     context: LiveAtomContext,
     delayMs: number,
   ): void {
     this.#inflight++;
     const { atom } = this.#ctx.records[index] as AtomRecord;
-    this.#executor.run(
-      { atom: atom.name, call, context, timeoutMs: (atom as Task).timeoutMs, delayMs },
+    this.#ctx.executors.for(atom as Task).run(
+      {
+        atom: atom.name,
+        task: { name: atom.name, version: atom.version },
+        phase,
+        inputs,
+        call,
+        context,
+        timeoutMs: (atom as Task).timeoutMs,
+        delayMs,
+      },
       (ok, value) => this.#deliver({ node: index, phase, ok, value }),
     );
   }
@@ -570,7 +577,7 @@ export class Runner {
       atom.kind === 'task'
         ? () => (atom as Task).revert(inputs, context)
         : () => (atom as Retry).revert(record.history, inputs, context);
-    this.#launch(index, 'revert', call, context, 0);
+    this.#launch(index, 'revert', inputs, call, context, 0);
   }
 
   async #completeRevert(record: AtomRecord, completion: Completion): Promise<void> {

@@ -14,6 +14,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   jobs: ['core', 'drivers'],
   engine: ['core', 'patterns', 'persistence'],
   conductor: ['core', 'engine', 'jobs', 'persistence'],
+  // Where task code runs besides the engine's thread: implements the engine's executor port.
+  executors: ['core', 'engine'],
   // Flow documents compile into flows and are stored beside the runs: between engine and service.
   documents: ['core', 'drivers', 'patterns', 'persistence', 'engine'],
   service: [

@@ -76,8 +76,10 @@ function pack(): string {
 }
 
 const CONSUMER = `import { linearFlow, openRunStore, runFlow, task, TaskFlowError } from 'taskflow-ts';
+import { ThreadExecutor } from 'taskflow-ts/executors';
 import { createSqliteRunStore } from 'taskflow-ts/sqlite';
 import { FakeClock } from 'taskflow-ts/testing';
+import { tasks } from './tasks.js';
 
 const double = task({
   name: 'double',
@@ -102,7 +104,23 @@ try {
   if (error instanceof TaskFlowError) missing = \`\${error.code}: \${error.message}\`;
 }
 new FakeClock();
-console.log(JSON.stringify({ ok: true, missing }));
+
+// The built worker-thread executor loads the compiled tasks module in its threads.
+const threads = new ThreadExecutor({ tasks: new URL('./tasks.js', import.meta.url), maxThreads: 1 });
+let thread = 0;
+try {
+  const ran = await runFlow(linearFlow('threaded', tasks), { executors: { threads } });
+  thread = ran.where as number;
+} finally {
+  await threads.close();
+}
+console.log(JSON.stringify({ ok: true, missing, thread }));
+`;
+
+const TASKS = `import { threadId } from 'node:worker_threads';
+import { task } from 'taskflow-ts';
+
+export const tasks = [task({ name: 'where', provides: 'where', runsOn: 'threads', execute: () => threadId })];
 `;
 
 const skip = npmWorks();
@@ -149,10 +167,11 @@ describe('the packed package in a consumer project', { skip }, () => {
           types: ['node'],
           outDir: 'out',
         },
-        files: ['main.ts'],
+        files: ['main.ts', 'tasks.ts'],
       }),
     );
     writeFileSync(join(consumer, 'main.ts'), CONSUMER);
+    writeFileSync(join(consumer, 'tasks.ts'), TASKS);
 
     run(
       process.execPath,
@@ -167,8 +186,10 @@ describe('the packed package in a consumer project', { skip }, () => {
     const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
       ok?: boolean;
       missing?: string;
+      thread?: number;
     };
     assert.equal(result.ok, true);
+    assert.ok((result.thread ?? 0) > 0, `the task ran on a worker thread (${result.thread})`);
     assert.match(result.missing ?? '', /^DRIVER_MISSING: .*npm install pg/);
     assert.doesNotMatch(result.missing ?? '', /s3cret/);
 
