@@ -58,6 +58,7 @@ function pack(): string {
   mkdirSync(stage);
   for (const name of [
     'src',
+    'dashboard',
     'package.json',
     'tsconfig.json',
     'tsconfig.build.json',
@@ -133,6 +134,7 @@ describe('the packed package in a consumer project', { skip }, () => {
     const listing = run('tar', ['-tzf', tarball], work).split('\n');
     assert.ok(listing.includes('package/LICENSE'), 'LICENSE is packed');
     assert.ok(listing.includes('package/CHANGELOG.md'), 'CHANGELOG.md is packed');
+    assert.ok(listing.includes('package/dist/dashboard/index.html'), 'the dashboard is packed');
     assert.ok(!listing.some((file) => file.endsWith('.js.map')), 'no source maps without sources');
     assert.ok(!listing.some((file) => file.includes('run-store-contract')), 'no fast-check suite');
 
