@@ -329,6 +329,26 @@ describe('dashboard in a browser', { skip }, () => {
     assert.deepEqual(unnamed, []);
   });
 
+  it('opens without a sign-in on a service that checks no token', async () => {
+    const open = await startDashboard({
+      dir: join(servers.dir, 'no-auth'),
+      assets: join(servers.dir, 'assets'),
+      registry: dashboardRegistry(gates, repair),
+      auth: 'none',
+    });
+    try {
+      const id = (await open.api.post('/v1/runs', { flow: 'quick', inputs: {} })).body.id;
+      await open.waitForJob(id);
+      const page = await open.page(undefined);
+      await page.goto(open.url);
+      await page.locator(`tr[data-run="${id}"][data-state="SUCCESS"]`).waitFor();
+      assert.equal(await page.locator('header.top').getByText('no authentication').count(), 1);
+      assert.deepEqual(open.problems, []);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('runs without console errors or content-security-policy violations', () => {
     assert.deepEqual(harness.problems, []);
   });

@@ -58,6 +58,8 @@ export async function startDashboard(options: {
   readonly assets: string;
   readonly registry: FlowRegistry;
   readonly conductors?: number;
+  /** `'none'`: the service checks no token (the tokens are made all the same). */
+  readonly auth?: 'tokens' | 'none';
 }): Promise<DashboardHarness> {
   mkdirSync(options.dir, { recursive: true });
   const runsPath = join(options.dir, 'runs.db');
@@ -74,7 +76,7 @@ export async function startDashboard(options: {
     board,
     registry: options.registry,
     feed,
-    auth: { tokens: tokenStore },
+    auth: options.auth === 'none' ? 'none' : { tokens: tokenStore },
     dashboard: options.assets,
     conductors: options.conductors ?? 1,
     conductor: { maxAttempts: 1 },
