@@ -37,9 +37,18 @@ export function App() {
         const signIn: Phase = { kind: 'sign-in', refused: token === undefined ? undefined : error };
         setPhase((p) => (current(p) ? signIn : p));
       },
+      onForbidden: () =>
+        setPhase((p) =>
+          p.kind === 'ready' && current(p)
+            ? { kind: 'ready', session: { ...p.session, readOnly: true } }
+            : p,
+        ),
     });
     if (token !== undefined) storeToken(token);
-    setPhase({ kind: 'ready', session: { api, flows: undefined, layouter: workerLayouter() } });
+    setPhase({
+      kind: 'ready',
+      session: { api, flows: undefined, layouter: workerLayouter(), readOnly: false },
+    });
     api
       .get<{ items: Flow[] }>('/v1/flows')
       .then((flows) =>

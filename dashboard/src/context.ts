@@ -11,6 +11,11 @@ export interface Session {
   readonly flows: readonly Flow[] | undefined;
   /** Lays out graphs (ELK in a worker, started on the first graph shown). */
   readonly layouter: ElkLayouter;
+  /**
+   * True once the service refused an action for the token's scope (403): no route says a
+   * token's scope up front, so the first refusal is what hides the actions.
+   */
+  readonly readOnly: boolean;
 }
 
 export const SessionContext = createContext<Session | undefined>(undefined);

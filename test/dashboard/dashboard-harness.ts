@@ -115,9 +115,9 @@ export async function startDashboard(options: {
       const page = await context.newPage();
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
-        // The browser logs every 4xx; a refused token's 401 and a refused form's 400 are answers
-        // the page shows, not faults.
-        if (message.type() === 'error' && !/status of 40[01] /.test(message.text())) {
+        // The browser logs every 4xx; a refused form (400), token (401) or scope (403) is an
+        // answer the page shows, not a fault.
+        if (message.type() === 'error' && !/status of 40[013] /.test(message.text())) {
           problems.push(`console: ${message.text()}`);
         }
       });

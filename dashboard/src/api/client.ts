@@ -19,6 +19,8 @@ export interface ApiOptions {
   readonly token: string | undefined;
   /** Called when the service refuses the token (401), before the call throws. */
   readonly onUnauthorized: (error: ApiError) => void;
+  /** Called when the token's scope is too small for a call (403), before the call throws. */
+  readonly onForbidden?: (error: ApiError) => void;
   /** Where the service is; this page's origin by default. */
   readonly base?: string;
 }
@@ -27,11 +29,13 @@ export interface ApiOptions {
 export class Api {
   readonly #token: string | undefined;
   readonly #onUnauthorized: (error: ApiError) => void;
+  readonly #onForbidden: ((error: ApiError) => void) | undefined;
   readonly #base: string;
 
   constructor(options: ApiOptions) {
     this.#token = options.token;
     this.#onUnauthorized = options.onUnauthorized;
+    this.#onForbidden = options.onForbidden;
     this.#base = options.base ?? '';
   }
 
@@ -85,6 +89,7 @@ export class Api {
         `${method} ${path} answered ${response.status}.`,
       );
       if (response.status === 401) this.#onUnauthorized(error);
+      if (response.status === 403) this.#onForbidden?.(error);
       throw error;
     }
     return (text === '' ? undefined : JSON.parse(text)) as T;

@@ -3,6 +3,7 @@ import { useSession } from '../context.ts';
 import type { AtomLook } from '../graph/atom-states.ts';
 import { FlowGraphView } from '../graph/flow-graph.tsx';
 import { href } from '../routes.ts';
+import { ReadOnlyNote } from '../ui/widgets.tsx';
 import { StartRunForm } from './start-run-form.tsx';
 
 const NO_LOOKS: ReadonlyMap<string, AtomLook> = new Map();
@@ -38,7 +39,7 @@ export function FlowsPage({ selected }: { readonly selected: string | undefined 
 }
 
 function FlowDetail({ flow }: { readonly flow: Flow }) {
-  const { layouter } = useSession();
+  const { layouter, readOnly } = useSession();
   return (
     <article class="flow-detail" aria-labelledby="flow-title">
       <h2 id="flow-title">
@@ -57,7 +58,7 @@ function FlowDetail({ flow }: { readonly flow: Flow }) {
         )}
       </dl>
       <FlowGraphView graph={flow.graph} looks={NO_LOOKS} layouter={layouter} />
-      <StartRunForm flow={flow} />
+      {readOnly ? <ReadOnlyNote /> : <StartRunForm flow={flow} />}
     </article>
   );
 }

@@ -5,7 +5,14 @@ import { JOB_STATES, type Job, type JobState, type Page } from '../api/types.ts'
 import { useSession } from '../context.ts';
 import { href } from '../routes.ts';
 import { formatDuration, formatTime } from '../ui/format.ts';
-import { type Confirmation, ConfirmDialog, ErrorNote, StateBadge, useNow } from '../ui/widgets.tsx';
+import {
+  type Confirmation,
+  ConfirmDialog,
+  ErrorNote,
+  ReadOnlyNote,
+  StateBadge,
+  useNow,
+} from '../ui/widgets.tsx';
 
 const PAGE_SIZE = 50;
 
@@ -14,7 +21,7 @@ const PAGE_SIZE = 50;
  * their reason; trash and redrive. Reloaded when runs change (a job changes with its run).
  */
 export function JobsPage() {
-  const { api } = useSession();
+  const { api, readOnly } = useSession();
   const [state, setState] = useState<JobState | ''>('');
   const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
   const [page, setPage] = useState<Page<Job> | undefined>();
@@ -102,6 +109,7 @@ export function JobsPage() {
           </select>
         </label>
       </div>
+      {readOnly ? <ReadOnlyNote /> : null}
       {notice === undefined ? null : (
         <p class="notice" role="status">
           {notice}
@@ -156,19 +164,25 @@ export function JobsPage() {
                 <td>{job.attempts}</td>
                 <td>{formatTime(job.createdAt, now)}</td>
                 <td class="row-actions">
-                  {job.state === 'DEAD_LETTER' ? (
-                    <button type="button" onClick={() => act(job, 'redrive')}>
-                      Redrive
-                    </button>
-                  ) : null}
-                  <button
-                    type="button"
-                    class="danger"
-                    onClick={() => act(job, 'trash')}
-                    aria-label={`Trash job ${job.id}`}
-                  >
-                    Trash
-                  </button>
+                  {readOnly ? (
+                    <span class="muted">read only</span>
+                  ) : (
+                    <>
+                      {job.state === 'DEAD_LETTER' ? (
+                        <button type="button" onClick={() => act(job, 'redrive')}>
+                          Redrive
+                        </button>
+                      ) : null}
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={() => act(job, 'trash')}
+                        aria-label={`Trash job ${job.id}`}
+                      >
+                        Trash
+                      </button>
+                    </>
+                  )}
                 </td>
               </tr>
             ))}

@@ -8,6 +8,7 @@ import {
   ConfirmDialog,
   ErrorNote,
   JsonBlock,
+  ReadOnlyNote,
   StateBadge,
   useNow,
 } from '../ui/widgets.tsx';
@@ -27,7 +28,7 @@ type Tab = (typeof TABS)[number];
  * inputs, job and operator actions, and the panel of the atom chosen.
  */
 export function RunPage({ id, atom }: { readonly id: string; readonly atom: string | undefined }) {
-  const { api, flows, layouter } = useSession();
+  const { api, flows, layouter, readOnly } = useSession();
   const [tab, setTab] = useState<Tab>('graph');
   const [confirmation, setConfirmation] = useState<Confirmation | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
@@ -122,24 +123,28 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
           </>
         )}
       </p>
-      <fieldset class="actions">
-        <legend class="sr-only">Run actions</legend>
-        {runActions.map((choice) => (
-          <button
-            key={choice.label}
-            type="button"
-            class={choice.danger ? 'danger' : ''}
-            onClick={() => ask(choice, undefined)}
-          >
-            {choice.label}
-          </button>
-        ))}
-        {run.job?.state === 'DEAD_LETTER' && !runActions.some((c) => c.action === 'redrive') ? (
-          <button type="button" onClick={redriveJob}>
-            Redrive job
-          </button>
-        ) : null}
-      </fieldset>
+      {readOnly ? (
+        <ReadOnlyNote />
+      ) : (
+        <fieldset class="actions">
+          <legend class="sr-only">Run actions</legend>
+          {runActions.map((choice) => (
+            <button
+              key={choice.label}
+              type="button"
+              class={choice.danger ? 'danger' : ''}
+              onClick={() => ask(choice, undefined)}
+            >
+              {choice.label}
+            </button>
+          ))}
+          {run.job?.state === 'DEAD_LETTER' && !runActions.some((c) => c.action === 'redrive') ? (
+            <button type="button" onClick={redriveJob}>
+              Redrive job
+            </button>
+          ) : null}
+        </fieldset>
+      )}
       {notice === undefined ? null : (
         <p class="notice" role="status">
           {notice}
@@ -220,7 +225,7 @@ export function RunPage({ id, atom }: { readonly id: string; readonly atom: stri
             atom={chosen}
             look={looks.get(atom)}
             attempts={attempts.filter((a) => a.atom === atom)}
-            actions={chosen === undefined ? [] : atomActionsOf(run, chosen)}
+            actions={chosen === undefined || readOnly ? [] : atomActionsOf(run, chosen)}
             onAction={(choice) => ask(choice, atom)}
             onClose={() => navigate({ page: 'run', id, atom: undefined })}
           />

@@ -110,6 +110,16 @@ export function ConfirmDialog({
   );
 }
 
+/** Said where actions would be, once the service has refused one for the token's scope. */
+export function ReadOnlyNote() {
+  return (
+    <p class="muted read-only">
+      This token may only read: the service refused an action for its scope. Sign in with an operate
+      token to act.
+    </p>
+  );
+}
+
 /** A JSON value, pretty-printed in a scrollable block. */
 export function JsonBlock({ value }: { readonly value: unknown }) {
   return <pre class="json">{value === undefined ? '—' : JSON.stringify(value, null, 2)}</pre>;
