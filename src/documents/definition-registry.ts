@@ -134,7 +134,13 @@ export class DefinitionRegistry extends FlowRegistry {
     const row = definitionRow(name, version, compiled.document, this.#now());
     const created = await this.#store.insert(row);
     const stored = created ? row : await this.#store.get(name, version);
-    if (stored === undefined) throw new Error(`definition ${name}@${version} vanished`);
+    if (stored === undefined) {
+      throw new TaskFlowError(
+        'DEFINITION_VANISHED',
+        `Definition "${name}" version ${version} was stored but cannot be read back; is another process deleting rows of taskflow_definitions?`,
+        { retryable: true },
+      );
+    }
     if (stored.digest !== row.digest) {
       throw new TaskFlowError(
         'DEFINITION_EXISTS',

@@ -189,6 +189,44 @@ describe('worker tasks done by external workers over HTTP', () => {
     assert.deepEqual(job.outcome?.outputs, { loud: 'ABC', length: 3 });
   });
 
+  it('redelivers the task of a worker process killed with SIGKILL while holding it', async () => {
+    const posted = await api.post('/v1/runs', { flow: 'text', inputs: { text: 'kill' } });
+    // A worker process that claims a task and is killed before it answers.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const r = await fetch(process.env.URL + '/v1/tasks/claim', { method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + process.env.TOKEN },
+          body: JSON.stringify({ types: ['text.upper'], worker: 'holder', waitMs: 30000, leaseMs: 1000 }) });
+        const task = await r.json();
+        console.log(JSON.stringify({ id: task.id, token: task.token }));
+        setInterval(() => {}, 60000);`,
+      ],
+      {
+        env: { ...process.env, URL: service.url, TOKEN: token },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const held = await new Promise<{ id: string; token: number }>((resolve) => {
+      holder.stdout.setEncoding('utf8').once('data', (line: string) => resolve(JSON.parse(line)));
+    });
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const [redelivered] = await work(1, textHandler);
+    assert.equal(redelivered.id, held.id);
+    assert.equal(redelivered.attempt, 2);
+    const late = await api.post(`/v1/tasks/${held.id}/complete`, {
+      token: held.token,
+      result: 'X',
+    });
+    assertProblem(late, 409, 'lease-lost');
+    await work(1, textHandler);
+    const job = await board.wait(posted.body.id);
+    assert.deepEqual(job.outcome?.outputs, { loud: 'KILL', length: 4 });
+  });
+
   it("makes a worker's failure the atom's failure, and delivers the revert with the execute result", async () => {
     const posted = await api.post('/v1/runs', { flow: 'text', inputs: { text: 'oops' } });
     await work(1, textHandler);

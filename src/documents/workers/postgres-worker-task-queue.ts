@@ -88,7 +88,13 @@ export async function openPostgresWorkerTaskQueue(options: {
       const known = await one(`SELECT ${WORKER_TASK_COLUMNS} FROM ${table} WHERE key = $1`, [
         offerKey(task),
       ]);
-      if (known === undefined) throw new Error(`worker task ${offerKey(task)} vanished`);
+      if (known === undefined) {
+        throw new TaskFlowError(
+          'WORKER_TASK_MISSING',
+          `Worker task ${offerKey(task)} was offered but cannot be read back; is another process deleting rows of taskflow_worker_tasks?`,
+          { retryable: true },
+        );
+      }
       return known;
     },
     async claim({ types, worker, leaseMs }) {
