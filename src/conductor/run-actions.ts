@@ -6,11 +6,7 @@ import {
   type OperatorRequest,
 } from '../core/operator-request.ts';
 import type { FlowState } from '../core/states.ts';
-import {
-  ACTION_FLOW_STATES,
-  checkOperatorRequest,
-  refusalOf,
-} from '../engine/operator-actions.ts';
+import { ACTION_FLOW_STATES, checkOperatorRequest, refusalOf } from '../engine/operator-actions.ts';
 import type { Job, JobState } from '../jobs/model.ts';
 import type { JobReader } from '../jobs/ports.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
