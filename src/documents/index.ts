@@ -55,6 +55,11 @@ export { type WorkerEnvironment, WorkerTask } from './task-types/worker-task.ts'
 export { createMemoryWorkerTaskQueue } from './workers/memory-worker-task-queue.ts';
 export { openWorkerTaskQueue } from './workers/open-worker-task-queue.ts';
 export {
+  type WakingWorkerTaskQueue,
+  type WorkerTaskWakeUps,
+  wakingQueue,
+} from './workers/waking-queue.ts';
+export {
   type SettleResult,
   WORKER_TASK_STATES,
   type WorkerClaimRequest,

@@ -3,13 +3,17 @@ import { TaskFlowError } from '../../core/errors.ts';
 import { Failure, type JsonValue } from '../../core/failure.ts';
 import { type AtomContext, type RevertContext, Task } from '../../core/task.ts';
 import type { TaskNode } from '../document-schema.ts';
+import type { WorkerTaskWakeUps } from '../workers/waking-queue.ts';
 import type { WorkerTask as QueuedTask, WorkerTaskQueue } from '../workers/worker-task-queue.ts';
 import { taskOptionsOf } from './atom-options.ts';
 
 /** Where `worker` tasks are queued for external workers, and how often the engine looks. */
 export interface WorkerEnvironment {
   readonly queue: WorkerTaskQueue;
-  /** How often a waiting task reads the queue for its outcome, in ms. Default 50. */
+  /**
+   * How often a waiting task reads the queue for its outcome, in ms (default 50); a queue with
+   * wake-ups wakes it at once when this process settles the task.
+   */
   readonly pollMs?: number;
 }
 
@@ -68,6 +72,7 @@ export class WorkerTask extends Task<Inputs, JsonValue> {
   /** Waits until a worker settles the task; a failure it reported is this task's failure. */
   async #outcome(offered: QueuedTask, signal: AbortSignal): Promise<JsonValue> {
     const pollMs = this.#environment.pollMs ?? 50;
+    const { queue } = this.#environment;
     let task: QueuedTask | undefined = offered;
     for (;;) {
       if (task === undefined) {
@@ -80,8 +85,10 @@ export class WorkerTask extends Task<Inputs, JsonValue> {
       if (task.state === 'FAILED' && task.failure !== undefined) {
         throw Failure.fromJson(task.failure).toError();
       }
-      await sleep(pollMs, signal);
-      task = await this.#environment.queue.get(offered.id);
+      if (hasWakeUps(queue)) await queue.untilSettled(offered.id, pollMs, signal);
+      else await sleep(pollMs, signal);
+      signal.throwIfAborted();
+      task = await queue.get(offered.id);
     }
   }
 
@@ -89,6 +96,10 @@ export class WorkerTask extends Task<Inputs, JsonValue> {
   #runIdOf(idempotencyKey: string): string {
     return idempotencyKey.slice(0, Math.max(0, idempotencyKey.length - this.name.length - 1));
   }
+}
+
+function hasWakeUps(queue: WorkerTaskQueue): queue is WorkerTaskQueue & WorkerTaskWakeUps {
+  return typeof (queue as Partial<WorkerTaskWakeUps>).untilSettled === 'function';
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -5,6 +5,7 @@ import type {
   SettleResult,
   WorkerOutcome,
   WorkerTaskQueue,
+  WorkerTaskWakeUps,
 } from '../../documents/index.ts';
 import { checkedJsonBody } from '../json-body.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
@@ -144,7 +145,16 @@ export function registerWorkerTaskRoutes(app: ServiceApp, queue: WorkerTaskQueue
       if (task !== undefined) return c.json(WorkerTaskSchema.parse(taskView(task)), 200);
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return c.body(null, 204);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(CLAIM_POLL_MS, left)));
+      // Woken at once by an offer in this process; tasks offered elsewhere are seen at the poll.
+      if ('untilOffered' in queue) {
+        await (queue as WorkerTaskQueue & WorkerTaskWakeUps).untilOffered(
+          request.types,
+          Math.min(CLAIM_POLL_MS, left),
+          signal,
+        );
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(CLAIM_POLL_MS, left)));
+      }
     }
   });
 
