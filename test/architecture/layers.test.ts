@@ -16,6 +16,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   conductor: ['core', 'engine', 'jobs', 'persistence'],
   // Where task code runs besides the engine's thread: implements the engine's executor port.
   executors: ['core', 'engine'],
+  // Clients of the service's HTTP API know only its JSON shapes.
+  client: ['core'],
   // Flow documents compile into flows and are stored beside the runs: between engine and service.
   documents: ['core', 'drivers', 'patterns', 'persistence', 'engine'],
   service: [

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runTaskWorker } from '../../src/client/index.ts';
 import {
   createSqliteJobBoard,
   createSqliteRunStore,
@@ -246,6 +247,51 @@ describe('worker tasks done by external workers over HTTP', () => {
     assert.equal(job.outcome?.state, 'REVERTED');
     assert.equal(job.outcome?.failure?.type, 'CountError');
     assert.equal(job.outcome?.failure?.message, 'cannot count that');
+  });
+
+  it('runs a definition with the TypeScript worker helper, which heartbeats and reports errors', async () => {
+    const stop = new AbortController();
+    const seen: string[] = [];
+    let thiefStatus = 0;
+    const working = runTaskWorker({
+      url: service.url,
+      token,
+      worker: 'helper',
+      waitMs: 200,
+      leaseMs: 1500,
+      signal: stop.signal,
+      handlers: {
+        'text.upper': async (task) => {
+          seen.push(`${task.kind} ${task.atom}`);
+          if (task.kind === 'revert') return null;
+          // Past the lease: only the helper's heartbeats keep another worker from taking it.
+          await new Promise((resolve) => setTimeout(resolve, 1800));
+          const thief = await api.post('/v1/tasks/claim', {
+            types: ['text.upper'],
+            worker: 'thief',
+          });
+          thiefStatus = thief.status;
+          return String(task.inputs.text).toUpperCase();
+        },
+        'text.count': (task) => {
+          seen.push(`${task.kind} ${task.atom}`);
+          throw Object.assign(new RangeError(`too long: ${task.inputs.text}`), {
+            details: { limit: 3 },
+          });
+        },
+      },
+    });
+    const posted = await api.post('/v1/runs', { flow: 'text', inputs: { text: 'helper' } });
+    const job = await board.wait(posted.body.id);
+    stop.abort();
+    await working;
+    assert.deepEqual(seen, ['execute shout', 'execute count', 'revert shout']);
+    assert.equal(thiefStatus, 204);
+    assert.equal(job.outcome?.state, 'REVERTED');
+    assert.equal(job.outcome?.failure?.type, 'RangeError');
+    // The count task read what the shout task returned, though it ran longer than its lease.
+    assert.equal(job.outcome?.failure?.message, 'too long: HELPER');
+    assert.deepEqual(job.outcome?.failure?.details, { limit: 3 });
   });
 
   it('refuses unknown tasks and bad claims', async () => {
