@@ -1,15 +1,6 @@
 import type { Atom } from '../core/atom.ts';
 import { TaskFlowError, ValidationError, type ValidationIssue } from '../core/errors.ts';
-import {
-  AlwaysRevert,
-  AlwaysRevertAll,
-  type Backoff,
-  ForEach,
-  ParameterizedForEach,
-  type Retry,
-  type RetryOptions,
-  Times,
-} from '../core/retry.ts';
+import type { Retry } from '../core/retry.ts';
 import type { Task } from '../core/task.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Flow, FlowChild } from '../patterns/flow.ts';
@@ -30,6 +21,7 @@ import {
 } from './document-schema.ts';
 import { expressionProblem } from './expressions.ts';
 import { checkDocumentValue } from './parse-document.ts';
+import { buildRetry } from './retry-node.ts';
 import type { HttpEnvironment } from './task-types/http-request.ts';
 import { HttpTask } from './task-types/http-task.ts';
 import { NoopTask } from './task-types/noop-task.ts';
@@ -215,44 +207,7 @@ class DocumentCompiler {
 
   #retry(node: RetryNode, path: string): Retry | undefined {
     this.#claimName(node.name, path);
-    const options: RetryOptions<Record<string, unknown>, unknown> = {
-      name: node.name,
-      ...(node.requires === undefined ? {} : { requires: node.requires }),
-      ...(node.optional === undefined ? {} : { optional: node.optional }),
-      ...(node.rebind === undefined ? {} : { rebind: node.rebind }),
-      ...(node.inject === undefined ? {} : { inject: node.inject }),
-      ...(node.version === undefined ? {} : { version: node.version }),
-      ...(node.provides === undefined ? {} : { provides: node.provides }),
-      ...('backoff' in node && node.backoff !== undefined
-        ? { backoff: backoffOf(node.backoff) }
-        : {}),
-    };
-    return this.#atom(path, (): Retry => {
-      switch (node.type) {
-        case 'times':
-          return new Times({
-            ...options,
-            attempts: node.attempts,
-            revertAll: node.revertAll === true,
-          });
-        case 'forEach':
-          return new ForEach({
-            ...options,
-            values: node.values,
-            revertAll: node.revertAll === true,
-          });
-        case 'parameterizedForEach':
-          // It requires "values" itself; rebind that argument to read another symbol.
-          return new ParameterizedForEach({
-            ...withoutRequires(options),
-            revertAll: node.revertAll === true,
-          });
-        case 'alwaysRevert':
-          return new AlwaysRevert(options);
-        case 'alwaysRevertAll':
-          return new AlwaysRevertAll(options);
-      }
-    });
+    return this.#atom(path, () => buildRetry(node));
   }
 
   /** Builds an atom, turning a refusal of its options into an issue at its path. */
@@ -327,20 +282,4 @@ class DocumentCompiler {
 /** The name of a child: a task's, or a flow's own or default name. */
 function nodeName(node: DocumentNode, defaultName: string): string {
   return node.name ?? defaultName;
-}
-
-function backoffOf(node: NonNullable<Extract<RetryNode, { type: 'times' }>['backoff']>): Backoff {
-  return {
-    initialMs: node.initialMs,
-    ...(node.factor === undefined ? {} : { factor: node.factor }),
-    ...(node.maxMs === undefined ? {} : { maxMs: node.maxMs }),
-    ...(node.jitter === undefined ? {} : { jitter: node.jitter }),
-  };
-}
-
-function withoutRequires<T extends { readonly requires?: unknown }>(
-  options: T,
-): Omit<T, 'requires'> {
-  const { requires: _requires, ...rest } = options;
-  return rest;
 }
