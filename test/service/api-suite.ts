@@ -70,6 +70,8 @@ export function apiSuite(
         auth: { tokens: tokenStore },
         port: 0,
         conductors: 1,
+        // A 500's cause, in the test's output.
+        onError: (error, requestId) => console.error(`service error ${requestId}:`, error),
       });
       api = new ApiClient(service.url, { Authorization: `Bearer ${tokens.operate}` });
     });

@@ -58,6 +58,18 @@ export function authCases(context: () => SuiteContext): void {
     assert.equal((await anonymous.get('/readyz')).status, 200);
     assert.equal((await anonymous.get('/v1/openapi.json')).status, 200);
   });
+  it("tells the caller its token's label and scope", async () => {
+    const { api, tokens } = context();
+    const reader = api.withHeaders({ Authorization: `Bearer ${tokens.read}` });
+    const me = await reader.get('/v1/whoami');
+    assert.deepEqual(me.body, { label: 'suite reader', scope: 'read', auth: true });
+    assertProblem(
+      await api.withHeaders({ Authorization: '' }).get('/v1/whoami'),
+      401,
+      'unauthorized',
+    );
+  });
+
   it('manages tokens over HTTP with the admin scope only, showing a new token once', async () => {
     const { api, tokens } = context();
     const admin = api.withHeaders({ Authorization: `Bearer ${tokens.admin}` });

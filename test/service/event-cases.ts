@@ -28,6 +28,7 @@ export function eventCases(context: () => SuiteContext): void {
       flow: 'provision',
       inputs: { size: 4, serverName: 'sse', failBoot: true },
     });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
     const auth = { Authorization: `Bearer ${tokens.read}` };
     const url = `${service.url}${posted.body.links.events}`;
     const { status, events } = await collectEvents(url, auth, finished(posted.body.id));
@@ -58,6 +59,7 @@ export function eventCases(context: () => SuiteContext): void {
       flow: 'slow-report',
       inputs: { steps: 3, stepMs: 300 },
     });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
     const auth = { Authorization: `Bearer ${tokens.read}` };
     const url = `${service.url}${posted.body.links.events}`;
     const { events } = await collectEvents(url, auth, finished(posted.body.id));
@@ -73,6 +75,7 @@ export function eventCases(context: () => SuiteContext): void {
   it('continues behind Last-Event-ID without losing or repeating an event', async () => {
     const { api, service, tokens } = context();
     const posted = await api.post('/v1/runs', { flow: 'review', inputs: { quantity: 2 } });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
     const auth = { Authorization: `Bearer ${tokens.read}` };
     const url = `${service.url}${posted.body.links.events}`;
     const whole = await collectEvents(url, auth, finished(posted.body.id));
@@ -103,6 +106,7 @@ export function eventCases(context: () => SuiteContext): void {
     // that is certainly behind it.
     await open;
     const posted = await api.post('/v1/runs', { flow: 'review', inputs: { quantity: 1 } });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
     runId = posted.body.id;
     const { status, events } = await streaming;
     assert.equal(status, 200);
@@ -114,6 +118,7 @@ export function eventCases(context: () => SuiteContext): void {
     const { api, tokens } = context();
     const reader = api.withHeaders({ Authorization: `Bearer ${tokens.read}` });
     const posted = await api.post('/v1/runs', { flow: 'review', inputs: { quantity: 1 } });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
     assertProblem(
       await reader.request('GET', `/v1/runs/${posted.body.id}/events`, undefined, {
         'Last-Event-ID': 'nonsense',

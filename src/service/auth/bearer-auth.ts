@@ -57,6 +57,7 @@ export function bearerAuth(tokens: Pick<TokenStore, 'verify'>): MiddlewareHandle
       );
     }
     c.set('caller', found.label || `token ${found.id}`);
+    c.set('scope', found.scope);
     await next();
   };
 }

@@ -1,4 +1,5 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
+import { TOKEN_SCOPES } from '../auth/token-store.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
 import { ConductorListSchema, HealthSchema } from '../schemas.ts';
 import type { ServiceDeps } from '../service-deps.ts';
@@ -28,12 +29,43 @@ const conductors = createRoute({
   },
 });
 
+const whoami = createRoute({
+  method: 'get',
+  path: '/v1/whoami',
+  summary: "The caller: its token's label and scope (what a client may show it)",
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          label: z.string(),
+          scope: z.enum(TOKEN_SCOPES),
+          auth: z.boolean().openapi({ description: 'false when the service checks no token' }),
+        })
+        .openapi('Caller'),
+      'the caller',
+    ),
+    ...problemResponses(401),
+  },
+});
+
 /** The most claimed jobs read to show conductors' claims. */
 const MAX_LISTED_CLAIMS = 1000;
 
-/** `GET /healthz`, `GET /readyz`, `GET /v1/conductors`. */
+/** `GET /healthz`, `GET /readyz`, `GET /v1/conductors`, `GET /v1/whoami`. */
 export function registerStatusRoutes(app: ServiceApp, deps: ServiceDeps): void {
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
+
+  app.openapi(whoami, (c) => {
+    const scope = c.get('scope');
+    if (scope === undefined) {
+      // No bearer auth: every caller may do everything (startService allows it on loopback only).
+      return c.json(
+        { label: 'anonymous (auth is off)', scope: 'admin' as const, auth: false },
+        200,
+      );
+    }
+    return c.json({ label: c.get('caller') ?? '', scope, auth: true }, 200);
+  });
 
   app.openapi(ready, async (c) => {
     // Either failing throws an unavailable error, which the error handler makes a 503.
