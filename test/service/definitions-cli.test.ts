@@ -39,6 +39,9 @@ describe('taskflow definitions, against taskflow serve with no --flows', () => {
         `sqlite://${join(servers.dir, 'jobs.db')}`,
         '--port',
         '0',
+        // The API only: the runs are done by a "taskflow conductor --definitions" process.
+        '--conductors',
+        '0',
         '--no-auth',
         '--allow-host',
         target.host,
@@ -114,7 +117,39 @@ describe('taskflow definitions, against taskflow serve with no --flows', () => {
     assert.equal(JSON.parse(json.stdout).document.name, 'cli-order');
   });
 
-  it('runs the stored definition with the secret from the --secrets file', async () => {
+  it('runs the stored definition in a conductor process of its own, with the secret from its --secrets file', async () => {
+    const conductor = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'conductor',
+        '--definitions',
+        '--runs',
+        `sqlite://${join(servers.dir, 'runs.db')}`,
+        '--board',
+        `sqlite://${join(servers.dir, 'jobs.db')}`,
+        '--allow-host',
+        target.host,
+        '--secrets',
+        join(servers.dir, 'secrets.json'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    conductor.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      log += chunk;
+    });
+    conductor.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      log += chunk;
+    });
+    let gone = false;
+    const exited = new Promise<number | null>((resolve) => conductor.once('exit', resolve));
+    // A conductor that dies ends the wait below instead of hanging it.
+    void exited.then(() => {
+      gone = true;
+    });
     const posted = await fetch(`${url}/v1/runs`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -123,11 +158,14 @@ describe('taskflow definitions, against taskflow serve with no --flows', () => {
     assert.equal(posted.status, 202);
     const { id } = (await posted.json()) as { id: string };
     let state = 'PENDING';
-    while (state !== 'SUCCESS' && state !== 'REVERTED' && state !== 'FAILURE') {
+    while (!gone && state !== 'SUCCESS' && state !== 'REVERTED' && state !== 'FAILURE') {
       await new Promise((resolve) => setTimeout(resolve, 50));
       state = ((await (await fetch(`${url}/v1/runs/${id}`)).json()) as { state: string }).state;
     }
-    assert.equal(state, 'SUCCESS');
+    conductor.kill('SIGTERM');
+    assert.equal(await exited, 0, log);
+    assert.equal(state, 'SUCCESS', log);
+    assert.match(log, /completed job .* \(cli-order\): SUCCESS/);
     const [request] = target.requests;
     assert.equal(request?.headers.authorization, 'Bearer cli-secret');
     assert.equal(request?.headers['idempotency-key'], `${id}:create`);
