@@ -230,9 +230,18 @@ export class PersistedRun {
     const keeper = this.#requireKeeper();
     const write = { ...(flow ? { flow } : {}), release };
     // A retried batch is safe to apply twice: every write in it repeats a state or a legal step.
-    return this.#retrying(() =>
-      this.#runs.saveAtoms(this.flowId, details, keeper.lease, write),
-    ).then(
+    const save = (): Promise<void> =>
+      this.#retrying(() => this.#runs.saveAtoms(this.flowId, details, keeper.lease, write));
+    const confirmed = keeper.confirm();
+    const saving =
+      confirmed === true
+        ? save()
+        : confirmed.then((held) => {
+            if (held) return save();
+            this.#lost ??= leaseLost(this.flowId, 'writing');
+            throw this.#lost;
+          });
+    return saving.then(
       () => {
         for (const detail of details) this.#persisted.set(detail.name, detail);
         if (release && this.#keeper === keeper) {
@@ -304,10 +313,10 @@ export class PersistedRun {
   }
 }
 
-function leaseLost(flowId: string): TaskFlowError {
+function leaseLost(flowId: string, before = 'starting atom code'): TaskFlowError {
   return new TaskFlowError(
     'LEASE_LOST',
-    `The lease on run "${flowId}" could not be confirmed before starting atom code (this process may have been paused); the run stopped so that a newer owner can continue it.`,
+    `The lease on run "${flowId}" could not be confirmed before ${before} (this process may have been paused); the run stopped so that a newer owner can continue it.`,
     { retryable: true },
   );
 }

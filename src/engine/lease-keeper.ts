@@ -29,6 +29,13 @@ export interface LeaseKeeper {
    * first and resolves false when that fails (the lease is lost, or cannot be confirmed).
    */
   admit(): true | Promise<boolean>;
+  /**
+   * Before a write: true while the lease is certainly still held, however briefly; otherwise
+   * renews it first and resolves false when that fails. A process that was paused past its
+   * lease (a newer owner may have claimed the job and not opened the run yet, so the store's
+   * fence would still let the write through) finds out here instead of writing as a stale owner.
+   */
+  confirm(): true | Promise<boolean>;
   /** Stops heartbeats and gives the lease up. */
   release(): Promise<void>;
   /** Stops heartbeats without asking the store: a write already gave the lease up. */
@@ -124,6 +131,11 @@ export class RunLeaseKeeper implements LeaseKeeper {
     return { token: this.#lease.token, validUntil: this.#sent.until(this.#ttlMs) };
   }
 
+  confirm(): true | Promise<boolean> {
+    if (this.#sent.remainingMs(this.#ttlMs) > 0) return true;
+    return within(this.#renew(), this.#ttlMs);
+  }
+
   admit(): true | Promise<boolean> {
     if (this.#sent.remainingMs(this.#ttlMs) >= safetyMarginMs(this.#ttlMs)) return true;
     return this.#renew();
@@ -178,6 +190,7 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
   readonly lease: Lease;
   readonly #store: RunJournal;
   readonly #claim: HeldLease;
+  readonly #ttlMs: number;
   readonly #marginMs: number;
 
   /** Keeps `lease`, taken with the token of `claim`, for as long as the claim is held. */
@@ -190,6 +203,7 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
     this.#store = options.store;
     this.#claim = options.claim;
     this.lease = options.lease;
+    this.#ttlMs = options.ttlMs;
     this.#marginMs = safetyMarginMs(options.ttlMs);
   }
 
@@ -202,10 +216,28 @@ export class ClaimLeaseKeeper implements LeaseKeeper {
     return this.#claim.renew();
   }
 
+  confirm(): true | Promise<boolean> {
+    if (this.#claim.remainingMs() > 0) return true;
+    return within(this.#claim.renew(), this.#ttlMs);
+  }
+
   async release(): Promise<void> {
     await this.#store.releaseLease(this.lease).catch(() => undefined);
   }
 
   /** Nothing to stop: the claim's heartbeat belongs to the conductor. */
   released(): void {}
+}
+
+/**
+ * A renewal's answer, or false when it takes longer than `ms`: a lease already run out is not
+ * worth waiting on, and a write must not hang on a call that never returns.
+ */
+function within(renewal: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([renewal, late]).finally(() => clearTimeout(timer));
 }

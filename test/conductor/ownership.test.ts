@@ -254,6 +254,114 @@ describe('one owner per job', () => {
     );
   });
 
+  test('a conductor paused mid-revert past its lease writes nothing when it wakes, though the new owner has not opened the run yet', {
+    timeout: 20_000,
+  }, async () => {
+    const board: JobBoard = createMemoryJobBoard({ recheckMs: 10 });
+    const runs = createMemoryRunStore();
+    const log: Execution[] = [];
+    const pause = gate();
+    const reverting = gate();
+    reverting.close();
+    let revertsOfTwo = 0;
+    const flows = new FlowRegistry().register({
+      name: 'steps',
+      version: '1',
+      build: () =>
+        linearFlow('steps', [
+          task({
+            name: 'one',
+            execute: () =>
+              void log.push({
+                conductor: currentConductor,
+                atom: 'one',
+                phase: 'execute',
+                lease: undefined,
+              }),
+            revert: () =>
+              void log.push({
+                conductor: currentConductor,
+                atom: 'one',
+                phase: 'revert',
+                lease: undefined,
+              }),
+          }),
+          task({
+            name: 'two',
+            execute: () => {
+              log.push({
+                conductor: currentConductor,
+                atom: 'two',
+                phase: 'execute',
+                lease: undefined,
+              });
+              throw new Error('two failed');
+            },
+            revert: async () => {
+              log.push({
+                conductor: currentConductor,
+                atom: 'two',
+                phase: 'revert',
+                lease: undefined,
+              });
+              // The first revert of "two" is in flight when its process stops.
+              if (revertsOfTwo++ === 0) {
+                pause.close();
+                await reverting.wait();
+              }
+            },
+          }),
+        ]),
+    });
+    const heartbeats = new Set(['extend', 'renewLease']);
+    const runsOfA = paused(runs, pause, { slow: heartbeats });
+    const eventsOfA: ConductorEvent[] = [];
+    const a = conductor('a', paused(board, pause, { slow: heartbeats }), runsOfA, flows, eventsOfA);
+    const job = await board.post({ name: 'job', flow: { name: 'steps', version: '1' } });
+    const runningA = a.run();
+    await until(() => revertsOfTwo === 1, 'conductor a to pause mid-revert');
+    // B takes the job over once A's claim expires, but is slow to open the run: the store's
+    // fence still has A's token when A wakes.
+    const opening = gate();
+    opening.close();
+    const runsOfB = new Proxy(runs, {
+      get(object, key) {
+        const value = Reflect.get(object, key);
+        if (typeof value !== 'function') return value;
+        if (key !== 'openRun') return value.bind(object);
+        return async (...args: unknown[]) => {
+          await opening.wait();
+          return value.apply(object, args);
+        };
+      },
+    });
+    const b = conductor('b', board, runsOfB, flows);
+    const runningB = b.run();
+    await until(async () => (await board.get(job.id))?.owner === 'b', 'b to claim the job');
+    pause.open();
+    reverting.open();
+    await until(() => eventsOfA.some((e) => e.type === 'lost'), 'a to find its claim lost');
+    await a.stop();
+    await runningA;
+    const meanwhile = await runs.loadRun(job.id);
+    assert.equal(
+      meanwhile?.atoms.find((atom) => atom.name === 'two')?.state,
+      'REVERTING',
+      'the stale owner wrote no revert result',
+    );
+    opening.open();
+    const done = await board.wait(job.id, { timeoutMs: 10_000 });
+
+    assert.equal(done.outcome?.state, 'REVERTED');
+    await b.stop();
+    await runningB;
+    assert.deepEqual(
+      log.filter((e) => e.phase === 'revert').map((e) => `${e.conductor} ${e.atom}`),
+      ['a two', 'b two', 'b one'],
+      'the owner that holds the claim reverts "two" again, then "one"',
+    );
+  });
+
   test('a run store outage under a live board is waited out: no attempt is counted, no job dead-lettered', async () => {
     const board: JobBoard = createMemoryJobBoard({ recheckMs: 10 });
     const runs = createMemoryRunStore();
