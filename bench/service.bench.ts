@@ -8,8 +8,9 @@
  * - "hello-world": `GET /hello` of a bare Hono app on @hono/node-server: the framework's ceiling.
  * - "get-run-20-atoms": `GET /v1/runs/:id` of a finished 20-task run (SQLite run store and board,
  *   no auth, loopback). Target: ≥ 40 % of the hello-world rate.
- * - "post-run-3-tasks": `POST /v1/runs` of a 3-task flow (the run's job stored; no conductor runs
- *   it). Target: ≤ 2 ms p50 on SQLite.
+ * - "post-run-3-tasks": `POST /v1/runs` of a 3-task flow (the run's job and its PENDING run
+ *   stored; no conductor runs it), with 10 connections and then with one (a POST's own
+ *   latency, not queueing behind others). Target: ≤ 2 ms p50 on SQLite.
  * - "sse-latency(postgres)": a service on PostgreSQL streams `/v1/runs/:id/events`; another run
  *   store (its own connections, as another process would have) writes 30 atoms' first states;
  *   from the write's acknowledgement to the event's arrival at the client. Target ≤ 50 ms p50.
@@ -61,11 +62,11 @@ interface Load {
   readonly errors: number;
 }
 
-async function load(options: autocannon.Options): Promise<Load> {
-  await autocannon({ ...options, connections: CONNECTIONS, duration: 1, workers: 1 });
+async function load(options: autocannon.Options, connections = CONNECTIONS): Promise<Load> {
+  await autocannon({ ...options, connections, duration: 1, workers: 1 });
   return (await autocannon({
     ...options,
-    connections: CONNECTIONS,
+    connections,
     duration: DURATION_S,
     workers: 1,
   })) as Load;
@@ -127,6 +128,17 @@ async function sqliteLoads(hello: Load): Promise<void> {
       body: JSON.stringify({ flow: 'noop3', inputs: {} }),
     });
     print('post-run-3-tasks(sqlite)', post);
+    // One client at a time: what one POST costs, without waiting behind nine others.
+    const single = await load(
+      {
+        url: `${service.url}/v1/runs`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ flow: 'noop3', inputs: {} }),
+      },
+      1,
+    );
+    print('post-run-3-tasks(sqlite, 1 connection)', single);
   } finally {
     await service.close();
     await feed.close();

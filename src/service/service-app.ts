@@ -100,25 +100,26 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     );
   }
   if (options.auth !== 'none') app.use('*', bearerAuth(options.auth.tokens));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) => {
-        const response = problemResponse(
-          c,
-          new ProblemError(
-            413,
-            'body-too-large',
-            'Request body too large',
-            `The request body is over ${limit} bytes; send a smaller one.`,
-          ),
-        );
-        // The rest of the body is never read, so the connection cannot carry another request.
-        response.headers.set('Connection', 'close');
-        return response;
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: limit,
+    onError: (c) => {
+      const response = problemResponse(
+        c,
+        new ProblemError(
+          413,
+          'body-too-large',
+          'Request body too large',
+          `The request body is over ${limit} bytes; send a smaller one.`,
+        ),
+      );
+      // The rest of the body is never read, so the connection cannot carry another request.
+      response.headers.set('Connection', 'close');
+      return response;
+    },
+  });
+  // Reads carry no body, and looking for one makes the server build a full Request per call.
+  app.use('*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   );
   const catalog = new FlowCatalog(options.registry);
   registerStatusRoutes(app, options);
