@@ -4,6 +4,7 @@ import type { OperatorAction } from '../core/operator-request.ts';
 import { auditList } from '../engine/durable-run.ts';
 import type { Job } from '../jobs/model.ts';
 import type { AtomDetail, FlowDetail } from '../persistence/model.ts';
+import { ProblemError } from './problem.ts';
 
 // What the API shows of runs: the persisted records, without stack traces (they describe the
 // server's code, not the client's request).
@@ -86,4 +87,14 @@ export function runView(
 export function runLinks(id: string) {
   const self = `/v1/runs/${encodeURIComponent(id)}`;
   return { self, events: `${self}/events`, job: `/v1/jobs/${encodeURIComponent(id)}` };
+}
+
+/** The 404 of a run id that has neither a run nor a job. */
+export function runNotFound(id: string): ProblemError {
+  return new ProblemError(
+    404,
+    'run-not-found',
+    'Run not found',
+    `No run has id ${JSON.stringify(id)}; GET /v1/runs lists the runs.`,
+  );
 }

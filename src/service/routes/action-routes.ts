@@ -9,7 +9,7 @@ import type { FinishedRuns } from '../finished-runs.ts';
 import { checkedJsonBody, checkedOptionalJsonBody } from '../json-body.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
 import { ProblemError } from '../problem.ts';
-import { runLinks } from '../run-views.ts';
+import { runLinks, runNotFound } from '../run-views.ts';
 import {
   ActionAcceptedSchema,
   ActionBodySchema,
@@ -188,12 +188,7 @@ export function registerActionRoutes(
     const { id } = c.req.valid('param');
     const [run, job] = await Promise.all([deps.runs.loadRun(id), deps.board.get(id)]);
     if (run === undefined && job === undefined) {
-      throw new ProblemError(
-        404,
-        'run-not-found',
-        'Run not found',
-        `No run has id ${JSON.stringify(id)}; GET /v1/runs lists the runs.`,
-      );
+      throw runNotFound(id);
     }
     const items = run === undefined ? [] : [...auditList(run.flow)];
     return c.json(ActionListSchema.parse({ items, pending: job?.request ?? null }), 200);

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { RunChangeFeed } from '../../persistence/change-feed/change-feed.ts';
 import type { EventStreams } from '../event-streams.ts';
 import { problemResponses } from '../openapi-responses.ts';
-import { ProblemError } from '../problem.ts';
+import { runNotFound } from '../run-views.ts';
 import { IdParamSchema } from '../schemas.ts';
 import type { ServiceDeps } from '../service-deps.ts';
 import type { ServiceApp } from '../service-env.ts';
@@ -48,12 +48,7 @@ export function registerEventRoutes(
     const after = c.req.valid('header')['last-event-id'];
     const [run, job] = await Promise.all([deps.runs.loadRun(id), deps.board.get(id)]);
     if (run === undefined && job === undefined) {
-      throw new ProblemError(
-        404,
-        'run-not-found',
-        'Run not found',
-        `No run has id ${JSON.stringify(id)}; GET /v1/runs lists the runs.`,
-      );
+      throw runNotFound(id);
     }
     const first = await deps.feed.read({ runId: id, ...(after === undefined ? {} : { after }) });
     return deps.streams.stream(c, deps.feed, { runId: id, after }, first);

@@ -7,9 +7,8 @@ import type { FinishedRuns } from '../finished-runs.ts';
 import type { FlowCatalog } from '../flow-catalog.ts';
 import { checkedJsonBody } from '../json-body.ts';
 import { jsonResponse, problemResponses } from '../openapi-responses.ts';
-import { ProblemError } from '../problem.ts';
 import { postRun } from '../run-creation.ts';
-import { runLinks, runSummaryView, runView } from '../run-views.ts';
+import { runLinks, runNotFound, runSummaryView, runView } from '../run-views.ts';
 import {
   CreateRunSchema,
   IdParamSchema,
@@ -128,12 +127,7 @@ export function registerRunRoutes(
       return c.body(kept, 200, { 'Content-Type': 'application/json' }) as never;
     const [run, job] = await Promise.all([deps.runs.loadRun(id), deps.board.get(id)]);
     if (run === undefined && job === undefined) {
-      throw new ProblemError(
-        404,
-        'run-not-found',
-        'Run not found',
-        `No run has id ${JSON.stringify(id)}; GET /v1/runs lists the runs.`,
-      );
+      throw runNotFound(id);
     }
     const view = RunSchema.parse(runView(run, job));
     if (run === undefined || deps.finished === undefined) return c.json(view, 200);
