@@ -50,6 +50,18 @@ export function App() {
       session: { api, flows: undefined, layouter: workerLayouter(), readOnly: false },
     });
     api
+      .get<{ scope: string }>('/v1/whoami')
+      .then((me) => {
+        if (me.scope !== 'read') return;
+        setPhase((p) =>
+          p.kind === 'ready' && current(p)
+            ? { kind: 'ready', session: { ...p.session, readOnly: true } }
+            : p,
+        );
+      })
+      // A refusal of the token is the flows call's to report; an older service has no route.
+      .catch(() => undefined);
+    api
       .get<{ items: Flow[] }>('/v1/flows')
       .then((flows) =>
         setPhase((p) =>

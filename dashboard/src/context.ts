@@ -12,8 +12,8 @@ export interface Session {
   /** Lays out graphs (ELK in a worker, started on the first graph shown). */
   readonly layouter: ElkLayouter;
   /**
-   * True once the service refused an action for the token's scope (403): no route says a
-   * token's scope up front, so the first refusal is what hides the actions.
+   * True when the token may only read: `GET /v1/whoami` says so once the page opens, and a
+   * refusal of an action for the token's scope (403) says so too.
    */
   readonly readOnly: boolean;
 }

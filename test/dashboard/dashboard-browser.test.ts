@@ -273,26 +273,14 @@ describe('dashboard in a browser', { skip }, () => {
     assert.match(audit[1] ?? '', /resume by dashboard operator/);
   });
 
-  it("hides the actions once the service refused one for a read-only token's scope", async (t) => {
-    const openapi = await harness.api.get('/v1/openapi.json');
-    if (openapi.body.paths['/v1/runs/{id}/suspend'] === undefined) {
-      t.skip('the service has no operator action routes yet');
-      return;
-    }
+  it("shows a read-only token no action, as the service's whoami says its scope", async () => {
     const id = await post('gated', { gate: 'read-only' });
     const page = await harness.page(harness.tokens.read);
     await page.goto(`${harness.url}/#/runs/${id}`);
     await atom(page, 'wait-for-gate', 'RUNNING').waitFor();
-    await page.getByRole('button', { name: 'Suspend' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByRole('button', { name: 'Suspend' }).click();
-    await dialog
-      .getByRole('alert')
-      .filter({ hasText: 'needs a token with scope "operate"' })
-      .waitFor();
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('.read-only').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Suspend' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0);
     await page.goto(`${harness.url}/#/flows/gated`);
     await page.locator('.read-only').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Start run' }).count(), 0);
