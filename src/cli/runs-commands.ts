@@ -1,5 +1,6 @@
 import {
   type AtomDetail,
+  auditList,
   FENCED_LEASE_EXPIRY,
   FLOW_STATES,
   type FlowDetail,
@@ -102,6 +103,21 @@ const show: Command = {
       io,
       ['ATOM', 'KIND', 'STATE', 'INTENTION', 'ATTEMPTS', 'RESULT / FAILURE'],
       run.atoms.map(atomRow),
+    );
+    const actions = auditList(run.flow);
+    if (actions.length === 0) return;
+    io.stdout('\n');
+    printTable(
+      io,
+      ['ASKED', 'BY', 'ACTION', 'ATOM', 'APPLIED', 'REASON / REFUSED'],
+      actions.map((entry) => [
+        formatTime(entry.at),
+        entry.by,
+        entry.action,
+        entry.atom ?? '-',
+        formatTime(entry.appliedAt),
+        entry.refused === undefined ? (entry.reason ?? '') : `refused: ${entry.refused}`,
+      ]),
     );
   },
 };

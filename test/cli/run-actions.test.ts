@@ -60,6 +60,10 @@ test('an operator finishes a stuck revert and redrives the run from the command 
     );
     assert.equal((await settled(job.id)).outcome?.state, 'FAILURE', 'the same revert fails again');
 
+    const shown = await taskflow(['runs', 'show', job.id], { env });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /ops-on-call\s+skip-revert\s+lock\s+.*unlocked by hand/);
+    assert.match(shown.stdout, /alice\s+redrive\s+-\s+/);
     const run = await runs.loadRun(job.id);
     assert.deepEqual(
       auditList(run?.flow ?? { meta: {} }).map((entry) => [
