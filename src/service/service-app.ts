@@ -156,6 +156,14 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   return app;
 }
 
+/** Problem types of the refusals the framework itself makes, by status. */
+const FRAMEWORK_REFUSALS: Readonly<Record<number, readonly [string, string]>> = {
+  404: ['not-found', 'Not found'],
+  405: ['method-not-allowed', 'Method not allowed'],
+  413: ['body-too-large', 'Request body too large'],
+  415: ['unsupported-media-type', 'Unsupported media type'],
+};
+
 function toProblem(
   error: unknown,
   c: Context,
@@ -168,7 +176,8 @@ function toProblem(
     return known;
   }
   if (error instanceof HTTPException && error.status < 500) {
-    return new ProblemError(error.status, 'bad-request', 'Bad request', error.message);
+    const [kind, title] = FRAMEWORK_REFUSALS[error.status] ?? ['bad-request', 'Bad request'];
+    return new ProblemError(error.status, kind, title, error.message);
   }
   onError?.(error, requestIdOf(c));
   return new ProblemError(

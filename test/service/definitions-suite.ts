@@ -303,7 +303,7 @@ export function definitionsSuite(
       const text = await api.request('POST', '/v1/definitions', 'x', {
         'Content-Type': 'text/plain',
       });
-      assert.equal(text.status, 415);
+      assertProblem(text, 415, 'unsupported-media-type');
     });
 
     it('continues a definition run in another conductor, from the stored document, after a stop', async () => {
