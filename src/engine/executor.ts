@@ -51,7 +51,7 @@ export interface Executor {
  * The engine's seam for an {@link Executor}: builds its request from the atom's work and takes
  * its answer back, with the engine's timeout around it.
  */
-export class ExecutorSeam implements AtomExecutor {
+class ExecutorSeam implements AtomExecutor {
   readonly #executor: Executor;
   readonly #timing: InProcessExecutor;
 

@@ -107,11 +107,6 @@ export class ThreadExecutor implements Executor {
     throw new FailureError(Failure.fromJson(answer.failure));
   }
 
-  /** Threads running or waiting, and requests queued: for a status line or a test. */
-  get utilization(): { readonly threads: number; readonly queued: number } {
-    return { threads: this.#pool.threads.length, queued: this.#pool.queueSize };
-  }
-
   /** Ends the threads once the requests running finish. */
   async close(): Promise<void> {
     await this.#pool.close();
