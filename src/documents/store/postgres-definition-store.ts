@@ -1,5 +1,8 @@
 import { TaskFlowError } from '../../core/errors.ts';
-import { migratePostgresSchema } from '../../drivers/postgres/postgres-migrations.ts';
+import {
+  migratePostgresSchema,
+  schemaMismatchRefusals,
+} from '../../drivers/postgres/postgres-migrations.ts';
 import {
   connectPostgres,
   quoteIdentifier,
@@ -27,18 +30,7 @@ export async function openPostgresDefinitionStore(options: {
         versionTable: VERSION_TABLE,
         tables: ['taskflow_definitions'],
         lockPrefix: 'taskflow-ts-definitions:',
-        refuse: {
-          unversioned: (ours) =>
-            new TaskFlowError(
-              'SCHEMA_MISMATCH',
-              `PostgreSQL schema "${schema}" has table ${ours.join(', ')} but no ${VERSION_TABLE}; nothing was changed. Use another schema or drop the table if it is disposable.`,
-            ),
-          newer: (version, latest) =>
-            new TaskFlowError(
-              'SCHEMA_MISMATCH',
-              `The flow definitions in PostgreSQL schema "${schema}" are at version ${version}, newer than the ${latest} this version of the library knows; upgrade the library.`,
-            ),
-        },
+        refuse: schemaMismatchRefusals(schema, VERSION_TABLE, 'The flow definitions'),
       }),
     (error) => error,
   );

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TaskFlowError } from '../../core/errors.ts';
 import { type Migration, readMigrations } from '../migration-files.ts';
 import { quoteIdentifier } from './postgres-pool.ts';
 
@@ -16,6 +17,29 @@ export interface SchemaRefusals {
   readonly newer: (version: number, latest: number) => Error;
   /** The schema has a version but lacks tables every version has. */
   readonly incomplete?: (version: number, missing: readonly string[]) => Error;
+}
+
+/**
+ * The usual refusals, as `SCHEMA_MISMATCH` errors, for a component named `what` (e.g. "The
+ * service tokens") in `schema`, for callers with no error class of their own.
+ */
+export function schemaMismatchRefusals(
+  schema: string,
+  versionTable: string,
+  what: string,
+): SchemaRefusals {
+  return {
+    unversioned: (ours) =>
+      new TaskFlowError(
+        'SCHEMA_MISMATCH',
+        `PostgreSQL schema "${schema}" has table ${ours.join(', ')} but no ${versionTable}; nothing was changed. Use another schema or drop the table if it is disposable.`,
+      ),
+    newer: (version, latest) =>
+      new TaskFlowError(
+        'SCHEMA_MISMATCH',
+        `${what} in PostgreSQL schema "${schema}" are at version ${version}, newer than the ${latest} this version of the library knows; upgrade the library.`,
+      ),
+  };
 }
 
 /** What to migrate: one component's numbered `.sql` files and its own version table. */
